@@ -1,0 +1,49 @@
+# Trợ lý Khuyến công — two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run console test lint eval bench reindex doctor clean
+
+install: $(STAMP)
+
+# torch first: the CPU wheel on disk; anything else pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: install
+	$(PY) -m scripts migrate
+	$(PY) -m scripts reindex --if-needed
+	$(PY) -m bot
+
+console: install
+	$(PY) -m bot --console
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+eval: install
+	$(PY) -m scripts.evaluate --questions ../shared/eval/dev_questions.jsonl --all-modes
+
+bench: install
+	$(PY) -m scripts.bench
+
+reindex: install
+	$(PY) -m scripts reindex
+
+doctor: install
+	$(PY) -m scripts doctor
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,77 @@
+"""Entry point: `python -m bot` runs the Telegram bot; `--console` chats in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from urllib.parse import urlparse
+
+from telegram import Update
+
+from bot import texts
+from bot.app import build_application
+from bot.console import ensure_index, run_console
+from index.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def has_token(settings: Settings) -> bool:
+    """Tells whether a non-empty Telegram token is configured."""
+    token = settings.telegram_bot_token
+    return token is not None and bool(token.get_secret_value().strip())
+
+
+def quiet_logs_for_console() -> None:
+    """Keeps the terminal chat readable: warnings only (this also hides encode progress bars)."""
+    root = logging.getLogger()
+    root.setLevel(max(logging.WARNING, root.level))
+
+
+def run(settings: Settings) -> None:
+    """Runs the bot by polling or webhook; without a token, explains and opens the console."""
+    if not has_token(settings):
+        sys.stdout.write(texts.NO_TOKEN + "\n\n")
+        quiet_logs_for_console()
+        run_console(settings)
+        return
+    ensure_index(settings, lambda line: logger.info("%s", line))
+    app = build_application(settings)
+    if settings.telegram_mode == "webhook":
+        if not settings.webhook_url:
+            raise SystemExit("TELEGRAM_MODE=webhook needs WEBHOOK_URL (see .env.example).")
+        secret = settings.webhook_secret_token
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parses the arguments, configures logging and starts the bot or the console."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Trợ lý Khuyến công")
+    parser.add_argument("--console", action="store_true", help="chat in the terminal instead")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=settings.log_level.upper(),
+    )
+    # httpx logs every Bot API request at INFO, which drowns the bot's own log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.console:
+        quiet_logs_for_console()
+        run_console(settings)
+    else:
+        run(settings)
+
+
+if __name__ == "__main__":
+    main()

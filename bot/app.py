@@ -1,0 +1,157 @@
+"""Builds the Telegram Application: resources in bot_data, handlers in order, error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    Defaults,
+    PersistenceInput,
+    PicklePersistence,
+)
+
+from bot import texts
+from bot.context import DB_KEY, ENGINE_KEY, SETTINGS_KEY
+from bot.handlers import admin, ask, eligibility, errors, fallback, leads, privacy, staff, start
+
+if TYPE_CHECKING:
+    from telegram.request import BaseRequest
+
+    from index.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Key in bot_data telling post_shutdown that the DB engine was created here (not injected).
+_OWNS_DB_KEY = "owns_db_engine"
+
+OWNER_COMMANDS = [
+    BotCommand("start", texts.COMMAND_START),
+    BotCommand("kiemtra", texts.COMMAND_CHECK),
+    BotCommand("dangky", texts.COMMAND_REGISTER),
+    BotCommand("huy", texts.COMMAND_CANCEL),
+    BotCommand("trogiup", texts.COMMAND_HELP),
+    BotCommand("help", texts.COMMAND_HELP),
+    BotCommand("xoadulieu", texts.COMMAND_DELETE_DATA),
+]
+
+
+def file_url_for(base_url: str) -> str:
+    """Derives the Bot API file URL from the API URL (".../bot" -> ".../file/bot")."""
+    base = base_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base.removesuffix("/bot") + "/file/bot"
+    return base + "/file/bot"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    engine: Any | None = None,
+    db_engine: Any | None = None,
+    request: BaseRequest | None = None,
+    persistence: bool = True,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Builds the Application; resources not injected are loaded by post_init."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set; see .env.example.")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(
+            settings.telegram_api_base_file_url or file_url_for(settings.telegram_api_base_url)
+        )
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(AIORateLimiter())
+        .post_init(setup_application)
+        .post_shutdown(release_resources)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if persistence:
+        settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
+        # bot_data holds the engine and DB engine, which must never be pickled.
+        builder = builder.persistence(
+            PicklePersistence(
+                settings.persistence_path,
+                store_data=PersistenceInput(bot_data=False, callback_data=False),
+            )
+        )
+    app = builder.build()
+
+    # bot_data is not persisted, so what is stored here survives initialize().
+    app.bot_data[SETTINGS_KEY] = settings
+    if engine is not None:
+        app.bot_data[ENGINE_KEY] = engine
+    if db_engine is not None:
+        app.bot_data[DB_KEY] = db_engine
+
+    # Order matters! Conversations and staff/admin commands claim their updates before the
+    # catch-all free-text handler of ask, and fallback takes whatever nobody claimed.
+    leads.register(app)
+    eligibility.register(app)
+    privacy.register(app)
+    staff.register(app)
+    admin.register(app)
+    start.register(app)
+    ask.register(app)
+    fallback.register(app)
+    app.add_error_handler(errors.error_handler)
+    return app
+
+
+async def setup_application(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Loads the engine and DB engine when not injected, and publishes the command menu."""
+    settings: Settings = app.bot_data[SETTINGS_KEY]
+    if ENGINE_KEY not in app.bot_data:
+        import index
+
+        logger.info("Loading the retrieval engine from %s", settings.index_dir)
+        app.bot_data[ENGINE_KEY] = await asyncio.to_thread(index.load_engine, settings)
+    if DB_KEY not in app.bot_data:
+        from index.leads.db import create_db_engine, migrate
+
+        await asyncio.to_thread(migrate, settings.database_url)
+        app.bot_data[DB_KEY] = create_db_engine(settings.database_url)
+        app.bot_data[_OWNS_DB_KEY] = True
+    await publish_commands(app, settings)
+
+
+async def publish_commands(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+) -> None:
+    """Sets the command menu: owner commands for all, plus staff/admin ones in their chats."""
+    try:
+        await app.bot.set_my_commands(OWNER_COMMANDS, scope=BotCommandScopeDefault())
+        for user_id in dict.fromkeys([*settings.staff_user_ids, *settings.admin_user_ids]):
+            extra = list(staff.COMMANDS)
+            if settings.is_admin(user_id):
+                extra += admin.COMMANDS
+            # In a private chat the chat id is the user id, so the scope reaches that person.
+            await app.bot.set_my_commands(
+                OWNER_COMMANDS + [BotCommand(name, text) for name, text in extra],
+                scope=BotCommandScopeChat(chat_id=user_id),
+            )
+    except TelegramError as exc:
+        # A missing menu is cosmetic; the bot still answers.
+        logger.warning("Could not set the bot commands: %s", exc)
+
+
+async def release_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Disposes the DB engine created by setup_application."""
+    db_engine = app.bot_data.get(DB_KEY)
+    if db_engine is not None and app.bot_data.get(_OWNS_DB_KEY):
+        db_engine.dispose()

@@ -1,0 +1,103 @@
+"""A terminal chat over `Engine.answer`, for trying the assistant without a Telegram token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot import texts
+from index.followup import rewrite_followup
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+    from index.schema import Answer, Citation
+    from index.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Words that end the chat, besides EOF (Ctrl-D) and Ctrl-C.
+EXIT_WORDS = frozenset({"thoat", "thoát", "exit", "quit", "q"})
+
+Output = Callable[[str], None]
+
+
+def ensure_index(settings: Settings, output: Output = print, *, model: Any = None) -> None:
+    """Builds the index when it is missing or out of date, printing progress."""
+    from index.build import build_index, index_status
+
+    status = index_status(settings)
+    if status == "current":
+        return
+    output(texts.CONSOLE_BUILDING_INDEX)
+
+    def progress(done: int, total: int, name: str) -> None:
+        output(texts.CONSOLE_INDEX_PROGRESS.format(done=done, total=total, name=name))
+
+    # A mismatch means another embedding model built it; only a full rebuild can fix that.
+    report = build_index(settings, full=status == "mismatch", model=model, progress=progress)
+    output(texts.CONSOLE_INDEX_READY.format(chunks=report.chunks))
+
+
+def format_citation_line(citation: Citation) -> str:
+    """Formats one source as "title — number — date — url" for the terminal."""
+    pieces = [citation.title]
+    pieces.extend(value for value in (citation.number, citation.issued, citation.url) if value)
+    return "  • " + " — ".join(pieces)
+
+
+def format_console_answer(answer: Answer) -> str:
+    """Formats an answer for the terminal: its text, then the sources when confident."""
+    lines = [answer.text.strip()]
+    if answer.confident and answer.citations:
+        lines.append(texts.CONSOLE_SOURCES)
+        seen: set[tuple[str, str | None]] = set()
+        for citation in answer.citations:
+            if (citation.title, citation.number) not in seen:
+                seen.add((citation.title, citation.number))
+                lines.append(format_citation_line(citation))
+    return "\n".join(lines)
+
+
+def run_console(
+    settings: Settings,
+    *,
+    input_fn: Callable[[str], str] = input,
+    output: Output = print,
+    engine: Engine | None = None,
+    model: Any = None,
+) -> None:
+    """Chats in the terminal until EOF, Ctrl-C or an exit word."""
+    if engine is None:
+        from index.engine import load_engine
+
+        ensure_index(settings, output, model=model)
+        output(texts.CONSOLE_LOADING)
+        engine = load_engine(settings, model=model)
+    output(texts.CONSOLE_WELCOME)
+    previous: str | None = None
+    while True:
+        try:
+            line = input_fn(texts.CONSOLE_PROMPT)
+        except (EOFError, KeyboardInterrupt):
+            output("")
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in EXIT_WORDS:
+            break
+        question = rewrite_followup(text, previous)
+        if question != text:
+            output(texts.CONSOLE_FOLLOWUP.format(question=question))
+        try:
+            answer = engine.answer(question)
+        except Exception as exc:  # the chat survives one bad question; the log has the trace
+            logger.exception("Console answer failed")
+            output(texts.CONSOLE_ERROR.format(error=type(exc).__name__))
+            continue
+        if answer.reason is None:
+            previous = question
+        output(format_console_answer(answer))
+        output("")
+    output(texts.CONSOLE_BYE)

@@ -1,0 +1,348 @@
+"""Free questions: answer from the knowledge base with sources, paging, feedback, follow-ups."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, MessageLimit
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot import texts
+from bot.context import DB_KEY, ENGINE_KEY, get_db, get_engine, get_settings
+from index.followup import rewrite_followup
+from index.schema import Answer, Citation
+
+logger = logging.getLogger(__name__)
+
+#: user_data key holding recent answers by the message id that carries their buttons.
+ANSWERS_KEY = "answers"
+#: How many recent answers keep working buttons (older ones say "expired").
+MAX_REMEMBERED_ANSWERS = 10
+#: Passages shown per "Xem thêm nguồn" page, and the excerpt length of each.
+PAGE_SIZE = 3
+EXCERPT_CHARS = 600
+
+_ENTITY_OR_TAG_RE = re.compile(r"&[#\w]*$|<[^>]*$")
+
+
+def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Splits formatted text into messages of at most `limit` characters.
+
+    Cuts at paragraph breaks first, then line breaks, then spaces, and never inside an HTML
+    tag or entity. Tags must not span paragraphs (the formatter below guarantees that), so
+    every part stays valid HTML on its own.
+    """
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator)
+            if cut > 0:
+                break
+        if cut <= 0:
+            cut = limit
+            # A hard cut must not land inside "&amp;" or "<a href=...>".
+            dangling = _ENTITY_OR_TAG_RE.search(window)
+            if dangling is not None and dangling.start() > 0:
+                cut = dangling.start()
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def _format_date(issued: str | None) -> str | None:
+    if not issued:
+        return None
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", issued.strip())
+    return f"{match[3]}/{match[2]}/{match[1]}" if match else issued
+
+
+def format_citation(citation: Citation | dict[str, Any]) -> str:
+    """Formats one source line: title (linked when a URL is known) — number — date."""
+    data = citation if isinstance(citation, dict) else _citation_dict(citation)
+    title = html.escape(str(data.get("title") or "Tài liệu"))
+    url = data.get("url")
+    if url and str(url).startswith(("http://", "https://")):
+        title = f'<a href="{html.escape(str(url), quote=True)}">{title}</a>'
+    pieces = [title]
+    if data.get("number"):
+        pieces.append(texts.SOURCE_LINE_NUMBER.format(number=html.escape(str(data["number"]))))
+    date = _format_date(data.get("issued"))
+    if date:
+        pieces.append(texts.SOURCE_LINE_DATE.format(date=html.escape(date)))
+    return "• " + " — ".join(pieces)
+
+
+def _citation_dict(citation: Citation) -> dict[str, Any]:
+    return {
+        "title": citation.title,
+        "number": citation.number,
+        "issued": citation.issued,
+        "url": citation.url,
+    }
+
+
+def format_answer(answer: Answer, *, notes: list[str] | None = None) -> str:
+    """Formats a confident answer as HTML: notes, the answer text, then the sources."""
+    paragraphs = list(notes or [])
+    paragraphs.extend(
+        html.escape(paragraph.strip())
+        for paragraph in re.split(r"\n\s*\n", answer.text)
+        if paragraph.strip()
+    )
+    if answer.citations:
+        lines = [texts.SOURCES_HEADER]
+        lines.extend(format_citation(citation) for citation in _unique(answer.citations))
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def _unique(citations: list[Citation]) -> list[Citation]:
+    seen: set[tuple[str, str | None]] = set()
+    unique: list[Citation] = []
+    for citation in citations:
+        key = (citation.title, citation.number)
+        if key not in seen:
+            seen.add(key)
+            unique.append(citation)
+    return unique
+
+
+def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
+    """Returns the buttons under an answer: more sources, feedback, registration."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if confident:
+        if has_more:
+            rows.append(
+                [InlineKeyboardButton(texts.BUTTON_MORE_SOURCES, callback_data="ask:more:0")]
+            )
+        rows.append(
+            [
+                InlineKeyboardButton(texts.BUTTON_FEEDBACK_UP, callback_data="ask:fb:up"),
+                InlineKeyboardButton(texts.BUTTON_FEEDBACK_DOWN, callback_data="ask:fb:down"),
+            ]
+        )
+    rows.append([InlineKeyboardButton(texts.BUTTON_REGISTER, callback_data="lead:start")])
+    return InlineKeyboardMarkup(rows)
+
+
+def _passage_records(answer: Answer) -> list[dict[str, Any]]:
+    # Plain dicts so user_data stays picklable and small across restarts.
+    records = []
+    for passage in answer.passages:
+        excerpt = " ".join(passage.chunk.text.split())
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+        records.append(
+            {
+                "chunk_id": passage.chunk.chunk_id,
+                "text": excerpt,
+                "title": passage.doc.title,
+                "number": passage.doc.number,
+                "issued": passage.doc.issued,
+                "url": passage.doc.url,
+            }
+        )
+    return records
+
+
+def _remember(user_data: dict[str, Any], message_id: int, record: dict[str, Any]) -> None:
+    answers: dict[int, dict[str, Any]] = user_data.setdefault(ANSWERS_KEY, {})
+    answers[message_id] = record
+    for old_id in sorted(answers)[:-MAX_REMEMBERED_ANSWERS]:
+        del answers[old_id]
+
+
+def _recall(user_data: dict[str, Any] | None, message: object) -> dict[str, Any] | None:
+    if user_data is None or not isinstance(message, Message):
+        return None
+    answers: dict[int, dict[str, Any]] = user_data.get(ANSWERS_KEY, {})
+    return answers.get(message.message_id)
+
+
+def _log_question(db_engine: Any, **values: Any) -> None:
+    from index.leads.crud import log_question
+    from index.leads.db import session_scope
+
+    with session_scope(db_engine) as session:
+        log_question(session=session, **values)
+
+
+def _record_feedback(db_engine: Any, **values: Any) -> None:
+    from index.leads.crud import record_feedback
+    from index.leads.db import session_scope
+
+    with session_scope(db_engine) as session:
+        record_feedback(session=session, **values)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers a free-text question from the knowledge base, with sources and buttons."""
+    message = update.message
+    if message is None or message.text is None:
+        return
+    if ENGINE_KEY not in context.bot_data:
+        await message.reply_text(texts.ENGINE_UNAVAILABLE)
+        return
+    settings = get_settings(context)
+    user_data = context.user_data if context.user_data is not None else {}
+    await message.reply_chat_action(ChatAction.TYPING)
+
+    notes: list[str] = []
+    text = message.text.strip()
+    if not text:
+        await message.reply_text(texts.EMPTY_QUESTION)
+        return
+    if len(text) > settings.max_question_chars:
+        # A pasted document still gets an answer from its beginning instead of a refusal.
+        notes.append(
+            texts.QUESTION_TOO_LONG.format(length=len(text), limit=settings.max_question_chars)
+        )
+        text = text[: settings.max_question_chars]
+    question = rewrite_followup(text, user_data.get("last_question"))
+    if question != text:
+        notes.append(texts.FOLLOWUP_UNDERSTOOD.format(question=html.escape(question)))
+
+    answer = await asyncio.to_thread(get_engine(context).answer, question)
+    if answer.reason == "empty":
+        await message.reply_text(texts.EMPTY_QUESTION)
+        return
+    user_data["last_question"] = question
+    user_data["last_chunk_ids"] = answer.chunk_ids
+    await _log(context, update, answer, question)
+
+    if answer.confident:
+        body = format_answer(answer, notes=notes)
+    else:
+        body = "\n\n".join([*notes, texts.NOT_CONFIDENT])
+    keyboard = answer_keyboard(confident=answer.confident, has_more=bool(answer.passages))
+    parts = split_message(body)
+    sent: Message | None = None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        sent = await message.reply_text(part, reply_markup=keyboard if last else None)
+    if sent is not None:
+        _remember(
+            user_data,
+            sent.message_id,
+            {
+                "question": question,
+                "chunk_ids": answer.chunk_ids,
+                "passages": _passage_records(answer),
+                "rated": False,
+            },
+        )
+
+
+async def _log(
+    context: ContextTypes.DEFAULT_TYPE, update: Update, answer: Answer, question: str
+) -> None:
+    """Logs the question for the statistics; a failing log never blocks the reply."""
+    if DB_KEY not in context.bot_data:
+        return
+    user = update.effective_user
+    try:
+        await asyncio.to_thread(
+            _log_question,
+            get_db(context),
+            telegram_user_id=user.id if user else None,
+            question=question,
+            confident=answer.confident,
+            chunk_ids=answer.chunk_ids,
+            latency_ms=answer.latency_ms,
+        )
+    except Exception:  # any storage failure must not cost the user the answer
+        logger.warning("Could not log the question", exc_info=True)
+
+
+async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Shows the next page of retrieved passages of the answer whose button was pressed."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    record = _recall(context.user_data, query.message)
+    if record is None:
+        await query.answer(texts.MORE_SOURCES_EXPIRED, show_alert=True)
+        return
+    try:
+        offset = max(0, int(query.data.rsplit(":", 1)[-1]))
+    except ValueError:
+        offset = 0
+    passages: list[dict[str, Any]] = record["passages"]
+    page = passages[offset : offset + PAGE_SIZE]
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if not page:
+        await query.message.reply_text(texts.NO_MORE_SOURCES)
+        return
+    end = offset + len(page)
+    blocks = [texts.MORE_SOURCES_HEADER.format(start=offset + 1, end=end, total=len(passages))]
+    for number, passage in enumerate(page, start=offset + 1):
+        blocks.append(
+            f"<b>{number}.</b> {format_citation(passage).removeprefix('• ')}\n"
+            f"<blockquote>{html.escape(passage['text'])}</blockquote>"
+        )
+    markup = None
+    if end < len(passages):
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(texts.BUTTON_MORE_SOURCES, callback_data=f"ask:more:{end}")]]
+        )
+    parts = split_message("\n\n".join(blocks))
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        sent = await query.message.reply_text(part, reply_markup=markup if last else None)
+        if last and markup is not None and context.user_data is not None:
+            # The follow-up page button lives on the new message; point it at the same answer.
+            _remember(context.user_data, sent.message_id, record)
+
+
+async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stores a 👍/👎 once per answer and thanks the user."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    record = _recall(context.user_data, query.message)
+    if record is None:
+        await query.answer(texts.MORE_SOURCES_EXPIRED)
+        return
+    if record.get("rated"):
+        await query.answer(texts.FEEDBACK_ALREADY)
+        return
+    # Mark first: a quick double tap must not store two ratings.
+    record["rated"] = True
+    rating = 1 if query.data.endswith(":up") else -1
+    try:
+        await asyncio.to_thread(
+            _record_feedback,
+            get_db(context),
+            telegram_user_id=query.from_user.id,
+            question=record["question"],
+            chunk_ids=record["chunk_ids"],
+            rating=rating,
+        )
+    except Exception:
+        record["rated"] = False
+        raise
+    await query.answer(texts.FEEDBACK_THANKS)
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Registers the free-text catch-all and the ask:* buttons."""
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            answer_question,
+        )
+    )
+    app.add_handler(CallbackQueryHandler(more_sources, pattern=r"^ask:more:\d+$"))
+    app.add_handler(CallbackQueryHandler(feedback, pattern=r"^ask:fb:(up|down)$"))

@@ -1,0 +1,441 @@
+"""/kiemtra: a guided eligibility check with inline buttons, one step per question.
+
+Callback data is "elig:<step>:<index>" (indices into the criteria lists, so it stays far below
+Telegram's 64-byte limit), "elig:<step>:u" for "Không rõ", "elig:support:done",
+"elig:back:<step>" and "elig:cancel". Answers are kept by id in user_data, so a criteria edit
+between two presses cannot shift an answer onto another option.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import MessageLimit
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot import texts
+from bot.context import get_settings
+from index.eligibility import (
+    UNKNOWN,
+    Criteria,
+    CriteriaError,
+    EligibilityResult,
+    evaluate_eligibility,
+    load_criteria,
+)
+
+logger = logging.getLogger(__name__)
+
+TYPE, AREA, SECTOR, SUPPORT, PROVINCE = range(5)
+STEPS = ("type", "area", "sector", "support", "province")
+STATE_OF = dict(zip(STEPS, (TYPE, AREA, SECTOR, SUPPORT, PROVINCE), strict=True))
+#: user_data key of the answers given so far (ids, not indices).
+ANSWERS_KEY = "elig_answers"
+#: user_data key of the finished check, prefilled into /dangky (shared contract).
+RESULT_KEY = "eligibility"
+CONVERSATION_NAME = "eligibility"
+_ANSWER_FIELD = {
+    "type": "establishment_type",
+    "area": "area",
+    "sector": "sector",
+    "province": "province",
+}
+_PROMPTS = {
+    "type": texts.ELIG_STEP_TYPE,
+    "area": texts.ELIG_STEP_AREA,
+    "sector": texts.ELIG_STEP_SECTOR,
+    "support": texts.ELIG_STEP_SUPPORT,
+    "province": texts.ELIG_STEP_PROVINCE,
+}
+# Leave room for the keyboard-free tail (next step, notice) when trimming long results.
+_RESULT_BUDGET = MessageLimit.MAX_TEXT_LENGTH - 200
+
+
+def criteria_for(context: ContextTypes.DEFAULT_TYPE) -> Criteria:
+    """Loads the criteria of the configured knowledge directory (cached by mtime)."""
+    return load_criteria(Path(get_settings(context).knowledge_dir) / "criteria.yaml")
+
+
+def _options(criteria: Criteria, step: str) -> list[tuple[str, str]]:
+    """Returns (id, label) of the choices of a step."""
+    if step == "type":
+        return [(o.id, o.label) for o in criteria.beneficiary_types]
+    if step == "area":
+        return [(o.id, o.label) for o in criteria.area_rules]
+    if step == "sector":
+        return [(o.id, o.label) for o in criteria.sectors]
+    if step == "support":
+        return [(o.id, o.label) for o in criteria.support_items]
+    return [(province.id, province.label) for province in criteria.provinces]
+
+
+def _keyboard(criteria: Criteria, step: str, answers: dict[str, Any]) -> InlineKeyboardMarkup:
+    """Builds the buttons of one step: choices, "Không rõ", back and cancel."""
+    rows: list[list[InlineKeyboardButton]] = []
+    options = _options(criteria, step)
+    if step == "support":
+        chosen = set(answers.get("support_items", []))
+        for index, (option_id, label) in enumerate(options):
+            mark = "✅ " if option_id in chosen else ""
+            rows.append([InlineKeyboardButton(mark + label, callback_data=f"elig:support:{index}")])
+        rows.append([InlineKeyboardButton(texts.ELIG_BTN_DONE, callback_data="elig:support:done")])
+    elif step == "province":
+        buttons = [
+            InlineKeyboardButton(label, callback_data=f"elig:province:{index}")
+            for index, (_, label) in enumerate(options)
+        ]
+        rows.extend(buttons[i : i + 2] for i in range(0, len(buttons), 2))
+    else:
+        rows.extend(
+            [InlineKeyboardButton(label, callback_data=f"elig:{step}:{index}")]
+            for index, (_, label) in enumerate(options)
+        )
+    rows.append([InlineKeyboardButton(texts.ELIG_BTN_UNKNOWN, callback_data=f"elig:{step}:u")])
+    position = STEPS.index(step)
+    nav = []
+    if position > 0:
+        nav.append(
+            InlineKeyboardButton(
+                texts.ELIG_BTN_BACK, callback_data=f"elig:back:{STEPS[position - 1]}"
+            )
+        )
+    nav.append(InlineKeyboardButton(texts.ELIG_BTN_CANCEL, callback_data="elig:cancel"))
+    rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def _answers(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
+    user_data = context.user_data if context.user_data is not None else {}
+    answers = user_data.setdefault(ANSWERS_KEY, {})
+    return answers  # type: ignore[no-any-return]
+
+
+async def _show_step(update: Update, context: ContextTypes.DEFAULT_TYPE, step: str) -> int:
+    """Shows a step, editing the check's message when a button was pressed."""
+    criteria = criteria_for(context)
+    markup = _keyboard(criteria, step, _answers(context))
+    query = update.callback_query
+    if query is not None and query.data and query.data.startswith("elig:"):
+        await query.edit_message_text(_PROMPTS[step], reply_markup=markup)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(_PROMPTS[step], reply_markup=markup)
+    return STATE_OF[step]
+
+
+async def start_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Starts a fresh check and asks for the type of establishment."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if context.user_data is not None:
+        context.user_data[ANSWERS_KEY] = {"support_items": []}
+    try:
+        criteria_for(context)
+    except CriteriaError:
+        logger.exception("The eligibility criteria cannot be loaded")
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(texts.ELIG_UNAVAILABLE)
+        return ConversationHandler.END
+    return await _show_step(update, context, "type")
+
+
+async def choose_option(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """Stores a single-choice answer and shows the next step (or the result)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None  # the pattern guarantees both
+    _, step, raw = query.data.split(":", 2)
+    criteria = criteria_for(context)
+    options = _options(criteria, step)
+    if raw == "u":
+        value = UNKNOWN
+    elif raw.isdigit() and int(raw) < len(options):
+        value = options[int(raw)][0]
+    else:
+        await query.answer(texts.ELIG_OLD_BUTTON)
+        return None
+    await query.answer()
+    _answers(context)[_ANSWER_FIELD[step]] = value
+    if step == "province":
+        return await show_result(update, context)
+    return await _show_step(update, context, STEPS[STEPS.index(step) + 1])
+
+
+async def toggle_support(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """Toggles a wanted support item, or moves on when the user is done."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    raw = query.data.rsplit(":", 1)[1]
+    answers = _answers(context)
+    chosen: list[str] = [item for item in answers.get("support_items", []) if item != UNKNOWN]
+    if raw == "done":
+        await query.answer()
+        answers["support_items"] = chosen
+        return await _show_step(update, context, "province")
+    if raw == "u":
+        await query.answer()
+        answers["support_items"] = [UNKNOWN]
+        return await _show_step(update, context, "province")
+    options = _options(criteria_for(context), "support")
+    if not raw.isdigit() or int(raw) >= len(options):
+        await query.answer(texts.ELIG_OLD_BUTTON)
+        return None
+    await query.answer()
+    item_id = options[int(raw)][0]
+    if item_id in chosen:
+        chosen.remove(item_id)
+    else:
+        chosen.append(item_id)
+    answers["support_items"] = chosen
+    return await _show_step(update, context, "support")
+
+
+async def go_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """Shows the previous step again, keeping the answers given so far."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    step = query.data.rsplit(":", 1)[1]
+    if step not in STATE_OF:
+        await query.answer(texts.ELIG_OLD_BUTTON)
+        return None
+    await query.answer()
+    return await _show_step(update, context, step)
+
+
+async def cancel_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Ends the check without a result."""
+    if context.user_data is not None:
+        context.user_data.pop(ANSWERS_KEY, None)
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_text(texts.ELIG_CANCELLED)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(texts.ELIG_CANCELLED)
+    return ConversationHandler.END
+
+
+async def old_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+    """Answers a press on a button of an earlier step's message without changing state."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.ELIG_OLD_BUTTON)
+
+
+def describe_result(criteria: Criteria, result: EligibilityResult) -> str:
+    """Renders the result as escaped HTML that fits one Telegram message."""
+    esc = html.escape
+    answers = result.answers
+    labels = _answer_labels(criteria, answers)
+    head = [texts.ELIG_RESULT_TITLE, ""]
+    verdict_text = {
+        "likely_eligible": texts.ELIG_VERDICT_LIKELY,
+        "not_eligible": texts.ELIG_VERDICT_NOT,
+        "needs_verification": texts.ELIG_VERDICT_VERIFY,
+    }[result.verdict]
+    head.append(verdict_text)
+    head.extend(f"• {esc(reason)}" for reason in result.reasons)
+    head.extend(f"ℹ️ {esc(note)}" for note in result.notes)
+    head.append("")
+    head.append(texts.ELIG_ANSWERS.format(answers=esc(" · ".join(labels))))
+    province = criteria.province(answers.get("province"))
+    tail = []
+    if province is not None and province.note and not province.is_other:
+        tail += ["", f"📍 <b>{esc(province.label)}:</b> {esc(province.note)}"]
+    tail += [
+        "",
+        texts.ELIG_NEXT_STEP.format(text=esc(result.next_step)),
+        "",
+        texts.ELIG_NOTICE.format(text=esc(result.legal_notice)),
+    ]
+    if result.verdict != "not_eligible":
+        tail += ["", texts.ELIG_REGISTER_HINT]
+    budget = _RESULT_BUDGET - len("\n".join(head + tail))
+    blocks: list[str] = []
+    shown_documents: list[list[str]] = []
+    for position, item in enumerate(result.support_items):
+        # Neighbouring items often share a document list; repeating it crowds out other items.
+        repeated = bool(shown_documents) and item.required_documents == shown_documents[-1]
+        shown_documents.append(item.required_documents)
+        block = _item_block(item, documents_as_above=repeated)
+        if len("\n\n".join([*blocks, block])) > budget - 120:
+            blocks.append(texts.ELIG_ITEMS_MORE.format(count=len(result.support_items) - position))
+            break
+        blocks.append(block)
+    middle = ["", texts.ELIG_ITEMS_TITLE, "\n\n".join(blocks)] if blocks else []
+    return "\n".join(head + middle + tail)
+
+
+def _item_block(item: Any, *, documents_as_above: bool = False) -> str:
+    esc = html.escape
+    lines = [f"▪️ <b>{esc(item.label)}</b>"]
+    if item.level:
+        lines.append(texts.ELIG_ITEM_LEVEL.format(level=esc(item.level)))
+    if item.cap:
+        lines.append(texts.ELIG_ITEM_CAP.format(cap=esc(item.cap)))
+    if item.legal_basis:
+        lines.append(texts.ELIG_ITEM_BASIS.format(basis=esc(item.legal_basis)))
+    if item.required_documents:
+        documents = (
+            texts.ELIG_DOCS_AS_ABOVE
+            if documents_as_above
+            else esc("; ".join(item.required_documents))
+        )
+        lines.append(texts.ELIG_ITEM_DOCS.format(documents=documents))
+    if item.note:
+        lines.append(texts.ELIG_ITEM_NOTE.format(note=esc(item.note)))
+    if item.confidence and str(item.confidence).strip().upper() in {"L", "LOW", "M", "MEDIUM"}:
+        lines.append(texts.ELIG_ITEM_UNCONFIRMED)
+    return "\n".join(lines)
+
+
+def _label(options: list[tuple[str, str]], option_id: str | None) -> str:
+    if option_id is None or option_id == UNKNOWN:
+        return texts.ELIG_BTN_UNKNOWN
+    return next((label for oid, label in options if oid == option_id), option_id)
+
+
+def _answer_labels(criteria: Criteria, answers: dict[str, Any]) -> list[str]:
+    support = [
+        _label(_options(criteria, "support"), item) for item in answers.get("support_items", [])
+    ]
+    return [
+        _label(_options(criteria, "type"), answers.get("establishment_type")),
+        _label(_options(criteria, "area"), answers.get("area")),
+        _label(_options(criteria, "sector"), answers.get("sector")),
+        ", ".join(support) if support else "Tất cả nội dung",
+        _label(_options(criteria, "province"), answers.get("province")),
+    ]
+
+
+async def show_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Evaluates the answers, shows the verdict and offers registration."""
+    criteria = criteria_for(context)
+    answers = _answers(context)
+    result = evaluate_eligibility(
+        criteria,
+        establishment_type=answers.get("establishment_type"),
+        area=answers.get("area"),
+        sector=answers.get("sector"),
+        support_items=answers.get("support_items", []),
+        province=answers.get("province"),
+    )
+    stored = result.to_dict()
+    support_options = _options(criteria, "support")
+    stored.update(
+        {
+            "establishment_type_label": _known_label(
+                _options(criteria, "type"), answers.get("establishment_type")
+            ),
+            "sector_label": _known_label(_options(criteria, "sector"), answers.get("sector")),
+            "area_label": _known_label(_options(criteria, "area"), answers.get("area")),
+            "province_label": _province_label(criteria, answers.get("province")),
+            "support_item_labels": [
+                _label(support_options, item)
+                for item in answers.get("support_items", [])
+                if item != UNKNOWN
+            ],
+        }
+    )
+    if context.user_data is not None:
+        context.user_data[RESULT_KEY] = stored
+        context.user_data.pop(ANSWERS_KEY, None)
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.ELIG_BTN_REGISTER, callback_data="lead:start")]]
+    )
+    text = describe_result(criteria, result)
+    query = update.callback_query
+    if query is not None:
+        await query.edit_message_text(text, reply_markup=markup)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+    return ConversationHandler.END
+
+
+def _province_label(criteria: Criteria, province_id: str | None) -> str | None:
+    """Returns the province's name, or None when unknown or "Tỉnh khác"."""
+    province = criteria.province(province_id)
+    return None if province is None or province.is_other else province.label
+
+
+def _known_label(options: list[tuple[str, str]], option_id: str | None) -> str | None:
+    if option_id is None or option_id == UNKNOWN:
+        return None
+    return _label(options, option_id)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers a check button pressed after the check ended (or after a restart)."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer(texts.ELIG_STALE)
+    if update.effective_chat is not None:
+        await context.bot.send_message(
+            chat_id=update.effective_chat.id,
+            text=texts.ELIG_STALE_MESSAGE,
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(texts.ELIG_BTN_RESTART, callback_data="menu:check")]]
+            ),
+        )
+
+
+async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+    """Answers /huy when no conversation is running."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.LEAD_NOTHING_TO_CANCEL)
+
+
+def build_conversation(*, persistent: bool) -> ConversationHandler[Any]:
+    """Builds the /kiemtra conversation."""
+    single = r"^elig:{step}:(\d+|u)$"
+    # per_message=False on purpose: the conversation mixes commands, text and buttons of
+    # several messages, so PTB's warning about tracking buttons per message does not apply.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("kiemtra", start_check),
+                CallbackQueryHandler(start_check, pattern=r"^menu:check$"),
+            ],
+            states={
+                TYPE: [CallbackQueryHandler(choose_option, pattern=single.format(step="type"))],
+                AREA: [CallbackQueryHandler(choose_option, pattern=single.format(step="area"))],
+                SECTOR: [CallbackQueryHandler(choose_option, pattern=single.format(step="sector"))],
+                SUPPORT: [
+                    CallbackQueryHandler(toggle_support, pattern=r"^elig:support:(\d+|u|done)$")
+                ],
+                PROVINCE: [
+                    CallbackQueryHandler(choose_option, pattern=single.format(step="province"))
+                ],
+            },
+            fallbacks=[
+                CallbackQueryHandler(go_back, pattern=r"^elig:back:"),
+                CallbackQueryHandler(cancel_check, pattern=r"^elig:cancel$"),
+                CommandHandler("huy", cancel_check),
+                CallbackQueryHandler(old_button, pattern=r"^elig:"),
+            ],
+            # /kiemtra or the menu button in the middle of a check starts it afresh.
+            allow_reentry=True,
+            name=CONVERSATION_NAME,
+            persistent=persistent,
+        )
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Registers /kiemtra, its buttons, and the answers for stale buttons and idle /huy."""
+    app.add_handler(build_conversation(persistent=app.persistence is not None))
+    # After the conversation: only presses it did not claim (check over, bot restarted).
+    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^elig:"))
+    # Registered here, after both conversations (leads registers first), so that a running
+    # /dangky or /kiemtra gets /huy before this idle answer does.
+    app.add_handler(CommandHandler("huy", nothing_to_cancel))

@@ -1,0 +1,364 @@
+"""Building and publishing the index, incrementally by default.
+
+Order of a build: read every document first (a broken one aborts before anything is
+written), compare content hashes with the published manifest, embed only added or changed
+documents (vectors of unchanged chunks are reused from the published dense index), rebuild
+BM25 over all chunks, write a new version directory, load it back to verify, and only then
+switch the `current` pointer. Any failure leaves the published index untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index import store
+from index.chunking import CHUNKER_VERSION, chunk_document
+from index.dense import DenseIndex
+from index.documents import content_hash, iter_source_files, load_document
+from index.lexical import LexicalIndex
+from index.schema import Chunk, DocumentMeta
+from index.settings import Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, str], None]
+
+#: Texts embedded per call, so the progress callback moves during long builds.
+EMBED_BATCH = 64
+#: Token limit for "passage: " + index_text; below e5-small's 512 window with headroom.
+MAX_CHUNK_TOKENS = 400
+#: Whether BM25 indexes folded syllable bigrams (see scripts/evaluate.py for the effect).
+BM25_BIGRAMS = False
+LOCK_NAME = ".build.lock"
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build changed, for the CLI and the admin upload reply."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+    version: str = ""
+    #: Texts sent to the embedding model by this build (0 when nothing changed).
+    embedded: int = 0
+
+
+@dataclass(slots=True)
+class _Source:
+    meta: DocumentMeta
+    text: str
+    hash: str
+
+
+@contextlib.contextmanager
+def build_lock(settings: Settings) -> Iterator[None]:
+    """Holds an exclusive lock on `<index_dir>/.build.lock` so builds never interleave.
+
+    Args:
+        settings: Gives `index_dir`.
+
+    Yields:
+        Nothing; the lock is released on exit.
+    """
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.index_dir / LOCK_NAME).open("a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _load_sources(settings: Settings) -> dict[str, _Source]:
+    root = settings.knowledge_dir
+    sources: dict[str, _Source] = {}
+    for path in iter_source_files(root):
+        meta, text = load_document(path, root=root)
+        sources[meta.doc_id] = _Source(meta, text, content_hash(path))
+    return sources
+
+
+def source_hashes(settings: Settings) -> dict[str, str]:
+    """Hashes every source document without parsing it.
+
+    Args:
+        settings: Gives `knowledge_dir`.
+
+    Returns:
+        doc_id -> content hash.
+    """
+    root = settings.knowledge_dir
+    return {
+        path.relative_to(root).as_posix(): content_hash(path) for path in iter_source_files(root)
+    }
+
+
+def _configured_model_id(settings: Settings) -> str:
+    from index.embedding import model_id
+
+    return model_id(settings)
+
+
+def _embed(
+    model: SentenceTransformer,
+    texts: list[str],
+    batch_size: int,
+    progress: ProgressCallback | None,
+) -> np.ndarray:
+    from index.embedding import encode_passages
+
+    parts: list[np.ndarray] = []
+    if progress is not None:
+        progress(0, len(texts), "embedding")
+    for start in range(0, len(texts), EMBED_BATCH):
+        batch = texts[start : start + EMBED_BATCH]
+        parts.append(
+            np.asarray(encode_passages(model, batch, batch_size=batch_size), dtype=np.float32)
+        )
+        if progress is not None:
+            progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding")
+    return np.vstack(parts)
+
+
+def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.LoadedIndex | None:
+    """Loads the published index when its vectors and chunks may be reused."""
+    if full:
+        return None
+    manifest = store.current_manifest(settings)
+    if manifest is None:
+        return None
+    if (
+        manifest.get("model_id") != configured_id
+        or manifest.get("format_version") != store.FORMAT_VERSION
+        or manifest.get("chunker_version") != CHUNKER_VERSION
+    ):
+        logger.info("Published index uses another model/format: full rebuild")
+        return None
+    version = store.current_version(settings)
+    assert version is not None  # a manifest was read through the pointer
+    try:
+        return store.load_version(store.versions_root(settings) / version)
+    except store.IndexCorruptError:
+        logger.warning("Published index %s is damaged: full rebuild", version, exc_info=True)
+        return None
+
+
+def build_index(
+    settings: Settings,
+    *,
+    full: bool = False,
+    model: SentenceTransformer | None = None,
+    progress: ProgressCallback | None = None,
+) -> BuildReport:
+    """Builds a new index version from `knowledge/` and publishes it atomically.
+
+    Args:
+        settings: Gives `knowledge_dir`, `index_dir`, the embedding model and batch size.
+        full: Re-embed every document even when the published index could be reused.
+        model: An already loaded embedding model (loaded from settings when needed).
+        progress: Called as `progress(done, total, label)` while embedding.
+
+    Returns:
+        What was added, changed, removed and kept, with chunk count and timing.
+
+    Raises:
+        DocumentError: A document is broken or empty; nothing was written and the
+            published index keeps serving.
+    """
+    started = time.perf_counter()
+    # Documents first: a broken upload must fail before anything touches the index dir.
+    sources = _load_sources(settings)
+    configured_id = _configured_model_id(settings)
+    with build_lock(settings):
+        previous = _reusable(settings, configured_id=configured_id, full=full)
+        old_docs: dict[str, Any] = previous.manifest.get("documents", {}) if previous else {}
+        report = BuildReport()
+        for doc_id, source in sources.items():
+            old = old_docs.get(doc_id)
+            if old is None:
+                report.added.append(doc_id)
+            elif old.get("hash") != source.hash:
+                report.changed.append(doc_id)
+            else:
+                report.unchanged.append(doc_id)
+        report.removed = sorted(set(old_docs) - set(sources))
+
+        to_embed = [*report.added, *report.changed]
+        if to_embed and model is None:
+            from index.embedding import load_embedding_model
+
+            model = load_embedding_model(settings)
+        if model is not None:
+            from index.embedding import embedding_dim
+
+            dim = int(embedding_dim(model))
+        elif previous is not None:
+            dim = previous.dense.dim
+        else:  # empty knowledge base and no index yet
+            from index.embedding import embedding_dim, load_embedding_model
+
+            model = load_embedding_model(settings)
+            dim = int(embedding_dim(model))
+        if previous is not None and previous.dense.dim != dim:
+            previous = None
+            report.added = sorted(sources)
+            report.changed, report.unchanged = [], []
+            to_embed = list(report.added)
+
+        chunks_by_doc: dict[str, list[Chunk]] = {}
+        unchanged = set(report.unchanged)
+        if previous is not None:
+            for chunk in sorted(previous.chunks.values(), key=lambda c: (c.doc_id, c.ordinal)):
+                if chunk.doc_id in unchanged:
+                    chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        tokenizer = getattr(model, "tokenizer", None) if model is not None else None
+        new_chunks: list[Chunk] = []
+        for doc_id in to_embed:
+            source = sources[doc_id]
+            drafts = chunk_document(
+                source.meta, source.text, tokenizer=tokenizer, max_tokens=MAX_CHUNK_TOKENS
+            )
+            chunks_by_doc[doc_id] = drafts
+            new_chunks.extend(drafts)
+
+        dense_ids: list[int] = []
+        dense_parts: list[np.ndarray] = []
+        reused = [c for doc_id in report.unchanged for c in chunks_by_doc.get(doc_id, [])]
+        if previous is not None and reused:
+            ids = [c.chunk_id for c in reused]
+            dense_ids.extend(ids)
+            dense_parts.append(previous.dense.reconstruct(ids))
+        if new_chunks:
+            assert model is not None
+            vectors = _embed(
+                model, [c.index_text for c in new_chunks], settings.embedding_batch_size, progress
+            )
+            dense_ids.extend(c.chunk_id for c in new_chunks)
+            dense_parts.append(vectors)
+        report.embedded = len(new_chunks)
+        # Every version gets a fresh index over all vectors: flat (exact) for small knowledge
+        # bases, IVF (retrained on the current vectors) for large ones.
+        dense = DenseIndex.from_vectors(
+            dense_ids,
+            np.vstack(dense_parts) if dense_parts else np.empty((0, dim), dtype=np.float32),
+            dim=dim,
+        )
+
+        all_chunks = [c for doc_id in sorted(chunks_by_doc) for c in chunks_by_doc[doc_id]]
+        if len({c.chunk_id for c in all_chunks}) != len(all_chunks):
+            raise RuntimeError("duplicate chunk ids: two chunks share doc, position and text")
+        lexical = LexicalIndex(bigrams=BM25_BIGRAMS)
+        lexical.build([c.chunk_id for c in all_chunks], [c.index_text for c in all_chunks])
+
+        version = store.new_version_name()
+        root = store.versions_root(settings)
+        root.mkdir(parents=True, exist_ok=True)
+        path = root / version
+        report.version = version
+        report.chunks = len(all_chunks)
+        manifest = {
+            "format_version": store.FORMAT_VERSION,
+            "chunker_version": CHUNKER_VERSION,
+            "model_id": configured_id,
+            "dim": dim,
+            "dense_kind": dense.kind,
+            "dense_nlist": dense.nlist,
+            "dense_nprobe": dense.nprobe,
+            "chunk_count": len(all_chunks),
+            "doc_count": len(sources),
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "build_seconds": 0.0,
+            "bm25_bigrams": BM25_BIGRAMS,
+            "max_chunk_tokens": MAX_CHUNK_TOKENS,
+            "documents": {
+                doc_id: {"hash": sources[doc_id].hash, "chunks": len(chunks_by_doc.get(doc_id, []))}
+                for doc_id in sorted(sources)
+            },
+        }
+        try:
+            manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+            store.write_version_files(
+                path,
+                manifest=manifest,
+                chunks=all_chunks,
+                docs=[sources[doc_id].meta for doc_id in sorted(sources)],
+                dense=dense,
+                lexical=lexical,
+            )
+            # Verify the new version loads and its counts agree before anyone reads it.
+            store.load_version(path)
+            store.publish_version(settings, version)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        store.prune_versions(settings)
+    report.seconds = round(time.perf_counter() - started, 3)
+    logger.info(
+        "Index %s published: %d chunks (%d embedded), +%d ~%d -%d documents in %.1fs",
+        version, report.chunks, report.embedded, len(report.added), len(report.changed),
+        len(report.removed), report.seconds,
+    )  # fmt: skip
+    return report
+
+
+def index_status(settings: Settings) -> str:
+    """Compares the published index with the sources and the configured model.
+
+    Args:
+        settings: Gives `knowledge_dir`, `index_dir` and the embedding model.
+
+    Returns:
+        "missing" (nothing published or unreadable), "mismatch" (other model or format:
+        a full rebuild is needed), "stale" (sources changed) or "current".
+    """
+    manifest = store.current_manifest(settings)
+    if manifest is None:
+        return "missing"
+    if (
+        manifest.get("model_id") != _configured_model_id(settings)
+        or manifest.get("format_version") != store.FORMAT_VERSION
+    ):
+        return "mismatch"
+    published = {doc_id: info.get("hash") for doc_id, info in manifest.get("documents", {}).items()}
+    if published != source_hashes(settings) or manifest.get("chunker_version") != CHUNKER_VERSION:
+        return "stale"
+    return "current"
+
+
+def list_sources(settings: Settings) -> list[DocumentMeta]:
+    """Lists the documents of the published index, sorted by doc_id.
+
+    Args:
+        settings: Gives `index_dir`.
+
+    Returns:
+        Metadata of each indexed document; empty when nothing is published.
+    """
+    version = store.current_version(settings)
+    if version is None:
+        return []
+    docs_file: Path = store.versions_root(settings) / version / store.DOCS_NAME
+    try:
+        raw = json.loads(docs_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [DocumentMeta(**raw[doc_id]) for doc_id in sorted(raw)]

@@ -1,0 +1,296 @@
+"""Loading source documents (Markdown, text, PDF, DOCX, HTML) into metadata and plain text.
+
+`load_document` is the guard that keeps a broken upload out of the index: anything that
+cannot be parsed, or that holds no usable text, raises `DocumentError` with a message an
+admin can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from index.errors import DocumentError
+from index.schema import DocumentMeta
+from index.textnorm import nfc
+
+#: File types that the index reads, by lower-case suffix.
+SOURCE_SUFFIXES: frozenset[str] = frozenset({".md", ".txt", ".pdf", ".docx", ".html", ".htm"})
+#: Sidecar metadata for non-Markdown files: `quyet-dinh.pdf` -> `quyet-dinh.pdf.meta.yaml`.
+SIDECAR_SUFFIX = ".meta.yaml"
+#: A document with fewer letters than this is treated as empty (a scanned PDF, a blank file).
+MIN_LETTERS = 20
+
+_META_FIELDS = frozenset(f.name for f in dataclasses.fields(DocumentMeta)) - {"doc_id", "path"}
+_SKIPPED_NAMES = frozenset({"criteria.yaml", "readme.md"})
+
+
+def iter_source_files(knowledge_dir: Path) -> list[Path]:
+    """Lists the source documents under the knowledge directory, sorted by path.
+
+    Hidden files and directories, sidecar metadata, `criteria.yaml` and a top-level
+    `README.md` are skipped.
+
+    Args:
+        knowledge_dir: Root of the knowledge base.
+
+    Returns:
+        Paths of the documents to index.
+    """
+    if not knowledge_dir.is_dir():
+        return []
+    files: list[Path] = []
+    for path in knowledge_dir.rglob("*"):
+        relative = path.relative_to(knowledge_dir)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        if path.suffix.lower() not in SOURCE_SUFFIXES:
+            continue
+        if len(relative.parts) == 1 and path.name.lower() in _SKIPPED_NAMES:
+            continue
+        files.append(path)
+    return sorted(files, key=lambda p: p.relative_to(knowledge_dir).as_posix())
+
+
+def sidecar_path(path: Path) -> Path:
+    """Returns where the sidecar metadata of a non-Markdown document lives.
+
+    Args:
+        path: The document file.
+
+    Returns:
+        `<file name>.meta.yaml` next to the file.
+    """
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def content_hash(path: Path) -> str:
+    """Hashes a document together with its sidecar metadata, to detect changes.
+
+    Args:
+        path: The document file.
+
+    Returns:
+        Hex SHA-256 of the file bytes followed by the sidecar bytes (when present).
+    """
+    digest = hashlib.sha256(path.read_bytes())
+    sidecar = sidecar_path(path)
+    if sidecar.is_file():
+        digest.update(b"\x00sidecar\x00")
+        digest.update(sidecar.read_bytes())
+    return digest.hexdigest()
+
+
+def _doc_id(path: Path, root: Path | None) -> str:
+    if root is None:
+        return path.name
+    # Same rule as the build's hash map: relative to the root as given, resolved as a fallback.
+    for candidate, base in ((path, root), (path.absolute(), root.absolute())):
+        try:
+            return candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _clean_meta(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _META_FIELDS or value is None:
+            continue
+        if isinstance(value, dt.datetime):
+            value = value.date().isoformat()
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        elif isinstance(value, list | dict):
+            raise DocumentError(
+                f"{path.name}: trường '{key}' trong metadata phải là một giá trị đơn."
+            )
+        values[key] = nfc(str(value)).strip()
+    return values
+
+
+def _read_yaml_mapping(path: Path, label: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"{label}: metadata YAML không hợp lệ ({exc}).") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise DocumentError(f"{label}: metadata YAML phải là một bảng khóa: giá trị.")
+    return data
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{path.name}: tệp không phải văn bản UTF-8.") from exc
+
+
+def _load_markdown(path: Path) -> tuple[dict[str, Any], str]:
+    import frontmatter
+
+    text = _read_text(path)
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"{path.name}: phần front matter YAML không hợp lệ ({exc}).") from exc
+    if not isinstance(post.metadata, dict):
+        raise DocumentError(f"{path.name}: front matter phải là một bảng khóa: giá trị.")
+    meta = dict(post.metadata)
+    if "title" not in meta:
+        heading = re.search(r"^#\s+(.+)$", post.content, flags=re.MULTILINE)
+        if heading:
+            meta["title"] = heading.group(1).strip()
+    return meta, post.content
+
+
+def _load_pdf(path: Path) -> tuple[dict[str, Any], str]:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    # pypdf raises many unrelated types on damaged files; all mean "cannot read this PDF".
+    except Exception as exc:
+        raise DocumentError(f"{path.name}: không đọc được tệp PDF (tệp hỏng?): {exc}") from exc
+    meta: dict[str, Any] = {"title": title} if title and str(title).strip() else {}
+    return meta, "\n\n".join(page.strip() for page in pages)
+
+
+def _docx_heading_level(style_name: str) -> int | None:
+    name = style_name.lower()
+    if name == "title":
+        return 1
+    match = re.match(r"heading\s*(\d)", name)
+    return int(match.group(1)) if match else None
+
+
+def _load_docx(path: Path) -> tuple[dict[str, Any], str]:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+        blocks: list[str] = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Paragraph):
+                text = item.text.strip()
+                if not text:
+                    continue
+                style = item.style.name if item.style is not None and item.style.name else ""
+                level = _docx_heading_level(style)
+                if level is not None:
+                    blocks.append(f"{'#' * level} {text}")
+                elif "list" in style.lower():
+                    blocks.append(f"- {text}")
+                else:
+                    blocks.append(text)
+            elif isinstance(item, Table):
+                rows = []
+                for row in item.rows:
+                    cells = [cell.text.strip() for cell in row.cells]
+                    # Merged cells repeat their text in python-docx; show each value once.
+                    unique = [c for i, c in enumerate(cells) if c and c not in cells[:i]]
+                    if unique:
+                        rows.append(" | ".join(unique))
+                if rows:
+                    blocks.append("\n".join(rows))
+        title = document.core_properties.title
+    # python-docx raises zipfile/lxml/KeyError types on damaged files.
+    except Exception as exc:
+        raise DocumentError(f"{path.name}: không đọc được tệp DOCX (tệp hỏng?): {exc}") from exc
+    meta: dict[str, Any] = {"title": title} if title and title.strip() else {}
+    return meta, "\n\n".join(blocks)
+
+
+def _load_html(path: Path) -> tuple[dict[str, Any], str]:
+    import trafilatura
+
+    html = _read_text(path)
+    try:
+        text = trafilatura.extract(
+            html,
+            output_format="markdown",
+            include_tables=True,
+            include_comments=False,
+            favor_recall=True,
+        )
+        metadata = trafilatura.extract_metadata(html)
+    except Exception as exc:  # trafilatura/lxml parse failures
+        raise DocumentError(f"{path.name}: không đọc được tệp HTML: {exc}") from exc
+    meta: dict[str, Any] = {}
+    if metadata is not None and metadata.title:
+        meta["title"] = metadata.title
+    return meta, text or ""
+
+
+def _letter_count(text: str) -> int:
+    return sum(1 for ch in text if ch.isalpha())
+
+
+def load_document(path: Path, *, root: Path | None = None) -> tuple[DocumentMeta, str]:
+    """Reads one source document into its metadata and its NFC body text.
+
+    Markdown takes its metadata from YAML front matter; other formats from a sidecar
+    `<file name>.meta.yaml`, else from the file's own metadata (PDF /Title, DOCX title),
+    else from the file name. DOCX headings become `#` lines so chunking sees structure.
+
+    Args:
+        path: The document file (.md, .txt, .pdf, .docx, .html, .htm).
+        root: The knowledge root; `doc_id` is the POSIX path relative to it (the file name
+            when not given).
+
+    Returns:
+        The document metadata and its body text.
+
+    Raises:
+        DocumentError: The file cannot be read or parsed, its metadata is invalid, or it
+            holds no usable text.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SOURCE_SUFFIXES:
+        raise DocumentError(
+            f"{path.name}: định dạng {suffix or '(không có)'} chưa được hỗ trợ "
+            "(chỉ nhận .md, .txt, .pdf, .docx, .html)."
+        )
+    if not path.is_file():
+        raise DocumentError(f"{path.name}: không tìm thấy tệp.")
+    loaders = {
+        ".md": _load_markdown,
+        ".txt": lambda p: ({}, _read_text(p)),
+        ".pdf": _load_pdf,
+        ".docx": _load_docx,
+        ".html": _load_html,
+        ".htm": _load_html,
+    }
+    file_meta, body = loaders[suffix](path)
+    if suffix != ".md":
+        sidecar = sidecar_path(path)
+        if sidecar.is_file():
+            file_meta = {**file_meta, **_read_yaml_mapping(sidecar, sidecar.name)}
+    values = _clean_meta(file_meta, path)
+    body = nfc(body).replace("\r\n", "\n").strip()
+    if _letter_count(body) < MIN_LETTERS:
+        raise DocumentError(
+            f"{path.name}: tệp không có nội dung văn bản đọc được "
+            "(tệp rỗng hoặc bản scan ảnh chưa nhận dạng chữ)."
+        )
+    values.setdefault("title", nfc(path.stem))
+    if not values["title"]:
+        values["title"] = nfc(path.stem)
+    doc_id = _doc_id(path, root)
+    return DocumentMeta(doc_id=doc_id, path=doc_id, **values), body

@@ -1,0 +1,226 @@
+"""The engine every transport calls: answer a question, search, and hot-swap the index.
+
+One `Engine` is loaded per process (in the bot's `post_init`, the console, or a CLI
+command) and shared by all threads. The loaded index and the retriever over it live in one
+immutable `_Snapshot`; a reload builds a complete new snapshot and then replaces the single
+attribute that points to it, so a concurrent `answer()` uses either the old or the new
+index, never a mix of the two.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from index.answering import (
+    ACCENTLESS_DENSE_SHARE,
+    TermStats,
+    compose_answer,
+    prepare_question,
+    refusal,
+)
+from index.retrieval import HybridRetriever
+from index.schema import Answer, DocumentMeta, Passage, RetrievalMode
+from index.settings import Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """One published index version with its retriever; never mutated after creation."""
+
+    index: Any  # index.store.LoadedIndex
+    retriever: HybridRetriever
+    stats: TermStats
+
+    @property
+    def version(self) -> str:
+        return str(self.index.version)
+
+
+class Engine:
+    """Answers questions from the published index; safe to share between threads.
+
+    Args:
+        settings: Paths, retrieval mode, fusion and the abstain threshold.
+        model: The loaded embedding model (the same one the index was built with).
+        index: The `LoadedIndex` to serve.
+    """
+
+    def __init__(self, settings: Settings, model: SentenceTransformer, index: Any) -> None:
+        self.settings = settings
+        self.model = model
+        self._snapshot = self._make_snapshot(index)
+        self._reload_lock = threading.Lock()
+
+    def with_overrides(self, **changes: Any) -> Engine:
+        """Returns an engine over the same model and index with some settings changed.
+
+        Evaluation uses it to compare fusion methods and weights without reloading.
+
+        Args:
+            **changes: Settings fields to replace, e.g. `fusion="rrf"`.
+
+        Returns:
+            A new engine sharing the loaded model and index.
+        """
+        return Engine(self.settings.model_copy(update=changes), self.model, self._snapshot.index)
+
+    def _make_snapshot(self, index: Any) -> _Snapshot:
+        chunks = index.chunks.values() if isinstance(index.chunks, dict) else index.chunks
+        stats = TermStats(chunk.text for chunk in chunks)
+        return _Snapshot(
+            index=index,
+            retriever=HybridRetriever(index, self.model, self.settings, stats=stats),
+            stats=stats,
+        )
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The `manifest.json` of the index being served."""
+        return dict(self._snapshot.index.manifest)
+
+    @property
+    def version(self) -> str:
+        """Version name of the index being served."""
+        return self._snapshot.version
+
+    def search(self, query: str, *, k: int = 5, mode: RetrievalMode | None = None) -> list[Passage]:
+        """Returns the k most relevant passages for a query.
+
+        Args:
+            query: Free text in any Unicode form, with or without diacritics.
+            k: Number of passages.
+            mode: "hybrid", "dense" or "bm25"; `Settings.retrieval_mode` when None.
+
+        Returns:
+            Passages, best first (empty for an empty query).
+        """
+        prepared = prepare_question(query, max_chars=self.settings.max_question_chars)
+        if prepared.reason == "empty":
+            return []
+        return self._snapshot.retriever.search(prepared.text, k=k, mode=mode)
+
+    def answer(
+        self, question: str, *, mode: RetrievalMode | None = None, k: int | None = None
+    ) -> Answer:
+        """Answers a question from the knowledge base, or abstains politely.
+
+        Never raises on user input: empty, emoji-only and over-long questions come back
+        with `reason` "empty" or "too_long".
+
+        Args:
+            question: What the user typed.
+            mode: Retrieval mode; `Settings.retrieval_mode` when None.
+            k: Passages to retrieve; `Settings.top_k` when None.
+
+        Returns:
+            The answer with citations, passages and `latency_ms` filled in.
+        """
+        started = time.perf_counter()
+        prepared = prepare_question(question, max_chars=self.settings.max_question_chars)
+        if prepared.reason is not None:
+            result = refusal(question, prepared.reason)
+        else:
+            snapshot = self._snapshot  # one read: the whole answer uses this index version
+            retrieval = snapshot.retriever.retrieve(
+                prepared.text, k=k or self.settings.top_k, mode=mode
+            )
+            result = compose_answer(
+                prepared.text,
+                retrieval.passages,
+                top_dense=retrieval.top_dense,
+                threshold=self.settings.abstain_threshold,
+                stats=snapshot.stats,
+                dense_share=ACCENTLESS_DENSE_SHARE if retrieval.accentless else 0.5,
+            )
+            result.question = question
+        result.latency_ms = (time.perf_counter() - started) * 1000.0
+        return result
+
+    def sources(self) -> list[DocumentMeta]:
+        """Documents of the index being served, sorted by title."""
+        docs = self._snapshot.index.docs
+        values = list(docs.values()) if isinstance(docs, dict) else list(docs)
+        return sorted(values, key=lambda d: (d.title.casefold(), d.doc_id))
+
+    def reload_if_changed(self) -> bool:
+        """Swaps in the published index if the `current` pointer moved.
+
+        The new version is loaded completely before the swap; if loading fails the error
+        is logged and the old index keeps serving.
+
+        Returns:
+            True when a new index version is now being served.
+        """
+        from index.store import current_version
+
+        with self._reload_lock:
+            try:
+                latest = current_version(self.settings)
+            except Exception:
+                logger.exception("Cannot read the current index pointer; keeping %s", self.version)
+                return False
+            if latest is None or str(latest) == self.version:
+                return False
+            try:
+                index = _load_index(self.settings, self.model)
+                snapshot = self._make_snapshot(index)
+            except Exception:
+                logger.exception(
+                    "Index version %s failed to load; still serving %s", latest, self.version
+                )
+                return False
+            self._snapshot = snapshot
+            logger.info("Index reloaded: now serving version %s", snapshot.version)
+            return True
+
+
+def limit_search_threads() -> None:
+    """Runs FAISS single-query search on one thread.
+
+    A query is one vector, so OpenMP parallelism buys little and, on a 2-core server that
+    also runs the model and the bot, thread contention made a 100k-chunk search five times
+    slower (67 ms with 2 threads vs 13 ms with 1, measured in scripts/bench.py).
+    """
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+
+
+def _load_index(settings: Settings, model: Any) -> Any:
+    from index.embedding import embedding_dim, model_id
+    from index.store import load_published
+
+    return load_published(settings, model_id=model_id(settings), dim=embedding_dim(model))
+
+
+def load_engine(
+    settings: Settings | None = None, *, model: SentenceTransformer | None = None
+) -> Engine:
+    """Loads the embedding model and the published index once and returns the engine.
+
+    Args:
+        settings: Settings; read from the environment when None.
+        model: An already loaded model (tests share one); loaded from settings when None.
+
+    Returns:
+        The engine.
+
+    Raises:
+        IndexNotFoundError: No index was published yet (run `make reindex`).
+        IndexMismatchError: The index was built with another model.
+    """
+    from index.embedding import load_embedding_model
+
+    settings = settings or Settings()
+    limit_search_threads()
+    model = model if model is not None else load_embedding_model(settings)
+    return Engine(settings, model, _load_index(settings, model))

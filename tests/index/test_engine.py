@@ -1,0 +1,204 @@
+"""The engine: refusals, citations, hot reload during traffic, and a broken new index."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from index.answering import EMPTY_MESSAGE, TOO_LONG_MESSAGE
+from index.schema import Answer
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from index.engine import Engine
+    from index.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+SEED_DOCS = [
+    "articles/quang-nam-qd-2665-chuong-trinh-khuyen-cong-2021-2025.md",
+    "articles/hoi-nghi-khuyen-cong-vinh-long-2016.md",
+]
+NEW_DOC = """---
+title: "Hỗ trợ làng nghề gốm Bàu Trúc"
+doc_type: news
+number: 99/QĐ-TEST
+issued: 2025-01-02
+url: https://example.gov.vn/bau-truc
+---
+
+# Hỗ trợ làng nghề gốm Bàu Trúc
+
+Làng nghề gốm Bàu Trúc được hỗ trợ xây dựng lò nung gốm tiết kiệm năng lượng từ kinh phí
+khuyến công địa phương. Mỗi cơ sở gốm tham gia được hỗ trợ tối đa 40 triệu đồng.
+"""
+NEW_QUESTION = "Làng nghề gốm Bàu Trúc được hỗ trợ lò nung gốm như thế nào?"
+
+
+@pytest.mark.parametrize(
+    ("question", "reason", "message"),
+    [
+        ("", "empty", EMPTY_MESSAGE),
+        ("    \n\t  ", "empty", EMPTY_MESSAGE),
+        ("😀🙏🎉", "empty", EMPTY_MESSAGE),
+        ("?!?! ... ---", "empty", EMPTY_MESSAGE),
+        ("khuyến công " * 1_000, "too_long", TOO_LONG_MESSAGE),
+        ("a" * 12_000, "too_long", TOO_LONG_MESSAGE),
+    ],
+)
+def test_unusable_questions_never_raise(
+    engine: Engine, question: str, reason: str, message: str
+) -> None:
+    answer = engine.answer(question)
+    assert isinstance(answer, Answer)
+    assert (answer.reason, answer.text, answer.confident) == (reason, message, False)
+    assert answer.passages == [] and answer.citations == []
+
+
+def test_control_characters_are_ignored(engine: Engine) -> None:
+    clean = engine.answer("Nghị định nào quy định đối tượng được hỗ trợ khuyến công?")
+    dirty = engine.answer("Nghị định nào\x00 quy định\u200b đối tượng được hỗ trợ khuyến công?\x07")
+    assert dirty.chunk_ids == clean.chunk_ids and dirty.text == clean.text
+    assert dirty.latency_ms > 0
+
+
+def test_answer_cites_title_and_number(engine: Engine) -> None:
+    answer = engine.answer("Quyết định phê duyệt chương trình khuyến công tỉnh Quảng Nam 2021-2025")
+    assert answer.confident
+    numbers = {c.number for c in answer.citations}
+    assert "2665/QĐ-UBND" in numbers
+    assert all(c.title for c in answer.citations)
+    assert len({c.doc_id for c in answer.citations}) == len(answer.citations)
+
+
+def test_search_and_sources(engine: Engine) -> None:
+    passages = engine.search("hội chợ triển lãm", k=3, mode="bm25")
+    assert 0 < len(passages) <= 3
+    assert engine.search("   ") == []
+    sources = engine.sources()
+    assert sources and len({d.doc_id for d in sources}) == len(sources)
+    assert engine.manifest.get("chunk_count", 0) > 0
+
+
+@pytest.fixture
+def small_kb(
+    make_settings: Callable[..., Settings], tmp_path: Path, embedding_model: SentenceTransformer
+) -> Settings:
+    """A two-document knowledge base with its index built."""
+    from index.build import build_index
+
+    knowledge = tmp_path / "knowledge"
+    for rel in SEED_DOCS:
+        target = knowledge / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_KNOWLEDGE / rel, target)
+    settings = make_settings(knowledge_dir=knowledge)
+    build_index(settings, model=embedding_model)
+    return settings
+
+
+def _load(settings: Settings, model: SentenceTransformer) -> Engine:
+    from index.engine import load_engine
+
+    return load_engine(settings, model=model)
+
+
+def _new_doc_found(engine: Engine) -> bool:
+    return any("Bàu Trúc" in p.chunk.text for p in engine.search(NEW_QUESTION, k=3))
+
+
+def test_reload_swaps_to_a_new_version(
+    small_kb: Settings, embedding_model: SentenceTransformer
+) -> None:
+    from index.build import build_index
+
+    engine = _load(small_kb, embedding_model)
+    old_version = engine.version
+    assert engine.reload_if_changed() is False  # nothing changed yet
+    assert not _new_doc_found(engine)
+
+    (small_kb.knowledge_dir / "articles" / "bau-truc.md").write_text(NEW_DOC, encoding="utf-8")
+    build_index(small_kb, model=embedding_model)
+    assert engine.reload_if_changed() is True
+    assert engine.version != old_version
+    assert _new_doc_found(engine)
+    answer = engine.answer(NEW_QUESTION)
+    assert answer.confident and "Bàu Trúc" in answer.text
+    assert any(c.number == "99/QĐ-TEST" for c in answer.citations)
+    assert engine.reload_if_changed() is False
+
+
+def test_reindex_during_a_stream_of_questions(
+    small_kb: Settings, embedding_model: SentenceTransformer
+) -> None:
+    from index.build import build_index
+
+    engine = _load(small_kb, embedding_model)
+    questions = [
+        "Quảng Nam tổ chức bao nhiêu hội chợ cấp tỉnh?",
+        "Hội nghị khuyến công Vĩnh Long năm 2016",
+        NEW_QUESTION,
+        "",
+    ]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    answers: list[Answer] = []
+
+    def ask() -> None:
+        i = 0
+        while not stop.is_set():
+            try:
+                answers.append(engine.answer(questions[i % len(questions)]))
+            except BaseException as exc:  # noqa: BLE001 - the test reports any failure
+                errors.append(exc)
+            i += 1
+
+    workers = [threading.Thread(target=ask) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    try:
+        (small_kb.knowledge_dir / "articles" / "bau-truc.md").write_text(NEW_DOC, encoding="utf-8")
+        build_index(small_kb, model=embedding_model)
+        assert engine.reload_if_changed() is True
+        engine.answer(questions[0])  # at least one answer after the swap
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=60)
+    assert errors == []
+    assert answers and all(a.text for a in answers)
+    assert _new_doc_found(engine)
+
+
+def test_broken_new_version_keeps_the_old_index(
+    small_kb: Settings, embedding_model: SentenceTransformer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from index.build import build_index
+    from index.store import current_version, versions_root
+
+    engine = _load(small_kb, embedding_model)
+    old_version = engine.version
+    before = engine.answer("Quảng Nam tổ chức bao nhiêu hội chợ cấp tỉnh?")
+
+    (small_kb.knowledge_dir / "articles" / "bau-truc.md").write_text(NEW_DOC, encoding="utf-8")
+    build_index(small_kb, model=embedding_model)
+    new_version = current_version(small_kb)
+    assert new_version and new_version != old_version
+    dense = versions_root(small_kb) / new_version / "dense.faiss"
+    dense.write_bytes(dense.read_bytes()[:100])  # truncated, as after a full disk
+
+    with caplog.at_level(logging.ERROR, logger="index.engine"):
+        assert engine.reload_if_changed() is False
+    assert new_version in caplog.text
+    assert engine.version == old_version
+    after = engine.answer("Quảng Nam tổ chức bao nhiêu hội chợ cấp tỉnh?")
+    assert after.chunk_ids == before.chunk_ids and after.text == before.text
+    assert not _new_doc_found(engine)

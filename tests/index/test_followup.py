@@ -1,0 +1,93 @@
+"""Follow-up questions are rewritten into self-contained ones; other questions pass through."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.followup import is_followup, rewrite_followup
+
+PREVIOUS = "Mức hỗ trợ khuyến công ở Đà Nẵng là bao nhiêu?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "còn ở Quảng Nam thì sao?",
+        "con o quang nam thi sao",
+        "Còn Quảng Nam?",
+        "what about Quảng Nam?",
+        "How about Quang Nam",
+        "Quảng Nam thì thế nào?",
+        "Quảng Nam?",
+    ],
+)
+def test_province_follow_up_replaces_the_previous_province(question: str) -> None:
+    assert (
+        rewrite_followup(question, PREVIOUS) == "Mức hỗ trợ khuyến công ở Quảng Nam là bao nhiêu?"
+    )
+
+
+def test_entity_follow_up_replaces_the_previous_entity() -> None:
+    previous = "Doanh nghiệp nhỏ và vừa có được hỗ trợ khuyến công không?"
+
+    rewritten = rewrite_followup("thế còn hộ kinh doanh?", previous)
+
+    assert rewritten == "Hộ kinh doanh có được hỗ trợ khuyến công không?"
+
+
+def test_follow_up_without_replaceable_part_is_appended_without_filler() -> None:
+    previous = "Hộ kinh doanh có được hỗ trợ khuyến công không?"
+
+    rewritten = rewrite_followup("vậy mức hỗ trợ bao nhiêu?", previous)
+
+    assert rewritten.startswith("Hộ kinh doanh có được hỗ trợ khuyến công không")
+    assert rewritten.endswith("mức hỗ trợ bao nhiêu?")
+    assert "vậy" not in rewritten.lower()
+
+
+def test_entity_follow_up_is_appended_when_the_previous_names_none() -> None:
+    rewritten = rewrite_followup("thế còn hộ kinh doanh?", PREVIOUS)
+
+    assert rewritten.startswith("Mức hỗ trợ khuyến công ở Đà Nẵng là bao nhiêu")
+    assert "hộ kinh doanh" in rewritten
+    assert "thế còn" not in rewritten
+
+
+def test_province_is_added_with_diacritics_when_the_previous_names_none() -> None:
+    rewritten = rewrite_followup("con o quang nam thi sao", "Hồ sơ đề nghị hỗ trợ gồm những gì?")
+
+    assert rewritten == "Hồ sơ đề nghị hỗ trợ gồm những gì, ở Quảng Nam?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?",
+        "Thế nào là cơ sở công nghiệp nông thôn?",
+        "Thủ tục đăng ký như thế nào?",
+        "Mức hỗ trợ xây dựng mô hình trình diễn là bao nhiêu?",
+        "Xin chào",
+    ],
+)
+def test_self_contained_questions_are_unchanged(question: str) -> None:
+    assert not is_followup(question)
+    assert rewrite_followup(question, PREVIOUS) == question
+
+
+@pytest.mark.parametrize("previous", [None, "", "   "])
+def test_without_previous_question_the_question_is_unchanged(previous: str | None) -> None:
+    assert rewrite_followup("còn ở Quảng Nam thì sao?", previous) == "còn ở Quảng Nam thì sao?"
+
+
+def test_long_message_starting_with_con_is_self_contained() -> None:
+    question = (
+        "Còn bao lâu nữa thì hết hạn nộp hồ sơ đề nghị hỗ trợ kinh phí khuyến công "
+        "cho năm sau của cơ sở chúng tôi ở huyện miền núi?"
+    )
+
+    assert rewrite_followup(question, PREVIOUS) == question
+
+
+def test_empty_question_is_unchanged() -> None:
+    assert rewrite_followup("", PREVIOUS) == ""
+    assert not is_followup("   ")

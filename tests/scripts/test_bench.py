@@ -1,0 +1,62 @@
+"""A smoke run of the benchmark on a tiny synthetic index (numbers are not asserted)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from scripts.bench import main, run_benchmark, synthetic_texts
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from index.settings import Settings
+
+REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+REQUIRED = {
+    "answer_p50_ms",
+    "answer_p95_ms",
+    "search_p95_ms_100k",
+    "build_chunks_per_s",
+    "peak_rss_mb",
+}
+
+
+def test_synthetic_texts_are_vietnamese_like_and_deterministic() -> None:
+    texts = synthetic_texts(20, seed=1)
+    assert len(texts) == 20 and texts == synthetic_texts(20, seed=1)
+    assert all(len(t.split()) >= 40 for t in texts)
+    assert any("khuyến" in t or "công" in t for t in texts)
+
+
+@pytest.mark.slow
+def test_benchmark_smoke_run(
+    make_settings: Callable[..., Settings], embedding_model: SentenceTransformer
+) -> None:
+    settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
+    results = run_benchmark(settings, n_queries=3, synthetic=300, model=embedding_model)
+    assert REQUIRED <= set(results)
+    assert results["kb_chunks"] > 0 and results["synthetic_chunks"] == 300
+    assert results["build_chunks_per_s"] > 0 and results["peak_rss_mb"] > 0
+    # The benchmark builds into a temp dir and leaves the configured index alone.
+    assert not (settings.index_dir / "current").exists()
+
+
+@pytest.mark.slow
+def test_bench_json_is_one_object(
+    make_settings: Callable[..., Settings],
+    embedding_model: SentenceTransformer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import index.embedding
+
+    monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
+    settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
+    assert main(["--json", "--n-queries", "2", "--synthetic", "200"], settings=settings) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert REQUIRED <= set(payload)

@@ -1,0 +1,291 @@
+"""The admin CLI through typer's CliRunner, on tmp data, knowledge and database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from scripts.cli import app
+
+DOC_A = """---
+title: Quyết định hỗ trợ lò sấy chè Shan tuyết
+number: 77/QĐ-SCT
+issued: 2026-02-03
+---
+# Quyết định hỗ trợ lò sấy
+
+Hỗ trợ các hợp tác xã chè Shan tuyết ở xã Tà Xùa đầu tư lò sấy năng lượng mặt trời,
+mức hỗ trợ tối đa 37 triệu đồng cho mỗi cơ sở.
+"""
+DOC_B = (
+    "Hướng dẫn lập hồ sơ đề nghị hỗ trợ đào tạo nghề dệt thổ cẩm cho lao động nông thôn "
+    "tại huyện Mường Tè, thời hạn nộp hồ sơ trước ngày 30 tháng 6."
+)
+
+
+@pytest.fixture
+def cli_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache_dir: Path, embedding_model: Any
+) -> dict[str, Path]:
+    """Isolated env: tmp dirs, the session model cache, no developer .env, wide output."""
+    monkeypatch.chdir(tmp_path)
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "quyet-dinh.md").write_text(DOC_A, encoding="utf-8")
+    (knowledge / "huong-dan.txt").write_text(DOC_B, encoding="utf-8")
+    paths = {
+        "data": tmp_path / "data",
+        "knowledge": knowledge,
+        "index": tmp_path / "index",
+        "db": tmp_path / "data" / "leads.db",
+    }
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "STAFF_USER_IDS",
+        "ADMIN_USER_IDS",
+        "STAFF_CHAT_ID",
+        "EMBEDDING_MODEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(paths["data"]))
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(knowledge))
+    monkeypatch.setenv("INDEX_DIR", str(paths["index"]))
+    monkeypatch.setenv("MODEL_DIR", str(model_cache_dir))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{paths['db'].as_posix()}")
+    monkeypatch.setenv("COLUMNS", "200")
+    return paths
+
+
+def run(*args: str) -> Any:
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result
+
+
+def seed_leads() -> None:
+    from index.leads import crud
+    from index.leads.db import create_db_engine, session_scope
+    from index.leads.models import LeadCreate, LeadStatus
+    from index.settings import get_settings
+
+    engine = create_db_engine(get_settings().database_url)
+    rows = [
+        ("Nguyễn Thị Hoa", "Quảng Nam", "+84912000001", LeadStatus.new),
+        ("Trần Văn Bình", "Đồng Tháp", "+84912000002", LeadStatus.contacted),
+    ]
+    try:
+        with session_scope(engine) as session:
+            for name, province, phone, status in rows:
+                lead, _ = crud.upsert_lead(
+                    session=session,
+                    lead_in=LeadCreate(
+                        full_name=name,
+                        phone=phone,
+                        establishment_name="Cơ sở dệt",
+                        province=province,
+                        support_items=["Đào tạo nghề"],
+                        consent_at=datetime.now(UTC),
+                    ),
+                )
+                assert lead.id is not None
+                crud.change_status(session=session, lead_id=lead.id, status=status, actor="cli")
+    finally:
+        engine.dispose()
+
+
+def test_help_lists_commands() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("migrate", "reindex", "sources", "leads", "stats", "evaluate", "bench"):
+        assert command in result.output
+    assert "doctor" in result.output
+    leads_help = CliRunner().invoke(app, ["leads", "--help"])
+    assert leads_help.exit_code == 0 and "export" in leads_help.output
+
+
+def test_migrate_creates_data_dir_and_database(cli_env: dict[str, Path]) -> None:
+    from index.leads.db import create_db_engine, current_revision, head_revision
+
+    result = run("migrate")
+
+    assert result.exit_code == 0, result.output
+    assert cli_env["data"].is_dir() and cli_env["db"].is_file()
+    engine = create_db_engine(f"sqlite:///{cli_env['db'].as_posix()}")
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+    assert run("migrate").exit_code == 0  # idempotent
+
+
+def test_reindex_then_if_needed_then_sources(
+    cli_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.build import index_status
+    from index.settings import get_settings
+
+    result = run("reindex")
+
+    assert result.exit_code == 0, result.output
+    assert "Kết quả cập nhật chỉ mục" in result.output
+    assert index_status(get_settings()) == "current"
+    summary = result.output.split("Kết quả cập nhật chỉ mục", 1)[1]
+    # Added 2, changed 0, removed 0, unchanged 0.
+    assert re.search(r"│\s+2\s+│\s+0\s+│\s+0\s+│\s+0\s+│", summary), summary
+
+    # Current index: nothing is built and the model is never loaded.
+    def must_not_run(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("should not build or load the model")
+
+    monkeypatch.setattr("index.build.build_index", must_not_run)
+    monkeypatch.setattr("index.embedding.load_embedding_model", must_not_run)
+    result = run("reindex", "--if-needed")
+    assert result.exit_code == 0, result.output
+    assert "không cần xây lại" in result.output
+
+    result = run("sources")
+    assert result.exit_code == 0, result.output
+    assert "Quyết định hỗ trợ lò sấy chè Shan tuyết" in result.output
+    assert "77/QĐ-SCT" in result.output and "2026-02-03" in result.output
+    assert "huong-dan.txt" in result.output
+
+
+def test_reindex_if_needed_builds_when_stale(cli_env: dict[str, Path]) -> None:
+    assert run("reindex").exit_code == 0
+    (cli_env["knowledge"] / "moi.txt").write_text(DOC_B + " Bổ sung khóa học mới.", "utf-8")
+
+    result = run("reindex", "--if-needed")
+
+    assert result.exit_code == 0, result.output
+    assert "stale" in result.output and "Kết quả cập nhật chỉ mục" in result.output
+
+
+def test_reindex_reports_a_broken_document_without_traceback(cli_env: dict[str, Path]) -> None:
+    (cli_env["knowledge"] / "rong.txt").write_text("", encoding="utf-8")
+
+    result = run("reindex")
+
+    assert result.exit_code == 1
+    assert "❌" in result.output and "rong.txt" in result.output
+
+
+def test_leads_list_and_filters(cli_env: dict[str, Path]) -> None:
+    assert run("migrate").exit_code == 0
+    seed_leads()
+
+    result = run("leads", "list")
+    assert result.exit_code == 0, result.output
+    assert "Nguyễn Thị Hoa" in result.output and "Trần Văn Bình" in result.output
+
+    result = run("leads", "list", "--province", "quang nam")
+    assert "Nguyễn Thị Hoa" in result.output and "Trần Văn Bình" not in result.output
+
+    result = run("leads", "list", "--status", "da lien he")
+    assert "Trần Văn Bình" in result.output and "Nguyễn Thị Hoa" not in result.output
+
+    result = run("leads", "list", "--status", "bogus")
+    assert result.exit_code == 1 and "Trạng thái không hợp lệ" in result.output
+
+
+def test_leads_export_csv_and_xlsx(cli_env: dict[str, Path], tmp_path: Path) -> None:
+    assert run("migrate").exit_code == 0
+    seed_leads()
+
+    result = run("leads", "export", "--format", "csv", "--output", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.output
+    raw = (tmp_path / "out.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 3
+    assert any("Nguyễn Thị Hoa" in cell for row in rows for cell in row)
+
+    result = run(
+        "leads", "export", "--format", "xlsx", "--status", "contacted", "--output", "leads.xlsx"
+    )
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(tmp_path / "leads.xlsx")
+    values = [str(c) for row in workbook.active.iter_rows(values_only=True) for c in row if c]
+    assert "Trần Văn Bình" in values and "Nguyễn Thị Hoa" not in values
+
+    result = run("leads", "export", "--since", "2026-13-01")
+    assert result.exit_code == 1 and "Ngày không hợp lệ" in result.output
+
+
+def test_stats(cli_env: dict[str, Path]) -> None:
+    assert run("migrate").exit_code == 0
+    seed_leads()
+
+    result = run("stats")
+
+    assert result.exit_code == 0, result.output
+    assert "Hồ sơ theo trạng thái" in result.output
+    assert "Quảng Nam" in result.output and "Đào tạo nghề" in result.output
+    assert "Tổng số hồ sơ: 2" in result.output
+
+
+def test_doctor_ok(cli_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STAFF_USER_IDS", "1001")
+    monkeypatch.setenv("ADMIN_USER_IDS", "1002")
+    assert run("migrate").exit_code == 0
+    assert run("reindex").exit_code == 0
+
+    result = run("doctor")
+
+    assert result.exit_code == 0, result.output
+    assert "❌" not in result.output
+    assert result.output.count("✅") >= 6
+    assert "chế độ console" in result.output
+
+
+def test_doctor_names_the_fix_for_a_broken_database(
+    cli_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("reindex").exit_code == 0
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+    result = run("doctor", "--skip-model")
+
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if "cơ sở dữ liệu" in line)
+    assert line.startswith("❌") and "DATABASE_URL" in line
+
+
+def test_doctor_reports_missing_migrations_and_index(cli_env: dict[str, Path]) -> None:
+    result = run("doctor", "--skip-model")
+
+    assert result.exit_code == 1
+    assert "python -m scripts migrate" in result.output
+    assert "make reindex" in result.output
+
+
+def test_evaluate_and_bench_forward_their_arguments(
+    cli_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, list[str]] = {}
+
+    def fake_evaluate(argv: list[str] | None = None, **kwargs: Any) -> int:
+        seen["evaluate"] = list(argv or [])
+        return 0
+
+    def fake_bench(argv: list[str] | None = None, **kwargs: Any) -> int:
+        seen["bench"] = list(argv or [])
+        return 3
+
+    monkeypatch.setattr("scripts.evaluate.main", fake_evaluate)
+    monkeypatch.setattr("scripts.bench.main", fake_bench)
+
+    result = run("evaluate", "--questions", "q.jsonl", "--k", "3", "--json", "--all-modes")
+    assert result.exit_code == 0, result.output
+    assert seen["evaluate"] == ["--questions", "q.jsonl", "--k", "3", "--json", "--all-modes"]
+
+    result = run("bench", "--json")
+    assert result.exit_code == 3
+    assert seen["bench"] == ["--json"]
