@@ -12,6 +12,7 @@ from telegram import Update
 from bot import texts
 from bot.app import build_application
 from bot.console import ensure_index, run_console
+from index.logs import configure_logging
 from index.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -60,12 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--console", action="store_true", help="chat in the terminal instead")
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        level=settings.log_level.upper(),
-    )
     # httpx logs every Bot API request at INFO, which drowns the bot's own log.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     if args.console:
         quiet_logs_for_console()
         run_console(settings)

@@ -90,9 +90,7 @@ UNSUPPORTED_LOCATION = (
 UNSUPPORTED_CONTACT = (
     "Cảm ơn bạn! Nếu muốn cán bộ khuyến công liên hệ, bạn vui lòng đăng ký bằng lệnh /dangky."
 )
-UNSUPPORTED_DOCUMENT = (
-    "Xin lỗi, tôi không nhận tệp đính kèm. Bạn vui lòng gõ câu hỏi bằng chữ nhé."
-)
+UNSUPPORTED_DOCUMENT = "Xin lỗi, tôi không nhận tệp đính kèm. Bạn vui lòng gõ câu hỏi bằng chữ nhé."
 EDITED_MESSAGE = (
     "Tôi không xử lý tin nhắn đã sửa. Bạn vui lòng gửi lại câu hỏi dưới dạng tin nhắn mới."
 )
@@ -128,7 +126,9 @@ NO_TOKEN = (
 # === end common ===
 
 # === eligibility check /kiemtra (bot/handlers/eligibility.py) ===
-ELIG_STEP_TYPE = "🔎 <b>Kiểm tra điều kiện hỗ trợ — bước 1/5</b>\nCơ sở của bạn thuộc loại hình nào?"
+ELIG_STEP_TYPE = (
+    "🔎 <b>Kiểm tra điều kiện hỗ trợ — bước 1/5</b>\nCơ sở của bạn thuộc loại hình nào?"
+)
 ELIG_STEP_AREA = (
     "🔎 <b>Bước 2/5</b>\nCơ sở sản xuất đặt ở đâu?\n"
     "<i>Từ 01/07/2025 không còn cấp huyện; hãy chọn theo địa bàn trước đây nếu bạn biết.</i>"
@@ -155,7 +155,9 @@ ELIG_UNAVAILABLE = (
 )
 ELIG_RESULT_TITLE = "🔎 <b>Kết quả kiểm tra sơ bộ</b>"
 ELIG_VERDICT_LIKELY = "✅ Cơ sở của bạn <b>có khả năng đủ điều kiện</b> nhận hỗ trợ khuyến công."
-ELIG_VERDICT_NOT = "❌ Theo thông tin bạn chọn, cơ sở <b>chưa đủ điều kiện</b> nhận hỗ trợ khuyến công:"
+ELIG_VERDICT_NOT = (
+    "❌ Theo thông tin bạn chọn, cơ sở <b>chưa đủ điều kiện</b> nhận hỗ trợ khuyến công:"
+)
 ELIG_VERDICT_VERIFY = "❓ Cơ sở của bạn <b>cần xác minh thêm</b> trước khi kết luận:"
 ELIG_ANSWERS = "<b>Thông tin bạn chọn:</b> {answers}"
 ELIG_ITEMS_TITLE = "<b>Nội dung hỗ trợ phù hợp:</b>"
@@ -308,9 +310,7 @@ STAFF_VERDICT_NOT = "Chưa đủ điều kiện"
 STAFF_VERDICT_VERIFY = "Cần xác minh thêm"
 STAFF_STATUS_CHANGED = "Đã chuyển sang «{status}»."
 STAFF_STATUS_UNCHANGED = "Hồ sơ đang ở trạng thái này."
-STAFF_NOTE_ASK = (
-    "Vui lòng gửi nội dung ghi chú cho hồ sơ #{lead_id}.\nGõ /huy nếu muốn hủy."
-)
+STAFF_NOTE_ASK = "Vui lòng gửi nội dung ghi chú cho hồ sơ #{lead_id}.\nGõ /huy nếu muốn hủy."
 STAFF_NOTE_EMPTY = "Ghi chú đang trống. Vui lòng gửi nội dung, hoặc gõ /huy để hủy."
 STAFF_NOTE_TOO_LONG = "Ghi chú quá dài (tối đa {limit} ký tự). Vui lòng rút gọn."
 STAFF_NOTE_SAVED = "Đã lưu ghi chú cho hồ sơ #{lead_id}."
@@ -368,8 +368,7 @@ ADMIN_UPLOAD_INVALID = (
     "❌ Không thể thêm tài liệu này: {error}\nTài liệu chưa được đưa vào kho tri thức."
 )
 ADMIN_UPLOAD_SAVED = (
-    "Đã lưu tài liệu <b>{title}</b> ({doc_id}). Đang cập nhật chỉ mục, "
-    "sẽ báo lại khi xong…"
+    "Đã lưu tài liệu <b>{title}</b> ({doc_id}). Đang cập nhật chỉ mục, sẽ báo lại khi xong…"
 )
 ADMIN_REINDEX_STARTED = "Đang cập nhật chỉ mục{full}, sẽ báo lại khi xong…"
 ADMIN_REINDEX_FULL = " (xây lại toàn bộ)"
@@ -381,8 +380,7 @@ ADMIN_REINDEX_DONE = (
 ADMIN_REINDEX_RELOADED = "Bot đã chuyển sang chỉ mục mới."
 ADMIN_REINDEX_NOT_RELOADED = "Bot vẫn dùng chỉ mục đang phục vụ (không có thay đổi để nạp lại)."
 ADMIN_REINDEX_DOC_ERROR = (
-    "❌ Cập nhật chỉ mục thất bại: {error}\n"
-    "Bot vẫn trả lời bằng chỉ mục cũ.{rolled_back}"
+    "❌ Cập nhật chỉ mục thất bại: {error}\nBot vẫn trả lời bằng chỉ mục cũ.{rolled_back}"
 )
 ADMIN_REINDEX_FAILED = (
     "❌ Cập nhật chỉ mục thất bại do lỗi hệ thống. Bot vẫn trả lời bằng chỉ mục cũ.{rolled_back}\n"
@@ -391,7 +389,9 @@ ADMIN_REINDEX_FAILED = (
 ADMIN_REINDEX_ROLLED_BACK = "\nTài liệu vừa tải lên đã được gỡ ra để kho tri thức nhất quán."
 ADMIN_SOURCES_EMPTY = "Chỉ mục chưa có tài liệu nào."
 ADMIN_SOURCES_HEADER = "<b>Tài liệu trong chỉ mục ({count})</b>"
-ADMIN_SOURCE_LINE = "{n}. {upload}<b>{title}</b>{number}{issued} · {status}\n   <code>{doc_id}</code>"
+ADMIN_SOURCE_LINE = (
+    "{n}. {upload}<b>{title}</b>{number}{issued} · {status}\n   <code>{doc_id}</code>"
+)
 ADMIN_SOURCE_NUMBER = " · số {value}"
 ADMIN_SOURCE_ISSUED = " · ngày {value}"
 ADMIN_STATUS_IN_FORCE = "còn hiệu lực"

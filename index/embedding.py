@@ -183,7 +183,9 @@ def encode_queries(model: SentenceTransformer, texts: Sequence[str]) -> np.ndarr
     items = _nfc(texts)
     if not items:
         return _as_matrix(None, 0, model)
-    vectors = model.encode_query(items, normalize_embeddings=True, convert_to_numpy=True)
+    vectors = model.encode_query(
+        items, show_progress_bar=False, normalize_embeddings=True, convert_to_numpy=True
+    )
     return _as_matrix(vectors, len(items), model)
 
 

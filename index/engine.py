@@ -184,15 +184,18 @@ class Engine:
 
 
 def limit_search_threads() -> None:
-    """Runs FAISS single-query search on one thread.
+    """Runs query embedding and FAISS search on one thread each.
 
-    A query is one vector, so OpenMP parallelism buys little and, on a 2-core server that
-    also runs the model and the bot, thread contention made a 100k-chunk search five times
-    slower (67 ms with 2 threads vs 13 ms with 1, measured in scripts/bench.py).
+    A query is one short text and one vector, so intra-op parallelism buys little; on a
+    2-core server that also runs the bot and other work, it mostly adds contention. Measured
+    in scripts/bench.py under load: query embedding p95 777 ms with 2 torch threads vs 29 ms
+    with 1; a 100k-chunk FAISS search 67 ms with 2 OpenMP threads vs 13 ms with 1.
     """
     import faiss
+    import torch
 
     faiss.omp_set_num_threads(1)
+    torch.set_num_threads(1)
 
 
 def _load_index(settings: Settings, model: Any) -> Any:

@@ -186,9 +186,14 @@ def is_followup(question: str) -> bool:
         return True
     if any(folded.endswith(" " + c) or folded == c for c in _STRONG_CLOSERS):
         return True
+    # "Quảng Nam thế nào?" or "hộ kinh doanh?" continues the topic; "Thời tiết thế nào?" and
+    # "Giá vàng hôm nay?" are new questions, so a weak cue needs a known province or entity.
+    names_known = (
+        _find_any(specifics, _PROVINCES) is not None or _find_any(specifics, _ENTITIES) is not None
+    )
     if any(folded.endswith(" " + c) for c in _WEAK_CLOSERS):
-        return not has_topic
-    return text.endswith("?") and len(specifics.split()) <= 4 and not has_topic
+        return not has_topic and names_known
+    return text.endswith("?") and len(specifics.split()) <= 4 and not has_topic and names_known
 
 
 def rewrite_followup(question: str, previous: str | None) -> str:

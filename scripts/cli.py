@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from index.logs import configure_logging
+
 if TYPE_CHECKING:
     from index.settings import Settings
 
@@ -93,13 +95,8 @@ def main(
         if ctx.invoked_subcommand not in _SETTINGS_OPTIONAL:
             _fail(console, f"Không đọc được cấu hình (.env / biến môi trường): {error}")
     level = "DEBUG" if verbose else (settings.log_level if settings else "INFO")
-    logging.basicConfig(
-        level=getattr(logging, str(level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     # Model and HTTP libraries are chatty at INFO; the progress bar says enough.
-    for name in ("httpx", "sentence_transformers", "transformers", "faiss", "bm25s", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    configure_logging(str(level))
     ctx.obj = CliState(console=console, settings=settings, settings_error=error)
 
 

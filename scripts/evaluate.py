@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from index.logs import configure_logging
+
 if TYPE_CHECKING:
     from index.engine import Engine
     from index.schema import Passage
@@ -278,13 +280,7 @@ def main(argv: list[str] | None = None, *, engine: Engine | None = None) -> int:
         engine: An already loaded engine (tests); loaded from the environment when None.
     """
     args = _parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.json else logging.INFO,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    # sentence-transformers draws a progress bar per query when its logger is at INFO.
-    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    configure_logging(logging.WARNING if args.json else logging.INFO, stream=sys.stderr)
     if not args.questions.is_file():
         logger.error("Question file not found: %s", args.questions)
         return 2

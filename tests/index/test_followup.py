@@ -91,3 +91,12 @@ def test_long_message_starting_with_con_is_self_contained() -> None:
 def test_empty_question_is_unchanged() -> None:
     assert rewrite_followup("", PREVIOUS) == ""
     assert not is_followup("   ")
+
+
+@pytest.mark.parametrize(
+    "question", ["Giá vàng hôm nay?", "thời tiết thế nào?", "Tỷ giá đô la Mỹ hôm nay?"]
+)
+def test_new_unrelated_questions_are_not_followups(question: str) -> None:
+    previous = "Tôi có xưởng chế biến ở nông thôn, có được hỗ trợ mua máy móc không?"
+    assert not is_followup(question)
+    assert rewrite_followup(question, previous) == question
