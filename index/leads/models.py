@@ -23,6 +23,8 @@ from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
 from typing_extensions import override
 
+from index.textnorm import fold_diacritics
+
 # Lengths shared by the pydantic validation and the String(n) columns, so PostgreSQL
 # enforces the same limits as LeadCreate does.
 NAME_MAX = 120
@@ -95,9 +97,7 @@ def fold_text(value: str) -> str:
     Returns:
         The folded key, e.g. ``"Đồng  Tháp"`` → ``"dong thap"``.
     """
-    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(unicodedata.normalize("NFC", stripped).casefold().split())
+    return " ".join(fold_diacritics(value).casefold().split())
 
 
 def compute_need_key(support_items: list[str]) -> str:
