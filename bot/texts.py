@@ -68,7 +68,6 @@ NOT_CONFIDENT = (
     "• Đăng ký để cán bộ khuyến công liên hệ tư vấn trực tiếp\n"
     "• Liên hệ Trung tâm Khuyến công (Sở Công Thương) tỉnh, thành phố nơi bạn sản xuất"
 )
-NOT_CONFIDENT_CLOSEST = "<b>Nội dung gần nhất tìm được (chỉ để tham khảo):</b>"
 EMPTY_QUESTION = "Bạn vui lòng gõ câu hỏi bằng chữ nhé."
 FOLLOWUP_UNDERSTOOD = "<i>Tôi hiểu câu hỏi của bạn là: {question}</i>"
 QUESTION_TOO_LONG = (
@@ -321,7 +320,6 @@ STAFF_EXPORT_BAD_ARGS = (
     "(trạng thái và khoảng ngày YYYY-MM-DD đều không bắt buộc)."
 )
 STAFF_EXPORT_CAPTION = "Danh sách {count} hồ sơ ({fmt})."
-STAFF_UNKNOWN_STATUS = "Không rõ trạng thái «{value}». Các trạng thái: {choices}."
 STAFF_STATS_TITLE = "<b>Thống kê (câu hỏi trong {days} ngày gần đây)</b>"
 STAFF_STATS_TOTAL = "Tổng số hồ sơ: <b>{total}</b> (mới trong kỳ: {period})"
 STAFF_STATS_BY_STATUS = "<b>Hồ sơ theo trạng thái</b>"

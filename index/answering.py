@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from index.glossary import EnglishRendering, english_terms, synonyms_for
 from index.schema import Answer, Citation, Passage
 from index.textnorm import fold_diacritics
 
@@ -59,6 +60,36 @@ PASSAGE_RANK_DECAY = 0.05
 CONTEXT_CREDIT = 0.5
 #: Shorter lines (headings, table headers) are not answers.
 MIN_SENTENCE_WORDS = 4
+#: Passages whose retrieval score is below this share of the best one give no sentence:
+#: a weakly related passage mixes unrelated facts into the answer.
+PASSAGE_FLOOR = 0.6
+#: A sentence whose folded word set overlaps a chosen one this much (Jaccard) repeats it.
+DUPLICATE_JACCARD = 0.6
+#: Bonus for a sentence holding what the question word asks for (a date, an amount, a body).
+INTENT_BONUS = 0.25
+#: Weight of the focus words (see `QueryTerms.focus`) found in a sentence's label, the part
+#: before ":": "Hỗ trợ ứng dụng máy móc thiết bị: tối đa 50%" is about machinery,
+#: "Mô hình trình diễn (gồm nhà xưởng, máy móc): tối đa 30%" only mentions it.
+LABEL_WEIGHT = 0.5
+#: Longest label; a ":" further into a sentence does not introduce its content.
+LABEL_CHARS = 160
+#: Share of a label sentence's score ("... mục tiêu cụ thể là:") given to the sentence
+#: after it, which holds the content the label announces.
+FOLLOWER_SHARE = 0.9
+#: A passage whose section heading holds this share of a "what/which ... ?" question's
+#: weight is the answer as a whole: its sentences are given in document order, first.
+SECTION_MATCH = 0.6
+#: How many sentences back a list item looks for the "...:" line that announces its list.
+LEADER_REACH = 6
+#: Score given to the sentences of such a section, above any ordinary match.
+SECTION_SCORE = 10.0
+#: IDF multiplier of the words naming the support asked about (see `QueryTerms.focus`).
+FOCUS_BOOST = 2.0
+#: Content words after "hỗ trợ" that name it.
+FOCUS_WORDS = 4
+#: Dense share of the confidence for English questions rendered through the glossary: the
+#: e5 cosine of an English question against Vietnamese text is low even when on topic.
+ENGLISH_DENSE_SHARE = 0.2
 
 # Question and function words. They say nothing about the topic, so they neither count as
 # evidence for a match nor steer the sentence choice. Matched before folding: folded, "cho"
@@ -220,6 +251,84 @@ def _bigrams(tokens: Sequence[str]) -> set[tuple[str, str]]:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryTerms:
+    """The content words of a question, as matched against passages and sentences."""
+
+    #: Distinct content words (folded).
+    words: frozenset[str]
+    #: Adjacent content-word pairs of the question (within one glossary term for English).
+    pairs: frozenset[tuple[str, str]]
+    #: Glossary rendering when the question is English about this domain.
+    english: EnglishRendering | None = None
+    #: (key words, phrasings as word lists) of the question's synonym entries.
+    synonyms: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = ()
+    #: Words naming what support is asked about ("hỗ trợ mua máy móc" -> máy, móc).
+    focus: frozenset[str] = frozenset()
+
+    def weights(self, stats: TermStats | None) -> dict[str, float]:
+        """IDF weight of each word, raised for the focus words."""
+        return {
+            w: (stats.idf(w) if stats else 1.0) * (FOCUS_BOOST if w in self.focus else 1.0)
+            for w in self.words
+        }
+
+
+def query_terms(question: str) -> QueryTerms:
+    """Content words and word pairs of a question; English domain terms in Vietnamese.
+
+    An English question about this domain ("trade fairs abroad") is matched through its
+    glossary terms ("hội chợ triển lãm", "nước ngoài") plus any numbers it contains.
+
+    Args:
+        question: The cleaned question.
+
+    Returns:
+        The words, pairs, glossary rendering and synonym entries of the question.
+    """
+    rendering = english_terms(question)
+    synonyms = tuple(
+        (tuple(key.split()), tuple(tuple(content_tokens(alt)) for alt in alts))
+        for key, alts in synonyms_for(question)
+    )
+    if rendering is None:
+        tokens = content_tokens(question)
+        return QueryTerms(
+            frozenset(tokens), frozenset(_bigrams(tokens)), None, synonyms, _focus(tokens)
+        )
+    words: set[str] = {t for t in content_tokens(question) if t.isdigit()}
+    pairs: set[tuple[str, str]] = set()
+    for term in rendering.terms:
+        tokens = content_tokens(term)
+        words.update(tokens)
+        pairs.update(_bigrams(tokens))
+    return QueryTerms(frozenset(words), frozenset(pairs), rendering, synonyms)
+
+
+def _focus(tokens: Sequence[str]) -> frozenset[str]:
+    # In "Tôi có xưởng chế biến, có được hỗ trợ mua máy móc không?" the first clause is
+    # background; what follows "hỗ trợ" is what the user asks about. Question words are
+    # already gone from `tokens`, so the span runs to the end of the question.
+    for i in range(len(tokens) - 1):
+        if tokens[i] == "ho" and tokens[i + 1] == "tro":
+            span = [t for t in tokens[i + 2 : i + 2 + FOCUS_WORDS] if not t.isdigit()]
+            return frozenset(span) - {"ho", "tro", "khuyen", "cong"}
+    return frozenset()
+
+
+def _with_synonyms(tokens: list[str], terms: QueryTerms) -> list[str]:
+    # A sentence that says "còn hạn chế" answers "khó khăn gì?": it is credited with the
+    # question's words, as if it said them.
+    if not terms.synonyms:
+        return tokens
+    joined = f" {' '.join(tokens)} "
+    extra: list[str] = []
+    for key, alts in terms.synonyms:
+        if any(alt and f" {' '.join(alt)} " in joined for alt in alts):
+            extra.extend(key)
+    return tokens + extra if extra else tokens
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Signals that tell whether the retrieved passages answer the question."""
 
@@ -282,8 +391,10 @@ def gather_evidence(
     Returns:
         The evidence for the abstain decision.
     """
-    query = content_tokens(question)
-    words = set(query)
+    terms = query_terms(question)
+    words = set(terms.words)
+    if terms.english is not None:
+        dense_share = min(dense_share, ENGLISH_DENSE_SHARE)
     if not words or not passages:
         return Evidence(top_dense, 0.0, 0.0, len(words), dense_share)
     passage_tokens: set[str] = set()
@@ -294,13 +405,17 @@ def gather_evidence(
         passage_pairs.update(_bigrams(tokens))
     idf = {w: (stats.idf(w) if stats else 1.0) for w in words}
     word_cov = sum(idf[w] for w in words & passage_tokens) / sum(idf.values())
-    pairs = _bigrams(query)
+    pairs = set(terms.pairs)
     pair_weight = {pair: idf[pair[0]] + idf[pair[1]] for pair in pairs}
     pair_cov = (
         sum(pair_weight[pair] for pair in pairs & passage_pairs) / sum(pair_weight.values())
         if pairs
         else word_cov
     )
+    if terms.english is not None:
+        # English words the glossary does not know ("laptop") count against the match.
+        word_cov *= terms.english.covered
+        pair_cov *= terms.english.covered
     return Evidence(top_dense, word_cov, pair_cov, len(words), dense_share)
 
 
@@ -389,28 +504,119 @@ class TermStats:
         return math.log((self._n - df + 0.5) / (df + 0.5) + 1.0)
 
 
-#: Question words asking for a number, a date or a document number.
-_QUANTITY_CUES = (
-    "bao nhieu",
-    "may ",
-    "so hieu",
-    "ngay nao",
-    "khi nao",
-    "nam nao",
-    "ty le",
-    "muc ho tro",
-    "toi da",
-    "bao lau",
-    "so luong",
-    "how many",
-    "how much",
-)
+Intent = str  # "quantity" | "date" | "contact"
+
+# Question words (folded, space-padded) -> what the answer should contain.
+_INTENT_CUES: dict[Intent, tuple[str, ...]] = {
+    "quantity": (
+        " bao nhieu ",
+        " so hieu ",
+        " ty le ",
+        " muc ho tro ",
+        " muc chi ",
+        " toi da ",
+        " so luong ",
+        " bao lau ",
+        " how many ",
+        " how much ",
+        " maximum ",
+        " amount ",
+        " percent",
+    ),
+    "date": (
+        " bao gio ",
+        " khi nao ",
+        " ngay nao ",
+        " nam nao ",
+        " thang nao ",
+        " thoi han ",
+        " han chot ",
+        " han cuoi ",
+        " thoi gian nao ",
+        " luc nao ",
+        " when ",
+        " deadline ",
+        " what date ",
+    ),
+    "list": (" gi ", " nhung gi ", " gom ", " nhung nao ", " cac buoc "),
+    "contact": (
+        " o dau ",
+        " lien he ",
+        " co quan nao ",
+        " noi nao ",
+        " nop cho ai ",
+        " hoi ai ",
+        " tim ai ",
+        " don vi nao ",
+        " where ",
+        " whom ",
+        " contact ",
+        " who ",
+    ),
+}
+# "mấy" (how many) typed without accents is "may", which is also "máy" (machine).
+_HOW_MANY = re.compile(r" may (?!moc|thiet|bay|tinh|nong|may|cat|ep|det|in )")
 _DIGIT = re.compile(r"\d")
+_AMOUNT = re.compile(
+    r"\d\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng|lao động|cơ sở|sản phẩm|mô hình|hội chợ"
+    r"|hội nghị|doanh nghiệp|lượt|người|kỳ|chuyên đề|nhóm)|\d{1,3}(?:\.\d{3})+",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b\d{1,2}/\d{1,2}/(?:19|20)\d\d\b|\bngày\s+\d|\btháng\s+\d|\bnăm\s+(?:19|20)\d\d"
+    r"|\bhạn\b|\btrước ngày\b|\bquý\s+[IV\d]",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(
+    r"Sở Công Thương|Trung tâm Khuyến công|Bộ Công Thương|UBND|Ủy ban nhân dân|Cục\s|"
+    r"cơ quan|liên hệ|đầu mối|điện thoại|địa chỉ|website",
+    re.IGNORECASE,
+)
+
+
+def question_intents(question: str) -> frozenset[Intent]:
+    """What kind of fact a question asks for, from its question words.
+
+    Args:
+        question: The question, with or without diacritics, Vietnamese or English.
+
+    Returns:
+        A subset of {"quantity", "date", "contact"}: "bao nhiêu / mức / how much" want an
+        amount, "bao giờ / thời hạn / when" a date, "ở đâu / liên hệ / where" a body.
+    """
+    folded = f" {' '.join(_TOKEN.findall(fold_diacritics(question).casefold()))} "
+    found = {intent for intent, cues in _INTENT_CUES.items() if any(c in folded for c in cues)}
+    if _HOW_MANY.search(folded):
+        found.add("quantity")
+    return frozenset(found)
+
+
+def intent_bonus(sentence: str, intents: frozenset[Intent]) -> float:
+    """Score bonus of a sentence that holds what the question word asks for.
+
+    Args:
+        sentence: A candidate sentence.
+        intents: From `question_intents`.
+
+    Returns:
+        `INTENT_BONUS` per satisfied intent (an amount weighs a bit more than a bare
+        digit), 0 when the question has no such intent.
+    """
+    bonus = 0.0
+    if "quantity" in intents:
+        if _AMOUNT.search(sentence):
+            bonus += INTENT_BONUS
+        elif _DIGIT.search(sentence):
+            bonus += INTENT_BONUS * 0.5
+    if "date" in intents and _DATE.search(sentence):
+        bonus += INTENT_BONUS
+    if "contact" in intents and _CONTACT.search(sentence):
+        bonus += INTENT_BONUS
+    return bonus
 
 
 def _asks_quantity(question: str) -> bool:
-    folded = f" {fold_diacritics(question).casefold()} "
-    return any(f" {cue}" in folded for cue in _QUANTITY_CUES)
+    return "quantity" in question_intents(question)
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,14 +625,15 @@ class _Candidate:
     position: int
     text: str
     score: float
+    tokens: frozenset[str]
 
 
 def _score_sentence(
     tokens: Sequence[str],
-    words: set[str],
-    pairs: set[tuple[str, str]],
+    words: set[str] | frozenset[str],
+    pairs: set[tuple[str, str]] | frozenset[tuple[str, str]],
     idf: dict[str, float],
-    context: set[str] = frozenset(),  # type: ignore[assignment]
+    context: set[str] | frozenset[str] = frozenset(),
 ) -> float:
     total = sum(idf[w] for w in words)
     if not tokens or total <= 0:
@@ -449,6 +656,9 @@ def best_sentence_match(
 ) -> float:
     """IDF-weighted share of the question found in the best-matching sentence of a text.
 
+    English questions are matched through their glossary terms, and a sentence using a
+    document phrasing of a question word ("hạn chế" for "khó khăn") is credited with it.
+
     Args:
         question: The question.
         text: A chunk text.
@@ -459,17 +669,84 @@ def best_sentence_match(
         0 when no sentence shares a content word; about 1 when one sentence holds all the
         question's words, more when their pairs are adjacent too.
     """
-    query = content_tokens(question)
-    words, pairs = set(query), _bigrams(query)
-    idf = {w: (stats.idf(w) if stats else 1.0) for w in words}
-    around = set(content_tokens(f"{context}\n{text}"))
+    terms = query_terms(question)
+    idf = {w: (stats.idf(w) if stats else 1.0) for w in terms.words}
+    around = set(_with_synonyms(content_tokens(f"{context}\n{text}"), terms))
     return max(
         (
-            _score_sentence(content_tokens(s), words, pairs, idf, around)
+            _score_sentence(
+                _with_synonyms(content_tokens(s), terms), terms.words, terms.pairs, idf, around
+            )
             for s in split_sentences(text)
         ),
         default=0.0,
     )
+
+
+def _ends_line(sentence: str, text: str) -> bool:
+    tail = sentence[-30:]
+    return f"{tail}\n" in unicodedata.normalize("NFC", text).replace("\r", "")
+
+
+def _announces_more(sentence: str) -> bool:
+    return sentence.endswith((":", ";"))
+
+
+_PARENTHESES = re.compile(r"\([^()]*\)")
+
+
+def label_tokens(sentence: str) -> list[str]:
+    """Content words of what a "label: content" sentence is about.
+
+    Parenthesised asides are skipped, so "Mô hình trình diễn (gồm nhà xưởng, máy móc): tối
+    đa 30%" is labelled "mô hình trình diễn".
+
+    Args:
+        sentence: A sentence.
+
+    Returns:
+        Folded content words of the label; empty when the sentence has no label.
+    """
+    head, colon, rest = sentence.partition(":")
+    if not colon or not rest.strip() or len(head) > LABEL_CHARS:
+        return []
+    return content_tokens(_PARENTHESES.sub(" ", head))
+
+
+def _label_score(
+    sentence: str, words: frozenset[str], idf: dict[str, float], terms: QueryTerms
+) -> float:
+    # Only the words naming the support asked about count: other words of the question
+    # match labels by accident once folded ("nghệ nhân" and "đào tạo nghề" share "nghe").
+    total = sum(idf[w] for w in words)
+    if total <= 0 or not terms.focus:
+        return 0.0
+    present = terms.focus & words & set(label_tokens(sentence))
+    return LABEL_WEIGHT * sum(idf[w] for w in present) / total
+
+
+def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
+    union = len(left | right)
+    return len(left & right) / union if union else 0.0
+
+
+def is_near_duplicate(
+    tokens: frozenset[str],
+    chosen: Iterable[frozenset[str]],
+    *,
+    threshold: float = DUPLICATE_JACCARD,
+) -> bool:
+    """Tells whether a sentence repeats an already chosen one.
+
+    Args:
+        tokens: Folded content words of the candidate sentence.
+        chosen: Folded content words of each sentence already in the answer.
+        threshold: Jaccard overlap from which two sentences count as the same fact.
+
+    Returns:
+        True when the overlap with any chosen sentence reaches the threshold.
+    """
+    return any(_jaccard(tokens, other) >= threshold for other in chosen)
 
 
 def select_sentences(
@@ -482,12 +759,15 @@ def select_sentences(
     """Picks the sentences that best answer the question from the top passages.
 
     Sentences of the best passages compete together: each is scored by the IDF-weighted
-    share of the question's content words (and adjacent word pairs) it contains, with a
-    small bonus for digits when the question asks "how many / which number / when" and a
-    small penalty for lower-ranked passages. The best sentences are kept while they score
-    at least half the best one, up to `MAX_SENTENCES` and `max_chars`. When no sentence
-    shares a word with the question (e.g. an English question) the opening of the best
-    passage is used.
+    share of the question's content words (and adjacent word pairs) it contains, plus a
+    small bonus when it holds what the question word asks for (an amount for "bao nhiêu",
+    a date for "bao giờ", a body for "ở đâu"), with a small penalty for lower-ranked
+    passages. Passages scoring well below the best one are left out; a sentence is kept
+    while it scores at least `RELATIVE_FLOOR` of the best one and does not repeat a chosen
+    sentence, up to `MAX_SENTENCES` and `max_chars`. A chosen sentence ending in ":" or ";"
+    brings the sentence after it. When the best passage's section heading matches a
+    "gì / gồm những gì" question, that section is given first, in document order. When no
+    sentence shares a word with the question the opening of the best passage is used.
 
     Args:
         question: The cleaned question.
@@ -496,57 +776,139 @@ def select_sentences(
         max_chars: Budget for the whole answer body.
 
     Returns:
-        (passage, sentences) pairs, best passage first, sentences in document order.
+        (passage, sentences) groups in relevance order, best sentence first; consecutive
+        sentences of one passage share a group.
     """
-    query = content_tokens(question)
-    words, pairs = set(query), _bigrams(query)
-    idf = {w: (stats.idf(w) if stats else 1.0) for w in words}
-    wants_number = _asks_quantity(question)
+    terms = query_terms(question)
+    intents = question_intents(question)
+    words, pairs = terms.words, terms.pairs
+    idf = terms.weights(stats)
     top = list(passages[:MAX_SOURCE_PASSAGES])
+    best_score = max((p.score for p in top), default=0.0)
     candidates: list[_Candidate] = []
+    # Only a question asking "what / which" alone: "bao nhiêu" or "bao giờ" want one fact.
+    asks_list = intents == {"list"}
+    section = 0  # sentence count of the passage when it answers as a whole
+    # (passage rank, position) of a sentence ending in ":" or ";" -> the sentence after it.
+    followers: dict[tuple[int, int], str] = {}
+    # (passage rank, position) of a list item -> (position, text) of the "...:" line above.
+    leaders: dict[tuple[int, int], tuple[int, str]] = {}
     seen: set[str] = set()
     for rank, passage in enumerate(top):
-        around = set(content_tokens(f"{_context_of(passage)}\n{passage.chunk.text}"))
-        for position, sentence in enumerate(split_sentences(passage.chunk.text)):
+        if best_score > 0 and passage.score < PASSAGE_FLOOR * best_score:
+            continue
+        around = set(
+            _with_synonyms(content_tokens(f"{_context_of(passage)}\n{passage.chunk.text}"), terms)
+        )
+        decay = 1.0 - PASSAGE_RANK_DECAY * rank
+        sentences = split_sentences(passage.chunk.text)
+        section = 0
+        if rank == 0 and asks_list and _heading_share(passage, words, idf) >= SECTION_MATCH:
+            section = len(sentences)
+        leader: tuple[int, str] | None = None  # the last "...:" sentence seen in the passage
+        for position, sentence in enumerate(sentences):
+            if _announces_more(sentence) and position + 1 < len(sentences):
+                followers[(rank, position)] = sentences[position + 1]
+            if leader is not None and 0 < position - leader[0] <= LEADER_REACH:
+                leaders[(rank, position)] = leader
+            if position and sentences[position - 1].endswith(";") and not _starts_upper(sentence):
+                # "...; riêng cơ sở ..." continues a sentence: its first clause leads it.
+                leaders[(rank, position)] = (position - 1, sentences[position - 1])
+            if sentence.endswith(":") and _ends_line(sentence, passage.chunk.text):
+                # Only a line of its own announces a list; "Hạn đăng ký: Sở ... gửi" does not.
+                leader = (position, sentence)
             if sentence in seen or len(sentence.split()) < MIN_SENTENCE_WORDS:
                 continue
             seen.add(sentence)
-            score = _score_sentence(content_tokens(sentence), words, pairs, idf, around)
+            words_of = content_tokens(sentence)
+            score = _score_sentence(_with_synonyms(words_of, terms), words, pairs, idf, around)
             if score <= 0:
                 continue
-            if wants_number and _DIGIT.search(sentence):
-                score += 0.15
-            score *= 1.0 - PASSAGE_RANK_DECAY * rank
-            candidates.append(_Candidate(rank, position, sentence, score))
+            score += _label_score(sentence, words, idf, terms)
+            score += intent_bonus(sentence, intents)
+            score *= decay
+            if section:
+                # The section answers as a whole: keep its order, ahead of other passages.
+                score = SECTION_SCORE + (section - position) / section
+            candidates.append(_Candidate(rank, position, sentence, score, frozenset(words_of)))
     chosen: list[_Candidate] = []
     if candidates:
         candidates.sort(key=lambda c: (-c.score, c.passage_rank, c.position))
         floor = RELATIVE_FLOOR * candidates[0].score
         used = 0
+        picked = 0
+        # Word sets of the facts already stated: a sentence plus its follower is one fact.
+        stated: list[frozenset[str]] = []
         for cand in candidates:
-            if cand.score < floor or len(chosen) >= MAX_SENTENCES:
+            if cand.score < floor or picked >= MAX_SENTENCES:
                 break
+            if cand.text in {c.text for c in chosen} or is_near_duplicate(cand.tokens, stated):
+                continue
             length = len(trim_sentence(cand.text)) + 1
             if chosen and used + length > max_chars:
                 continue
+            # A list item ("Nghệ nhân nhân dân, nghệ nhân ưu tú.") means little without the
+            # line announcing the list ("Nghị định 235 mở rộng đối tượng hỗ trợ:").
+            lead = leaders.get((cand.passage_rank, cand.position))
+            if lead is not None and lead[1] not in {c.text for c in chosen}:
+                lead_length = len(trim_sentence(lead[1])) + 1
+                lead_tokens = frozenset(content_tokens(lead[1]))
+                if used + length + lead_length <= max_chars and not is_near_duplicate(
+                    lead_tokens, stated
+                ):
+                    chosen.append(
+                        _Candidate(cand.passage_rank, lead[0], lead[1], cand.score, lead_tokens)
+                    )
+                    stated.append(lead_tokens)
+                    used += lead_length
             chosen.append(cand)
+            stated.append(cand.tokens)
             used += length
+            picked += 1
+            # "Mục tiêu cụ thể là:" says nothing without what follows; a clause ending in
+            # ";" continues in the next one. The follower rides along with its sentence.
+            follower = followers.get((cand.passage_rank, cand.position))
+            if follower is None or follower in {c.text for c in chosen}:
+                continue
+            tokens = frozenset(content_tokens(follower))
+            length = len(trim_sentence(follower)) + 1
+            if used + length <= max_chars and not is_near_duplicate(tokens, stated):
+                chosen.append(
+                    _Candidate(cand.passage_rank, cand.position + 1, follower, cand.score, tokens)
+                )
+                stated[-1] = stated[-1] | tokens
+                used += length
     elif top:
         opening = split_sentences(top[0].chunk.text)[:2]
-        chosen = [_Candidate(0, i, text, 0.0) for i, text in enumerate(opening)]
+        chosen = [_Candidate(0, i, text, 0.0, frozenset()) for i, text in enumerate(opening)]
     result: list[tuple[Passage, list[str]]] = []
-    for rank in sorted(
-        {c.passage_rank for c in chosen},
-        key=lambda r: min((-c.score, c.passage_rank) for c in chosen if c.passage_rank == r),
-    ):
-        mine = sorted((c for c in chosen if c.passage_rank == rank), key=lambda c: c.position)
-        result.append((top[rank], [trim_sentence(c.text) for c in mine]))
+    previous: _Candidate | None = None
+    for cand in chosen:
+        # Sentences of one passage share a paragraph when joining them cannot blur where
+        # one ends: the next is the one after it in the text, or starts a new sentence.
+        same = previous is not None and previous.passage_rank == cand.passage_rank
+        if (
+            same
+            and previous is not None
+            and (cand.position == previous.position + 1 or _starts_upper(cand.text))
+        ):
+            result[-1][1].append(trim_sentence(cand.text))
+        else:
+            result.append((top[cand.passage_rank], [trim_sentence(cand.text)]))
+        previous = cand
     return result
+
+
+def _heading_share(passage: Passage, words: frozenset[str], idf: dict[str, float]) -> float:
+    total = sum(idf[w] for w in words)
+    heading = set(content_tokens(" ".join(passage.chunk.heading_path)))
+    return sum(idf[w] for w in words & heading) / total if total > 0 else 0.0
 
 
 def _context_of(passage: Passage) -> str:
     chunk = passage.chunk
-    return " ".join([passage.doc.title, *chunk.heading_path, chunk.index_text])
+    doc = passage.doc
+    return " ".join([doc.title, doc.province or "", *chunk.heading_path, chunk.index_text])
 
 
 def citation_for(passage: Passage) -> Citation:

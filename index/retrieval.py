@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from index.answering import TermStats, best_sentence_match
+from index.answering import TermStats, best_sentence_match, content_tokens
+from index.glossary import english_terms, synonym_text
 from index.schema import Chunk, DocumentMeta, Passage, RetrievalMode
 
 if TYPE_CHECKING:
@@ -37,6 +38,14 @@ RERANK_DEPTH, RERANK_WEIGHT = 10, 1.0
 #: Dense weight used when the query is Vietnamese typed without diacritics (measured on
 #: the accent-less dev variant: the dense score is mostly noise on such queries).
 ACCENTLESS_DENSE_WEIGHT = 0.3
+#: Dense weight for English questions rendered through the glossary: BM25 then matches the
+#: Vietnamese terms exactly, while the cross-lingual cosine is weaker.
+ENGLISH_DENSE_WEIGHT = 0.5
+#: Rerank bonus of a chunk whose document's province the query names ("Quảng Nam tổ chức
+#: bao nhiêu hội chợ?" is about the Quảng Nam programme, not a national guide).
+PROVINCE_BONUS = 0.5
+#: Append the Vietnamese glossary terms to an English question before embedding it.
+EMBED_ENGLISH_TERMS = True
 
 # Onset + vowel nucleus + coda of a Vietnamese syllable written without diacritics.
 _VI_SYLLABLE = re.compile(
@@ -92,6 +101,21 @@ def looks_accentless_vietnamese(text: str, *, min_share: float = 0.8) -> bool:
         return False
     syllables = sum(1 for w in words if _VI_SYLLABLE.match(w))
     return syllables / len(words) >= min_share
+
+
+def lexical_query(query: str) -> str:
+    """The BM25 query: the question plus its Vietnamese glossary terms and synonyms.
+
+    Args:
+        query: The question.
+
+    Returns:
+        The question, followed by the Vietnamese terms of an English question about this
+        domain and by document phrasings of intent words ("khó khăn" -> "hạn chế").
+    """
+    english = english_terms(query)
+    extra = [english.text if english is not None else "", synonym_text(query)]
+    return " ".join([query, *(e for e in extra if e)])
 
 
 def rrf_fuse(
@@ -309,6 +333,8 @@ class HybridRetriever:
         weight = self.settings.dense_weight if weight is None else weight
         if looks_accentless_vietnamese(query):
             return min(weight, ACCENTLESS_DENSE_WEIGHT)
+        if english_terms(query) is not None:
+            return min(weight, ENGLISH_DENSE_WEIGHT)
         return weight
 
     def rerank(self, query: str, results: Sequence[ScoredId]) -> list[ScoredId]:
@@ -330,14 +356,18 @@ class HybridRetriever:
         if not head or head[0].score <= 0:
             return list(results)
         top = head[0].score
+        query_words = f" {' '.join(content_tokens(query))} "
         rescored = []
         for item in head:
             chunk = self._chunks.get(item.chunk_id)
             match = 0.0
             if chunk is not None:
                 doc = self._docs.get(chunk.doc_id)
-                context = " ".join([doc.title if doc else "", *chunk.heading_path])
+                about = [doc.title, doc.province or ""] if doc else []
+                context = " ".join([*about, *chunk.heading_path])
                 match = best_sentence_match(query, chunk.text, self.stats, context=context)
+                if doc is not None and _names_province(query_words, doc.province):
+                    match += PROVINCE_BONUS
             rescored.append((item.score / top + RERANK_WEIGHT * match, item))
         rescored.sort(key=lambda pair: -pair[0])
         return [item for _, item in rescored] + list(results[RERANK_DEPTH:])
@@ -395,11 +425,15 @@ class HybridRetriever:
         pool = max(self.pool, k)
         dense: list[tuple[int, float]] = []
         bm25: list[tuple[int, float]] = []
+        english = english_terms(query)
         if mode in ("dense", "hybrid"):
-            vector = query_vector if query_vector is not None else self.encode(query)
+            dense_query = query
+            if english is not None and EMBED_ENGLISH_TERMS:
+                dense_query = f"{query} ({english.text})"
+            vector = query_vector if query_vector is not None else self.encode(dense_query)
             dense = self.dense_candidates(np.asarray(vector, dtype=np.float32).reshape(1, -1), pool)
         if mode in ("bm25", "hybrid"):
-            bm25 = self.bm25_candidates(query, pool)
+            bm25 = self.bm25_candidates(lexical_query(query), pool)
         results = self.fuse(query, dense, bm25, mode=mode, fusion=fusion)
         if mode == "hybrid" and self.stats is not None:
             results = self.rerank(query, results)
@@ -426,6 +460,14 @@ class HybridRetriever:
             dense_score=None if item.dense_score is None else float(item.dense_score),
             bm25_score=None if item.bm25_score is None else float(item.bm25_score),
         )
+
+
+def _names_province(query_words: str, province: str | None) -> bool:
+    # `query_words` is " "-padded folded content words, so "nam" alone never matches.
+    if not province or province == "national":
+        return False
+    name = " ".join(content_tokens(province))
+    return bool(name) and f" {name} " in query_words
 
 
 def _chunk_map(chunks: Any) -> dict[int, Chunk]:
