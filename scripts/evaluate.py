@@ -184,7 +184,7 @@ def evaluate(
         "false_abstain": _mean(tally.false_abstains),
         "p50_ms": percentile(tally.latencies, 50),
         "p95_ms": percentile(tally.latencies, 95),
-        "n": float(len(questions)),
+        "n": len(questions),
     }
 
 
