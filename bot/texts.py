@@ -101,6 +101,44 @@ ERROR_REPLY = (
 )
 ERROR_STAFF_NOTICE = "⚠️ Lỗi bot (mã <code>{error_id}</code>): {error_type}. Xem log máy chủ."
 
+# Answers and their sources (bot/answer_views.py renders these for Telegram, the console
+# and the evaluation alike).
+#: Document type -> how a citation names it ("Nghị định 45/2012/NĐ-CP").
+DOC_TYPE_NAMES = {
+    "decree": "Nghị định",
+    "circular": "Thông tư",
+    "joint_circular": "Thông tư liên tịch",
+    "decision": "Quyết định",
+    "resolution": "Nghị quyết",
+    "directive": "Chỉ thị",
+    "guidance": "Hướng dẫn",
+    "law": "Luật",
+    "plan": "Kế hoạch",
+}
+#: How our own summaries are cited: they are not the law, whatever number they discuss.
+CITATION_GUIDE = "Tài liệu hướng dẫn của Trung tâm: {title}"
+CITATION_ARTICLE_SEP = " — "
+NOTICE_SUPERSEDED = "⚠️ {doc} đã hết hiệu lực{detail}."
+NOTICE_SUPERSEDED_BY = " (thay thế bởi {numbers})"
+NOTICE_EXPIRED_ON = " từ ngày {date}"
+NOTICE_AMENDED = (
+    "ℹ️ {doc} đã được sửa đổi, bổ sung bởi {numbers}; nội dung trích dẫn là bản gốc, "
+    "có thể đã thay đổi."
+)
+NOTICE_AMENDED_UNNAMED = (
+    "ℹ️ {doc} đã được sửa đổi, bổ sung; nội dung trích dẫn là bản gốc, có thể đã thay đổi."
+)
+THIS_DOCUMENT = "Văn bản này"
+ANSWER_UNKNOWN = (
+    "Tài liệu hiện có chưa nêu thông tin chính xác cho nội dung bạn hỏi, "
+    "nên tôi chưa thể xác nhận."
+)
+ANSWER_UNKNOWN_KNOWN = "Những gì tài liệu có nêu:"
+ANSWER_UNKNOWN_ASK = (
+    "Để biết chính xác, bạn vui lòng liên hệ Trung tâm Khuyến công (Sở Công Thương) tỉnh, "
+    "thành phố nơi cơ sở sản xuất, hoặc đăng ký để cán bộ liên hệ tư vấn."
+)
+
 CONSOLE_WELCOME = (
     "Trợ lý Khuyến công — chế độ trò chuyện trên máy (console).\n"
     "Gõ câu hỏi rồi nhấn Enter. Gõ 'thoat' hoặc nhấn Ctrl-D để thoát."

@@ -915,7 +915,16 @@ def citation_for(passage: Passage) -> Citation:
     """The citation shown for a passage's document."""
     doc = passage.doc
     return Citation(
-        title=doc.title, number=doc.number, issued=doc.issued, url=doc.url, doc_id=doc.doc_id
+        title=doc.title,
+        number=doc.number,
+        issued=doc.issued,
+        url=doc.url,
+        doc_id=doc.doc_id,
+        doc_type=doc.doc_type,
+        status=doc.status,
+        amended_by=doc.amended_by,
+        superseded_by=doc.superseded_by,
+        expired_on=doc.expired_on,
     )
 
 
@@ -950,6 +959,8 @@ def compose_answer(
             confident=False,
             passages=list(passages),
             reason="no_match",
+            outcome="refused",
+            confidence=evidence.confidence,
         )
     selection = select_sentences(question, passages, stats=stats)
     paragraphs = [" ".join(sentences) for _, sentences in selection]
@@ -963,13 +974,15 @@ def compose_answer(
         confident=True,
         citations=citations,
         passages=list(passages),
+        outcome="answered",
+        confidence=evidence.confidence,
     )
 
 
 def refusal(question: str, reason: str) -> Answer:
     """The answer for a question that cannot be searched ("empty" or "too_long")."""
     text = EMPTY_MESSAGE if reason == "empty" else TOO_LONG_MESSAGE
-    return Answer(question=question, text=text, confident=False, reason=reason)
+    return Answer(question=question, text=text, confident=False, reason=reason, outcome="invalid")
 
 
 def _starts_upper(piece: str) -> bool:

@@ -361,4 +361,4 @@ def list_sources(settings: Settings) -> list[DocumentMeta]:
         raw = json.loads(docs_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [DocumentMeta(**raw[doc_id]) for doc_id in sorted(raw)]
+    return [DocumentMeta.from_dict(raw[doc_id]) for doc_id in sorted(raw)]

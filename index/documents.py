@@ -8,7 +8,6 @@ admin can act on.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import re
 from pathlib import Path
@@ -16,8 +15,9 @@ from typing import Any
 
 import yaml
 
+from index.dates import to_iso_date
 from index.errors import DocumentError
-from index.schema import DocumentMeta
+from index.schema import RELATION_FIELDS, DocumentMeta
 from index.textnorm import nfc
 
 #: File types that the index reads, by lower-case suffix.
@@ -28,6 +28,7 @@ SIDECAR_SUFFIX = ".meta.yaml"
 MIN_LETTERS = 20
 
 _META_FIELDS = frozenset(f.name for f in dataclasses.fields(DocumentMeta)) - {"doc_id", "path"}
+_DATE_FIELDS = frozenset({"issued", "effective", "expired_on"})
 _SKIPPED_NAMES = frozenset({"criteria.yaml", "readme.md"})
 
 
@@ -107,10 +108,21 @@ def _clean_meta(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in _META_FIELDS or value is None:
             continue
-        if isinstance(value, dt.datetime):
-            value = value.date().isoformat()
-        elif isinstance(value, dt.date):
-            value = value.isoformat()
+        if key in _DATE_FIELDS:
+            # "unknown" or an unreadable date is omitted, never shown to users.
+            iso = to_iso_date(value)
+            if iso is not None:
+                values[key] = iso
+            continue
+        if key in RELATION_FIELDS:
+            # A relation may name one document or a list of them.
+            items = value if isinstance(value, list | tuple) else [value]
+            if any(isinstance(item, list | dict) for item in items):
+                raise DocumentError(
+                    f"{path.name}: trường '{key}' phải là một số hiệu hoặc danh sách số hiệu."
+                )
+            values[key] = tuple(nfc(str(item)).strip() for item in items if str(item).strip())
+            continue
         elif isinstance(value, list | dict):
             raise DocumentError(
                 f"{path.name}: trường '{key}' trong metadata phải là một giá trị đơn."

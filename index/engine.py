@@ -22,6 +22,7 @@ from index.answering import (
     prepare_question,
     refusal,
 )
+from index.followup import rewrite_followup
 from index.retrieval import HybridRetriever
 from index.schema import Answer, DocumentMeta, Passage, RetrievalMode
 from index.settings import Settings
@@ -109,7 +110,12 @@ class Engine:
         return self._snapshot.retriever.search(prepared.text, k=k, mode=mode)
 
     def answer(
-        self, question: str, *, mode: RetrievalMode | None = None, k: int | None = None
+        self,
+        question: str,
+        *,
+        mode: RetrievalMode | None = None,
+        k: int | None = None,
+        previous: str | None = None,
     ) -> Answer:
         """Answers a question from the knowledge base, or abstains politely.
 
@@ -120,11 +126,16 @@ class Engine:
             question: What the user typed.
             mode: Retrieval mode; `Settings.retrieval_mode` when None.
             k: Passages to retrieve; `Settings.top_k` when None.
+            previous: The conversation context kept by the adapter (see
+                `index.followup.next_context`); a follow-up such as "còn Quảng Nam thì
+                sao?" is resolved against it.
 
         Returns:
-            The answer with citations, passages and `latency_ms` filled in.
+            The answer with citations, passages, `resolved` and `latency_ms` filled in.
         """
         started = time.perf_counter()
+        original = question
+        question = rewrite_followup(question, previous)
         prepared = prepare_question(question, max_chars=self.settings.max_question_chars)
         if prepared.reason is not None:
             result = refusal(question, prepared.reason)
@@ -141,7 +152,8 @@ class Engine:
                 stats=snapshot.stats,
                 dense_share=ACCENTLESS_DENSE_SHARE if retrieval.accentless else 0.5,
             )
-            result.question = question
+            result.resolved = prepared.text
+        result.question = original
         result.latency_ms = (time.perf_counter() - started) * 1000.0
         return result
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
-__all__ = ["is_followup", "rewrite_followup"]
+__all__ = ["is_followup", "next_context", "rewrite_followup"]
 
 #: Openers that mark a follow-up, folded and longest first so "the con" wins over "the".
 _OPENERS = (
@@ -245,3 +246,21 @@ def rewrite_followup(question: str, previous: str | None) -> str:
             specifics = specifics[:start] + name + specifics[end:]
     mark = "?" if prev.endswith("?") else ""
     return f"{core}, {specifics}{mark}"
+
+
+def next_context(previous: str | None, answer: Any) -> str | None:
+    """The context an adapter keeps after an answer: the one rule for every transport.
+
+    A question that was searched (answered, or in scope but unknown) becomes the context of
+    the next one; a refusal, an action or an invalid message leaves it unchanged.
+
+    Args:
+        previous: The context before this turn.
+        answer: The `index.schema.Answer` of this turn.
+
+    Returns:
+        The context to pass as `previous` with the next question.
+    """
+    if answer.outcome in ("answered", "unknown") and answer.resolved:
+        return str(answer.resolved)
+    return previous

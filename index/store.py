@@ -17,7 +17,6 @@ old version or the new one, never half of a build.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -167,6 +166,7 @@ def chunk_to_json(chunk: StoredChunk) -> dict[str, Any]:
         "heading_path": list(chunk.heading_path),
         "text": chunk.text,
         "index_text": chunk.index_text,
+        "path": list(chunk.path),
     }
 
 
@@ -179,6 +179,7 @@ def chunk_from_json(data: dict[str, Any]) -> StoredChunk:
         heading_path=tuple(data.get("heading_path", ())),
         ordinal=int(data.get("ordinal", 0)),
         index_text=str(data.get("index_text") or data["text"]),
+        path=tuple(data.get("path", ())),
     )
 
 
@@ -205,7 +206,7 @@ def write_version_files(
     with (path / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
         for chunk in chunks:
             handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
-    docs_json = {doc.doc_id: dataclasses.asdict(doc) for doc in docs}
+    docs_json = {doc.doc_id: doc.to_dict() for doc in docs}
     (path / DOCS_NAME).write_text(
         json.dumps(docs_json, ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -296,7 +297,7 @@ def load_version(path: Path) -> LoadedIndex:
                     chunk = chunk_from_json(json.loads(line))
                     chunks[chunk.chunk_id] = chunk
         docs_raw = json.loads((path / DOCS_NAME).read_text(encoding="utf-8"))
-        docs = {doc_id: DocumentMeta(**values) for doc_id, values in docs_raw.items()}
+        docs = {doc_id: DocumentMeta.from_dict(values) for doc_id, values in docs_raw.items()}
         dense = DenseIndex.load(path / DENSE_NAME)
         lexical = LexicalIndex.load(path / LEXICAL_NAME)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:

@@ -1,0 +1,143 @@
+"""Renders an `Answer` for people: Telegram HTML or plain text, from the texts in `texts`.
+
+The console, the Telegram handlers and `scripts.evaluate` all show answers through
+`render_answer`, so what the evaluation measures is exactly what a user reads.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from bot import texts
+from index.dates import format_vn_date
+from index.schema import NEEDS_NOTICE, NOT_IN_FORCE, Answer, Citation
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def to_plain(markup: str) -> str:
+    """Turns one of the HTML texts into plain text (tags dropped, entities decoded)."""
+    return html.unescape(_TAG_RE.sub("", markup))
+
+
+def document_name(citation: Citation) -> str:
+    """How a citation names its document: "Nghị định 45/2012/NĐ-CP", or the title."""
+    if citation.doc_type == "guide":
+        return texts.CITATION_GUIDE.format(title=citation.title)
+    kind = texts.DOC_TYPE_NAMES.get(citation.doc_type or "")
+    number = (citation.number or "").strip()
+    if kind and number:
+        if kind == "Thông tư" and "TTLT" in number.upper():
+            kind = texts.DOC_TYPE_NAMES["joint_circular"]
+        return f"{kind} {number}"
+    if number and number not in citation.title:
+        return f"{citation.title} ({number})"
+    return citation.title
+
+
+def citation_line(citation: Citation) -> str:
+    """One plain source line: "Điều 5 khoản 1 — Nghị định 45/2012/NĐ-CP (21/05/2012)".
+
+    Unknown dates are left out rather than printed as "unknown".
+    """
+    name = document_name(citation)
+    date = format_vn_date(citation.issued)
+    if date and citation.doc_type != "guide":
+        name = f"{name} ({date})"
+    if citation.article:
+        return f"{citation.article}{texts.CITATION_ARTICLE_SEP}{name}"
+    return name
+
+
+def status_notice(citation: Citation) -> str:
+    """The notice for a document not fully in force, naming it; "" for one in force."""
+    if citation.status not in NEEDS_NOTICE:
+        return ""
+    doc = document_name(citation) if citation.number else texts.THIS_DOCUMENT
+    if citation.status in NOT_IN_FORCE:
+        detail = ""
+        if citation.superseded_by:
+            detail = texts.NOTICE_SUPERSEDED_BY.format(numbers=", ".join(citation.superseded_by))
+        elif citation.expired_on:
+            detail = texts.NOTICE_EXPIRED_ON.format(date=format_vn_date(citation.expired_on))
+        return texts.NOTICE_SUPERSEDED.format(doc=doc, detail=detail)
+    if citation.amended_by:
+        return texts.NOTICE_AMENDED.format(doc=doc, numbers=", ".join(citation.amended_by))
+    return texts.NOTICE_AMENDED_UNNAMED.format(doc=doc)
+
+
+def unique_citations(citations: Iterable[Citation]) -> list[Citation]:
+    """Citations without repeats of the same article of the same document, in order."""
+    seen: set[tuple[str, str | None]] = set()
+    unique: list[Citation] = []
+    for citation in citations:
+        key = (citation.doc_id or f"{citation.title}|{citation.number}", citation.article)
+        if key not in seen:
+            seen.add(key)
+            unique.append(citation)
+    return unique
+
+
+def _sources_block(citations: Sequence[Citation], *, as_html: bool) -> str:
+    header = texts.SOURCES_HEADER if as_html else to_plain(texts.SOURCES_HEADER)
+    lines = [header]
+    noticed: set[str] = set()
+    for citation in unique_citations(citations):
+        line = citation_line(citation)
+        if as_html:
+            line = html.escape(line)
+            if citation.url and citation.url.startswith(("http://", "https://")):
+                line = f'<a href="{html.escape(citation.url, quote=True)}">{line}</a>'
+        lines.append(f"• {line}")
+        notice = status_notice(citation)
+        key = citation.doc_id or citation.title
+        if notice and key not in noticed:
+            noticed.add(key)
+            lines.append(f"  {html.escape(notice) if as_html else notice}")
+    return "\n".join(lines)
+
+
+def _paragraphs(text: str, *, as_html: bool) -> list[str]:
+    pieces = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return [html.escape(p) for p in pieces] if as_html else pieces
+
+
+def render_answer(answer: Answer, *, as_html: bool = False, notes: Sequence[str] = ()) -> str:
+    """Renders an answer as a user sees it.
+
+    Args:
+        answer: What `Engine.answer` returned.
+        as_html: Telegram HTML (escaped, links) instead of plain text.
+        notes: Already formatted lines shown first (e.g. "Tôi hiểu câu hỏi là …").
+
+    Returns:
+        The body paragraphs, then the sources with their status notices. A refusal or an
+        invalid question shows only its message.
+    """
+    plain = (lambda t: t) if as_html else to_plain
+    paragraphs = [plain(n) for n in notes]
+    if answer.outcome in ("answered", "unknown"):
+        if answer.outcome == "unknown":
+            paragraphs.append(plain(texts.ANSWER_UNKNOWN))
+        body = _paragraphs(answer.text, as_html=as_html)
+        if answer.outcome == "unknown" and body:
+            paragraphs.append(plain(texts.ANSWER_UNKNOWN_KNOWN))
+        paragraphs.extend(body)
+        if answer.outcome == "unknown":
+            paragraphs.append(plain(texts.ANSWER_UNKNOWN_ASK))
+        if answer.citations:
+            paragraphs.append(_sources_block(answer.citations, as_html=as_html))
+    elif answer.outcome == "refused":
+        paragraphs.append(plain(texts.NOT_CONFIDENT))
+    else:
+        paragraphs.extend(_paragraphs(answer.text, as_html=as_html))
+    return "\n\n".join(paragraphs)
+
+
+def body_paragraphs(answer: Answer) -> list[str]:
+    """The plain paragraphs shown above the sources (what the evaluation calls the body)."""
+    rendered = render_answer(answer)
+    header = to_plain(texts.SOURCES_HEADER)
+    return [p for p in rendered.split("\n\n") if not p.startswith(header)]
