@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run console test lint eval bench reindex doctor clean
+.PHONY: install run console test lint eval eval-legal bench reindex doctor clean
 
 install: $(STAMP)
 
@@ -35,6 +35,16 @@ lint: install
 
 eval: install
 	$(PY) -m scripts.evaluate --questions ../shared/eval/dev_questions.jsonl --all-modes
+
+# The legal dev set over knowledge/ plus ../shared/corpus (test data, never needed at run time):
+# both are copied into data/eval-legal/knowledge and indexed into data/eval-legal/index.
+LEGAL_ENV := KNOWLEDGE_DIR=data/eval-legal/knowledge INDEX_DIR=data/eval-legal/index
+eval-legal: install
+	mkdir -p data/eval-legal/knowledge/corpus
+	rsync -a --delete --exclude corpus knowledge/ data/eval-legal/knowledge/
+	rsync -a --delete --include '*.md' --exclude README.md --exclude '*' ../shared/corpus/ data/eval-legal/knowledge/corpus/
+	$(LEGAL_ENV) $(PY) -m scripts.evaluate --questions ../shared/eval/legal_dev.jsonl --all-modes
+	$(LEGAL_ENV) $(PY) -m scripts.evaluate --questions ../shared/eval/dev_questions.jsonl
 
 bench: install
 	$(PY) -m scripts.bench
