@@ -27,9 +27,12 @@ from index import store
 from index.chunking import CHUNKER_VERSION, chunk_document
 from index.dense import DenseIndex
 from index.documents import content_hash, iter_source_files, load_document
+from index.intents import INTENTS_FILE, IntentClassifier, file_hash, fit_classifier, read_examples
 from index.lexical import LexicalIndex
+from index.lexicon import TermStats, load_lexicon
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
+from index.units import UNITS_VERSION, AnswerUnit, UnitStore, cut_units
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -150,6 +153,7 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
         manifest.get("model_id") != configured_id
         or manifest.get("format_version") != store.FORMAT_VERSION
         or manifest.get("chunker_version") != CHUNKER_VERSION
+        or manifest.get("units_version") != UNITS_VERSION
     ):
         logger.info("Published index uses another model/format: full rebuild")
         return None
@@ -266,6 +270,11 @@ def build_index(
         all_chunks = [c for doc_id in sorted(chunks_by_doc) for c in chunks_by_doc[doc_id]]
         if len({c.chunk_id for c in all_chunks}) != len(all_chunks):
             raise RuntimeError("duplicate chunk ids: two chunks share doc, position and text")
+        units = _build_units(all_chunks, new_chunks, previous, model, settings, progress)
+        stats = chunk_stats(units)
+        intents, intents_entry = _intent_classifier(
+            settings, previous, model, stats, changed=bool(to_embed or report.removed)
+        )
         lexical = LexicalIndex(bigrams=BM25_BIGRAMS)
         lexical.build([c.chunk_id for c in all_chunks], [c.index_text for c in all_chunks])
 
@@ -289,6 +298,9 @@ def build_index(
             "build_seconds": 0.0,
             "bm25_bigrams": BM25_BIGRAMS,
             "max_chunk_tokens": MAX_CHUNK_TOKENS,
+            "units_version": UNITS_VERSION,
+            "unit_count": len(units),
+            "intents": intents_entry,
             "documents": {
                 doc_id: {"hash": sources[doc_id].hash, "chunks": len(chunks_by_doc.get(doc_id, []))}
                 for doc_id in sorted(sources)
@@ -303,6 +315,8 @@ def build_index(
                 docs=[sources[doc_id].meta for doc_id in sorted(sources)],
                 dense=dense,
                 lexical=lexical,
+                units=units,
+                intents=intents,
             )
             # Verify the new version loads and its counts agree before anyone reads it.
             store.load_version(path)
@@ -318,6 +332,91 @@ def build_index(
         len(report.removed), report.seconds,
     )  # fmt: skip
     return report
+
+
+def chunk_stats(units: UnitStore) -> TermStats:
+    """IDF statistics over chunks, from the stored unit tokens (nothing is re-tokenised)."""
+    per_chunk: dict[int, set[str]] = {}
+    for unit in units.units:
+        per_chunk.setdefault(unit.chunk_id, set()).update(unit.tokens)
+    return TermStats(per_chunk.values())
+
+
+def _build_units(
+    all_chunks: list[Chunk],
+    new_chunks: list[Chunk],
+    previous: store.LoadedIndex | None,
+    model: SentenceTransformer | None,
+    settings: Settings,
+    progress: ProgressCallback | None,
+) -> UnitStore:
+    """Answer units of every chunk: reused with their vectors for unchanged chunks."""
+    new_ids = {c.chunk_id for c in new_chunks}
+    old_rows: dict[int, list[int]] = {}
+    if previous is not None:
+        for row, unit in enumerate(previous.units.units):
+            old_rows.setdefault(unit.chunk_id, []).append(row)
+    units: list[AnswerUnit] = []
+    sources: list[tuple[str, int]] = []  # ("old", previous row) or ("new", index in fresh)
+    fresh: list[AnswerUnit] = []
+    for chunk in all_chunks:
+        rows = [] if chunk.chunk_id in new_ids else old_rows.get(chunk.chunk_id, [])
+        if rows and previous is not None:
+            units.extend(previous.units.units[r] for r in rows)
+            sources.extend(("old", r) for r in rows)
+        else:
+            for unit in cut_units([chunk]):
+                units.append(unit)
+                sources.append(("new", len(fresh)))
+                fresh.append(unit)
+    embedded = np.empty((0, 0), dtype=np.float32)
+    if fresh:
+        if model is None:
+            from index.embedding import load_embedding_model
+
+            model = load_embedding_model(settings)
+        batch = settings.embedding_batch_size
+        embedded = _embed(model, [u.embed_text for u in fresh], batch, progress)
+    rows = [
+        embedded[i] if kind == "new" else previous.units.vectors[i]  # type: ignore[union-attr]
+        for kind, i in sources
+    ]
+    dim = rows[0].shape[-1] if rows else (previous.dense.dim if previous is not None else 0)
+    matrix = np.vstack(rows).astype(np.float32) if rows else np.empty((0, dim), np.float32)
+    return UnitStore(units, matrix)
+
+
+def _intent_classifier(
+    settings: Settings,
+    previous: store.LoadedIndex | None,
+    model: SentenceTransformer | None,
+    stats: TermStats,
+    *,
+    changed: bool,
+) -> tuple[IntentClassifier | None, dict[str, Any] | None]:
+    """Fits the intent classifier on knowledge/intents.yaml, or reuses the published one."""
+    path = settings.knowledge_dir / INTENTS_FILE
+    if not path.is_file():
+        logger.warning("%s is missing: questions are not classified (no routing)", path)
+        return None, None
+    digest = file_hash(path)
+    old = previous.manifest.get("intents") if previous is not None else None
+    if previous is not None and previous.intents is not None and old and not changed:
+        if old.get("hash") == digest:
+            return previous.intents, old
+    from index.embedding import encode_queries, load_embedding_model
+
+    model = model if model is not None else load_embedding_model(settings)
+    started = time.perf_counter()
+    classifier = fit_classifier(
+        read_examples(path),
+        lambda texts: encode_queries(model, texts),
+        load_lexicon(settings.knowledge_dir),
+        stats,
+    )
+    entry = {**classifier.info, "hash": digest, "fit_seconds": round(time.perf_counter() - started, 1)}
+    logger.info("Intent classifier fitted on %d examples", classifier.info["examples"])
+    return classifier, entry
 
 
 def index_status(settings: Settings) -> str:

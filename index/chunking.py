@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.schema import Chunk, DocumentMeta
+from index.sentences import split_sentences
 
 #: A chunk as produced by `chunk_document` (the stored type is the same `Chunk`).
 ChunkDraft = Chunk
@@ -33,11 +34,6 @@ MIN_BODY_TOKENS = 64
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)]|[a-zđ][.)])\s+")
 _TABLE_RE = re.compile(r"^\s*\|")
-# Abbreviations whose trailing dot does not end a sentence ("TP. Hồ Chí Minh", "ThS. Lê").
-_ABBREVIATIONS = frozenset(
-    {"tp", "ths", "ts", "pgs", "gs", "bs", "ks", "cn", "ông", "bà", "q", "p", "tx", "tt", "st", "v.v", "vv"}
-)  # fmt: skip
-_SENTENCE_END_RE = re.compile(r"(?<=[.?!;…])[\"'”)\]]*\s+")
 
 TokenCounter = Callable[[str], int]
 
@@ -129,43 +125,6 @@ def _parse_blocks(text: str) -> list[_Block]:
         current.append(line)
     flush()
     return blocks
-
-
-def split_sentences(text: str) -> list[str]:
-    """Splits Vietnamese text into sentences at ., ?, !, ; and line ends.
-
-    Decimals (1.000) and dates (16/8/2016) never split because a boundary needs a space
-    after the mark; abbreviations such as "TP." or "ThS." and very short pieces such as
-    "Điều 1." are merged with what follows.
-
-    Args:
-        text: A paragraph.
-
-    Returns:
-        The sentences, stripped, in order.
-    """
-    pieces: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            pieces.extend(part.strip() for part in _SENTENCE_END_RE.split(line) if part.strip())
-    sentences: list[str] = []
-    carry = ""
-    for piece in pieces:
-        candidate = f"{carry} {piece}".strip() if carry else piece
-        last_word = candidate.rstrip(".").split()[-1].lower() if candidate.split() else ""
-        ends_with_abbreviation = candidate.endswith(".") and last_word in _ABBREVIATIONS
-        if ends_with_abbreviation or len(candidate.split()) < 3:
-            carry = candidate
-            continue
-        sentences.append(candidate)
-        carry = ""
-    if carry:
-        if sentences and len(carry.split()) < 3:
-            sentences[-1] = f"{sentences[-1]} {carry}"
-        else:
-            sentences.append(carry)
-    return sentences
 
 
 def _split_words(sentence: str, budget: int, count: TokenCounter) -> list[str]:

@@ -15,17 +15,15 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from index.answering import (
-    ACCENTLESS_DENSE_SHARE,
-    TermStats,
-    compose_answer,
-    prepare_question,
-    refusal,
-)
+from index.answering import AnswerModels, Selection, compose_answer, refusal
 from index.followup import rewrite_followup
-from index.retrieval import HybridRetriever
+from index.intents import IntentPrediction, question_coverage
+from index.lexicon import load_lexicon
+from index.question import Query, analyse, prepare_question
+from index.retrieval import HybridRetriever, Retrieval
 from index.schema import Answer, DocumentMeta, Passage, RetrievalMode
 from index.settings import Settings
+from index.unit_scorer import SCORER_FILE, UnitScorer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -39,7 +37,7 @@ class _Snapshot:
 
     index: Any  # index.store.LoadedIndex
     retriever: HybridRetriever
-    stats: TermStats
+    models: AnswerModels
 
     @property
     def version(self) -> str:
@@ -75,12 +73,22 @@ class Engine:
         return Engine(self.settings.model_copy(update=changes), self.model, self._snapshot.index)
 
     def _make_snapshot(self, index: Any) -> _Snapshot:
-        chunks = index.chunks.values() if isinstance(index.chunks, dict) else index.chunks
-        stats = TermStats(chunk.text for chunk in chunks)
+        from index.build import chunk_stats
+
+        stats = chunk_stats(index.units)
+        scorer = UnitScorer.load(self.settings.knowledge_dir / SCORER_FILE)
+        models = AnswerModels(
+            units=index.units,
+            stats=stats,
+            lexicon=load_lexicon(self.settings.knowledge_dir),
+            scorer=scorer,
+            classifier=index.intents,
+            selection=Selection.from_info(scorer.info),
+        )
         return _Snapshot(
             index=index,
             retriever=HybridRetriever(index, self.model, self.settings, stats=stats),
-            stats=stats,
+            models=models,
         )
 
     @property
@@ -134,28 +142,64 @@ class Engine:
             The answer with citations, passages, `resolved` and `latency_ms` filled in.
         """
         started = time.perf_counter()
+        snapshot = self._snapshot  # one read: the whole answer uses this index version
         original = question
-        question = rewrite_followup(question, previous)
+        question = rewrite_followup(question, previous, snapshot.models.lexicon)
         prepared = prepare_question(question, max_chars=self.settings.max_question_chars)
         if prepared.reason is not None:
             result = refusal(question, prepared.reason)
         else:
-            snapshot = self._snapshot  # one read: the whole answer uses this index version
-            retrieval = snapshot.retriever.retrieve(
-                prepared.text, k=k or self.settings.top_k, mode=mode
-            )
+            query, retrieval, prediction = self._read(snapshot, prepared.text, k=k, mode=mode)
             result = compose_answer(
-                prepared.text,
+                query,
                 retrieval.passages,
-                top_dense=retrieval.top_dense,
-                threshold=self.settings.abstain_threshold,
-                stats=snapshot.stats,
-                dense_share=ACCENTLESS_DENSE_SHARE if retrieval.accentless else 0.5,
+                retrieval.query_vector,
+                prediction,
+                snapshot.models,
+                refuse_below=self.settings.abstain_threshold,
             )
             result.resolved = prepared.text
         result.question = original
         result.latency_ms = (time.perf_counter() - started) * 1000.0
         return result
+
+    def inspect(
+        self, question: str, *, k: int | None = None, mode: RetrievalMode | None = None
+    ) -> tuple[Query, Retrieval, IntentPrediction | None, AnswerModels]:
+        """What `answer` reads for a self-contained question (for fitting and error analysis).
+
+        Args:
+            question: A cleaned question.
+            k: Passages to retrieve.
+            mode: Retrieval mode.
+
+        Returns:
+            The analysed query, the retrieval, the intent prediction and the answer models.
+        """
+        snapshot = self._snapshot
+        return (*self._read(snapshot, question, k=k, mode=mode), snapshot.models)
+
+    def _read(
+        self, snapshot: _Snapshot, text: str, *, k: int | None, mode: RetrievalMode | None
+    ) -> tuple[Query, Retrieval, IntentPrediction | None]:
+        models = snapshot.models
+        query = analyse(text, models.lexicon, restore_accents=self.settings.restore_diacritics)
+        retrieval = snapshot.retriever.retrieve(
+            query.expanded,
+            k=k or self.settings.top_k,
+            mode=mode,
+            dense_text=query.dense_text,
+            lexical_text=query.lexical_text,
+            tokens=query.tokens,
+        )
+        prediction = None
+        if models.classifier is not None:
+            vector = retrieval.query_vector
+            if vector is None:  # BM25-only mode still classifies with the embedding
+                vector = snapshot.retriever.encode(query.dense_text).reshape(-1)
+            coverage = question_coverage(query.tokens, models.stats)
+            prediction = models.classifier.predict(vector, query.expanded, coverage)
+        return query, retrieval, prediction
 
     def sources(self) -> list[DocumentMeta]:
         """Documents of the index being served, sorted by title."""

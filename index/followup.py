@@ -7,9 +7,13 @@ as the original, so positions found in the folded copy cut the original text cor
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from pathlib import Path
 from typing import Any
+
+from index.lexicon import Lexicon, fold_same_length, load_lexicon
 
 __all__ = ["is_followup", "next_context", "rewrite_followup"]
 
@@ -79,18 +83,6 @@ _WEAK_CLOSERS = ("the nao", "ra sao")
 #: A message longer than this (in words, after removing filler) is taken as self-contained.
 _MAX_FOLLOWUP_WORDS = 10
 
-_PROVINCES = (
-    "An Giang", "Bà Rịa - Vũng Tàu", "Bà Rịa Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn",
-    "Bắc Ninh", "Bến Tre", "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau",
-    "Cao Bằng", "Cần Thơ", "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai",
-    "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương",
-    "Hải Phòng", "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum",
-    "Lai Châu", "Lâm Đồng", "Lạng Sơn", "Lào Cai", "Long An", "Nam Định", "Nghệ An",
-    "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi",
-    "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên",
-    "Thanh Hóa", "Thừa Thiên Huế", "Huế", "Tiền Giang", "TP. Hồ Chí Minh", "Hồ Chí Minh",
-    "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
-)  # fmt: skip
 _ENTITIES = (
     "cơ sở công nghiệp nông thôn",
     "doanh nghiệp nhỏ và vừa",
@@ -107,16 +99,17 @@ _ENTITIES = (
 _SPACE_RE = re.compile(r"\s+")
 
 
-def _fold_char(char: str) -> str:
-    if char in "đĐ":
-        return "d"
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-    # Keep one character per character so folded positions map back onto the original.
-    return base.lower()[:1] or char
+#: The knowledge shipped with the code, for callers that pass no lexicon.
+_SHIPPED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_lexicon() -> Lexicon:
+    return load_lexicon(_SHIPPED_KNOWLEDGE)
 
 
 def _fold(text: str) -> str:
-    return "".join(_fold_char(char) for char in text)
+    return fold_same_length(text)
 
 
 def _normalise(text: str) -> str:
@@ -162,11 +155,12 @@ def _strip_filler(question: str) -> str:
     return text
 
 
-def is_followup(question: str) -> bool:
+def is_followup(question: str, lexicon: Lexicon | None = None) -> bool:
     """Tells whether a message reads as a follow-up to an earlier question.
 
     Args:
         question: The user's message.
+        lexicon: Province and support item names (the shipped lists when None).
 
     Returns:
         True for short messages that open with "còn"/"thế còn"/"vậy"/"what about"..., close
@@ -189,56 +183,63 @@ def is_followup(question: str) -> bool:
         return True
     # "Quảng Nam thế nào?" or "hộ kinh doanh?" continues the topic; "Thời tiết thế nào?" and
     # "Giá vàng hôm nay?" are new questions, so a weak cue needs a known province or entity.
-    names_known = (
-        _find_any(specifics, _PROVINCES) is not None or _find_any(specifics, _ENTITIES) is not None
+    found = (lexicon or _shipped_lexicon()).find(specifics)
+    names_known = bool(found.keys("province") or found.keys("item")) or (
+        _find_any(specifics, _ENTITIES) is not None
     )
     if any(folded.endswith(" " + c) for c in _WEAK_CLOSERS):
         return not has_topic and names_known
     return text.endswith("?") and len(specifics.split()) <= 4 and not has_topic and names_known
 
 
-def rewrite_followup(question: str, previous: str | None) -> str:
+def rewrite_followup(question: str, previous: str | None, lexicon: Lexicon | None = None) -> str:
     """Combines a follow-up question with the previous question into a self-contained one.
 
-    A province or establishment type named in the follow-up replaces the one named in the
-    previous question ("Mức hỗ trợ ở Đà Nẵng?" + "còn ở Quảng Nam thì sao?" → "Mức hỗ trợ ở
-    Quảng Nam?"); otherwise the specifics are appended to the previous question.
+    A province, support item or establishment type named in the follow-up *replaces* the one
+    of the same kind in the previous question ("Mức hỗ trợ ở Đà Nẵng?" + "còn ở Quảng Nam
+    thì sao?" → "Mức hỗ trợ ở Quảng Nam?"; "… thiết kế bao bì …" + "thế còn máy đóng gói?" →
+    "… máy đóng gói …"); otherwise the specifics are appended to the previous question.
 
     Args:
         question: The new message.
         previous: The previous (already self-contained) question, or None.
+        lexicon: Province and support item names (the shipped lists when None).
 
     Returns:
         The rewritten question, or `question` unchanged when it is self-contained or there is
         no previous question.
     """
-    if not previous or not previous.strip() or not is_followup(question):
+    lexicon = lexicon or _shipped_lexicon()
+    if not previous or not previous.strip() or not is_followup(question, lexicon):
         return question
     prev = _normalise(previous)
     specifics = _strip_filler(_normalise(question))
     if not specifics:
         return prev
+    new, old = lexicon.find(specifics), lexicon.find(prev)
+    spans: list[tuple[int, int, str]] = []
+    for kind in ("province", "item"):
+        wanted, had = new.first(kind), old.first(kind)
+        if wanted is not None and had is not None:
+            # The province as it is written in the list; the item as the user wrote it.
+            text = wanted.key if kind == "province" else specifics[wanted.start : wanted.end]
+            spans.append((had.start, had.end, text))
+    new_entity, old_entity = _find_any(specifics, _ENTITIES), _find_any(prev, _ENTITIES)
+    if new_entity and old_entity:
+        spans.append((old_entity[0], old_entity[1], specifics[new_entity[0] : new_entity[1]]))
     rewritten = prev
-    for names in (_PROVINCES, _ENTITIES):
-        new_match = _find_any(specifics, names)
-        old_match = _find_any(rewritten, names)
-        if new_match and old_match:
-            start, end, _ = old_match
-            if names is _PROVINCES:
-                replacement = new_match[2]
-            else:
-                replacement = specifics[new_match[0] : new_match[1]]
-            if start == 0:
-                replacement = replacement[:1].upper() + replacement[1:]
-            rewritten = rewritten[:start] + replacement + rewritten[end:]
+    for start, end, text in sorted(spans, reverse=True):  # right to left keeps offsets valid
+        if start == 0:
+            text = text[:1].upper() + text[1:]
+        rewritten = rewritten[:start] + text + rewritten[end:]
     if rewritten != prev:
         return rewritten
     core = prev.rstrip(" ?!.…")
-    province = _find_any(specifics, _PROVINCES)
+    province = new.first("province")
     if province is not None:
         # Canonical spelling with diacritics helps the dense model on folded input.
-        start, end, name = province
-        if _fold(specifics[:start]).strip() in ("", "o", "tai", "in", "at") and end == len(
+        start, end, name = province.start, province.end, province.key
+        if _fold(specifics[:start]).strip() in ("", "o", "tai", "in", "at", "tinh") and end == len(
             specifics
         ):
             specifics = f"ở {name}"

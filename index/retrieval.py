@@ -12,7 +12,6 @@ Fusion is either Reciprocal Rank Fusion or a weighted sum of min-max normalised 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,9 +19,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from index.answering import TermStats, best_sentence_match, content_tokens
 from index.glossary import english_terms, synonym_text
+from index.lexicon import TermStats
+from index.question import looks_accentless_vietnamese
 from index.schema import Chunk, DocumentMeta, Passage, RetrievalMode
+from index.textnorm import content_tokens, has_diacritics
 
 if TYPE_CHECKING:
     from index.settings import Settings
@@ -47,14 +48,6 @@ PROVINCE_BONUS = 0.5
 #: Append the Vietnamese glossary terms to an English question before embedding it.
 EMBED_ENGLISH_TERMS = True
 
-# Onset + vowel nucleus + coda of a Vietnamese syllable written without diacritics.
-_VI_SYLLABLE = re.compile(
-    r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|b|c|d|g|h|k|l|m|n|p|r|s|t|v|x)?"
-    r"[aeiouy]{1,3}(ng|nh|ch|c|m|n|p|t)?$"
-)
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
 @dataclass(frozen=True, slots=True)
 class ScoredId:
     """A chunk id with the fused score and the raw score of each retriever."""
@@ -65,42 +58,10 @@ class ScoredId:
     bm25_score: float | None = None
 
 
-def has_vietnamese_diacritics(text: str) -> bool:
-    """Tells whether the text carries any Vietnamese tone or vowel mark (or đ).
-
-    Args:
-        text: Any text.
-
-    Returns:
-        True when at least one letter has a combining mark after NFD, or is đ/Đ.
-    """
-    for char in unicodedata.normalize("NFD", text):
-        if char in "đĐ" or unicodedata.category(char) == "Mn":
-            return True
-    return False
-
-
-def looks_accentless_vietnamese(text: str, *, min_share: float = 0.8) -> bool:
-    """Tells whether a query is Vietnamese typed without diacritics.
-
-    Every word must be plain ASCII and most words must be valid Vietnamese syllables
-    (onset, vowel nucleus, coda), which English words like "programming" are not.
-
-    Args:
-        text: The query.
-        min_share: Share of words that must look like Vietnamese syllables.
-
-    Returns:
-        True for "chuong trinh khuyen cong ho tro gi", False for accented Vietnamese,
-        English, or queries of fewer than two words.
-    """
-    if has_vietnamese_diacritics(text):
-        return False
-    words = [w.lower() for w in _WORD.findall(text)]
-    if len(words) < 2 or not all(w.isascii() for w in words):
-        return False
-    syllables = sum(1 for w in words if _VI_SYLLABLE.match(w))
-    return syllables / len(words) >= min_share
+#: The diacritics test and the accent-less test live in `index.textnorm` and
+#: `index.question`; these names are kept for callers of this module.
+has_vietnamese_diacritics = has_diacritics
+__all__ = ["HybridRetriever", "has_vietnamese_diacritics", "looks_accentless_vietnamese"]
 
 
 def lexical_query(query: str) -> str:
@@ -247,6 +208,8 @@ class Retrieval:
     top_bm25: float | None = None
     #: The query was Vietnamese typed without diacritics.
     accentless: bool = False
+    #: The query embedding used for the dense search (None when it did not run).
+    query_vector: np.ndarray | None = None
 
 
 class HybridRetriever:
@@ -260,8 +223,10 @@ class HybridRetriever:
         settings: Mode, fusion and weight defaults.
         pool: Candidates taken from each retriever before fusion.
         max_per_doc: Optional cap of chunks per document in the results.
-        stats: Word statistics of the index; enables the sentence-level rerank of hybrid
+        stats: Word statistics of the index; enables the unit-level rerank of hybrid
             results (see `rerank`).
+        units: The index's answer units (`index.units.UnitStore`), whose stored tokens the
+            rerank matches; defaults to `index.units`.
     """
 
     def __init__(
@@ -273,6 +238,7 @@ class HybridRetriever:
         pool: int = CANDIDATE_POOL,
         max_per_doc: int | None = None,
         stats: TermStats | None = None,
+        units: Any = None,
     ) -> None:
         self.index = index
         self.model = model
@@ -283,6 +249,12 @@ class HybridRetriever:
         self._chunks: dict[int, Chunk] = _chunk_map(index.chunks)
         self._docs: dict[str, DocumentMeta] = _doc_map(index.docs)
         self._doc_of = {cid: chunk.doc_id for cid, chunk in self._chunks.items()}
+        self._unit_tokens = _unit_tokens(units if units is not None else getattr(index, "units", None))
+        self._context = {
+            cid: frozenset(content_tokens(" ".join(_about(chunk, self._docs.get(chunk.doc_id)))))
+            | frozenset(t for tokens, _ in self._unit_tokens.get(cid, ()) for t in tokens)
+            for cid, chunk in self._chunks.items()
+        }
 
     def encode(self, query: str) -> np.ndarray:
         """Embeds one query (with the model's query prefix) as a (1, dim) float32 array."""
@@ -337,35 +309,43 @@ class HybridRetriever:
             return min(weight, ENGLISH_DENSE_WEIGHT)
         return weight
 
-    def rerank(self, query: str, results: Sequence[ScoredId]) -> list[ScoredId]:
-        """Reorders the head of a fused list by how well one sentence matches the query.
+    def rerank(
+        self, query: str, results: Sequence[ScoredId], tokens: Sequence[str] | None = None
+    ) -> list[ScoredId]:
+        """Reorders the head of a fused list by how well one answer unit matches the query.
 
         Fusion scores whole chunks; a chunk that holds one sentence with all the question's
         rare words ("5 mô hình trình diễn kỹ thuật") is a better answer than a chunk that
         mentions them all over. The fused score (scaled to the best one) gets a bonus of
-        `RERANK_WEIGHT` times the best sentence's IDF-weighted match.
+        `RERANK_WEIGHT` times the best unit's IDF-weighted match (stored unit tokens, so
+        nothing is re-tokenised per query).
 
         Args:
             query: The query.
             results: Fused results, best first.
+            tokens: Folded content tokens of the query (from the query when None).
 
         Returns:
             The results with the first `RERANK_DEPTH` reordered.
         """
         head = list(results[:RERANK_DEPTH])
-        if not head or head[0].score <= 0:
+        if not head or head[0].score <= 0 or self.stats is None:
             return list(results)
         top = head[0].score
-        query_words = f" {' '.join(content_tokens(query))} "
+        words = list(dict.fromkeys(tokens if tokens is not None else content_tokens(query)))
+        idf = {w: self.stats.idf(w) for w in words}
+        pairs = set(zip(words, words[1:], strict=False))
+        query_words = f" {' '.join(words)} "
         rescored = []
         for item in head:
             chunk = self._chunks.get(item.chunk_id)
             match = 0.0
             if chunk is not None:
+                match = _unit_match(
+                    words, pairs, idf, self._unit_tokens.get(item.chunk_id, ()),
+                    self._context.get(item.chunk_id, frozenset()),
+                )  # fmt: skip
                 doc = self._docs.get(chunk.doc_id)
-                about = [doc.title, doc.province or ""] if doc else []
-                context = " ".join([*about, *chunk.heading_path])
-                match = best_sentence_match(query, chunk.text, self.stats, context=context)
                 if doc is not None and _names_province(query_words, doc.province):
                     match += PROVINCE_BONUS
             rescored.append((item.score / top + RERANK_WEIGHT * match, item))
@@ -405,6 +385,9 @@ class HybridRetriever:
         mode: RetrievalMode | None = None,
         fusion: Fusion | None = None,
         query_vector: np.ndarray | None = None,
+        dense_text: str | None = None,
+        lexical_text: str | None = None,
+        tokens: Sequence[str] | None = None,
     ) -> Retrieval:
         """Like `search`, and also returns the best raw score of each retriever.
 
@@ -414,9 +397,13 @@ class HybridRetriever:
             mode: "dense", "bm25" or "hybrid"; the settings' mode when None.
             fusion: "weighted" or "rrf"; the settings' fusion when None.
             query_vector: A pre-computed query embedding, to skip the model (benchmarks).
+            dense_text: What to embed (`index.question.Query.dense_text`); by default the
+                query, with the glossary terms of an English question appended.
+            lexical_text: What BM25 searches; by default `lexical_query(query)`.
+            tokens: Folded content tokens for the rerank; by default from the query.
 
         Returns:
-            The passages and the evidence the abstain decision needs.
+            The passages, the query vector and the raw evidence of each retriever.
         """
         query = unicodedata.normalize("NFC", query).strip()
         mode = mode or self.settings.retrieval_mode
@@ -426,17 +413,21 @@ class HybridRetriever:
         dense: list[tuple[int, float]] = []
         bm25: list[tuple[int, float]] = []
         english = english_terms(query)
+        vector: np.ndarray | None = None
         if mode in ("dense", "hybrid"):
-            dense_query = query
-            if english is not None and EMBED_ENGLISH_TERMS:
-                dense_query = f"{query} ({english.text})"
+            dense_query = dense_text
+            if dense_query is None:
+                dense_query = query
+                if english is not None and EMBED_ENGLISH_TERMS:
+                    dense_query = f"{query} ({english.text})"
             vector = query_vector if query_vector is not None else self.encode(dense_query)
-            dense = self.dense_candidates(np.asarray(vector, dtype=np.float32).reshape(1, -1), pool)
+            vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+            dense = self.dense_candidates(vector, pool)
         if mode in ("bm25", "hybrid"):
-            bm25 = self.bm25_candidates(lexical_query(query), pool)
+            bm25 = self.bm25_candidates(lexical_text or lexical_query(query), pool)
         results = self.fuse(query, dense, bm25, mode=mode, fusion=fusion)
         if mode == "hybrid" and self.stats is not None:
-            results = self.rerank(query, results)
+            results = self.rerank(query, results, tokens)
         if self.max_per_doc:
             results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
         passages = [p for p in (self._passage(item) for item in results[:k]) if p is not None]
@@ -446,6 +437,7 @@ class HybridRetriever:
             top_dense=dense[0][1] if dense else None,
             top_bm25=bm25[0][1] if bm25 else None,
             accentless=looks_accentless_vietnamese(query),
+            query_vector=None if vector is None else vector.reshape(-1),
         )
 
     def _passage(self, item: ScoredId) -> Passage | None:
@@ -468,6 +460,48 @@ def _names_province(query_words: str, province: str | None) -> bool:
         return False
     name = " ".join(content_tokens(province))
     return bool(name) and f" {name} " in query_words
+
+
+def _about(chunk: Chunk, doc: DocumentMeta | None) -> list[str]:
+    about = [doc.title, doc.province or ""] if doc is not None else []
+    return [*about, *chunk.heading_path]
+
+
+def _unit_tokens(units: Any) -> dict[int, list[tuple[frozenset[str], frozenset[tuple[str, str]]]]]:
+    """chunk_id -> (token set, adjacent pairs) of each stored unit."""
+    found: dict[int, list[tuple[frozenset[str], frozenset[tuple[str, str]]]]] = {}
+    for unit in getattr(units, "units", ()) or ():
+        pairs = frozenset(zip(unit.tokens, unit.tokens[1:], strict=False))
+        found.setdefault(unit.chunk_id, []).append((frozenset(unit.tokens), pairs))
+    return found
+
+
+#: Share of a query word's weight credited when it is near a unit (title, headings, other
+#: units of the chunk) rather than in it (the value of the sentence-level rerank before).
+CONTEXT_CREDIT = 0.5
+
+
+def _unit_match(
+    words: Sequence[str],
+    pairs: set[tuple[str, str]],
+    idf: dict[str, float],
+    units: Sequence[tuple[frozenset[str], frozenset[tuple[str, str]]]],
+    context: frozenset[str],
+) -> float:
+    """IDF-weighted share of the query found in the best unit, near it, and as pairs."""
+    total = sum(idf.values())
+    if total <= 0 or not units:
+        return 0.0
+    best = 0.0
+    for tokens, unit_pairs in units:
+        present = [w for w in words if w in tokens]
+        if not present:
+            continue
+        matched = sum(idf[w] for w in present)
+        matched += CONTEXT_CREDIT * sum(idf[w] for w in words if w in context and w not in tokens)
+        matched += sum((idf[a] + idf[b]) / 2 for a, b in pairs & unit_pairs)
+        best = max(best, matched / total)
+    return best
 
 
 def _chunk_map(chunks: Any) -> dict[int, Chunk]:

@@ -57,8 +57,12 @@ class Settings(BaseSettings):
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = Field(default=0.7, ge=0.0, le=1.0)
     top_k: int = Field(default=5, ge=1, le=50)
-    #: Calibrated on the dev set's abstain questions (see README, "Measured numbers").
-    abstain_threshold: float = 0.5
+    #: Deprecated operating point: when set, a question is refused when the intent
+    #: classifier's calibrated P(in scope) is below it. Unset (the default), the most probable
+    #: group decides (see index/answering.py and the calibration table in the README).
+    abstain_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: Embed a question typed without accents with diacritics guessed by pyvi's ViDiac.
+    restore_diacritics: bool = False
     max_question_chars: int = 2000
 
     # --- Storage --------------------------------------------------------------------------

@@ -10,6 +10,8 @@ Layout under `settings.index_dir`::
         docs.json                DocumentMeta per doc_id
         dense.faiss              DenseIndex, flat or IVF (manifest "dense_kind"; absent = flat)
         lexical/                 LexicalIndex (bm25s)
+        units.jsonl, units.npy   answer units with folded tokens, and their vectors
+        intents.joblib           the intent and scope classifier (manifest "intents")
 
 Readers only ever follow `current`, which is replaced in one `os.replace`, so they see the
 old version or the new one, never half of a build.
@@ -29,12 +31,15 @@ from typing import Any
 
 from index.dense import DenseIndex
 from index.errors import IndexMismatchError, IndexNotFoundError, KhuyenCongError
+from index.intents import IntentClassifier, IntentModelError
 from index.lexical import LexicalIndex
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
+from index.units import UnitStore
 
 #: Bumped when the on-disk layout changes; an older index must be rebuilt.
-FORMAT_VERSION = 1
+#: 2: answer units and the intent classifier are stored with the index.
+FORMAT_VERSION = 2
 #: Published versions kept on disk (the current one is never deleted).
 KEEP_VERSIONS = 3
 
@@ -67,6 +72,8 @@ class LoadedIndex:
     docs: dict[str, DocumentMeta]
     dense: DenseIndex
     lexical: LexicalIndex
+    units: UnitStore
+    intents: IntentClassifier | None = None
 
 
 def new_version_name(now: dt.datetime | None = None) -> str:
@@ -191,6 +198,8 @@ def write_version_files(
     docs: Iterable[DocumentMeta],
     dense: DenseIndex,
     lexical: LexicalIndex,
+    units: UnitStore,
+    intents: IntentClassifier | None = None,
 ) -> None:
     """Writes all files of one version into a (new) directory.
 
@@ -201,6 +210,8 @@ def write_version_files(
         docs: Metadata of every indexed document.
         dense: The dense index.
         lexical: The lexical index.
+        units: The answer units and their vectors.
+        intents: The fitted intent classifier (None when intents.yaml is missing).
     """
     path.mkdir(parents=True, exist_ok=False)
     with (path / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
@@ -212,6 +223,9 @@ def write_version_files(
     )
     dense.save(path / DENSE_NAME)
     lexical.save(path / LEXICAL_NAME)
+    units.save(path)
+    if intents is not None:
+        intents.save(path)
     # The manifest goes last: a directory with a manifest is complete.
     (path / MANIFEST_NAME).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -300,8 +314,19 @@ def load_version(path: Path) -> LoadedIndex:
         docs = {doc_id: DocumentMeta.from_dict(values) for doc_id, values in docs_raw.items()}
         dense = DenseIndex.load(path / DENSE_NAME)
         lexical = LexicalIndex.load(path / LEXICAL_NAME)
+        units = UnitStore.load(path)
+        intents = (
+            IntentClassifier.load(path, manifest["intents"]) if manifest.get("intents") else None
+        )
+    except IntentModelError as exc:
+        raise IndexMismatchError(str(exc)) from exc
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorruptError(f"The index in {path} is damaged ({exc}): {_REFIX}.") from exc
+    if manifest.get("unit_count") != len(units):
+        raise IndexCorruptError(
+            f"The index in {path} should hold {manifest.get('unit_count')} answer units but "
+            f"has {len(units)}: {_REFIX}."
+        )
     expected = manifest.get("chunk_count")
     if not (len(chunks) == dense.ntotal == len(lexical) == expected):
         raise IndexCorruptError(
@@ -324,6 +349,8 @@ def load_version(path: Path) -> LoadedIndex:
         docs=docs,
         dense=dense,
         lexical=lexical,
+        units=units,
+        intents=intents,
     )
 
 

@@ -169,3 +169,89 @@ def bm25_tokens(text: str, *, bigrams: bool = False) -> list[str]:
         )
     tokens.extend(legal_number_tokens(text))
     return tokens
+
+
+#: The stopwords as typed without diacritics, computed from the one list above.
+FOLDED_STOPWORDS: frozenset[str] = frozenset(fold_diacritics(w) for w in STOPWORDS)
+
+_TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def has_diacritics(text: str) -> bool:
+    """Tells whether the text carries any Vietnamese tone or vowel mark (or đ).
+
+    Args:
+        text: Any text.
+
+    Returns:
+        True when at least one letter has a combining mark after NFD, or is đ/Đ.
+    """
+    for char in unicodedata.normalize("NFD", text):
+        if char in "đĐ" or unicodedata.category(char) == "Mn":
+            return True
+    return False
+
+
+def folded_words(text: str) -> list[str]:
+    """Lower-case, diacritic-folded word tokens of a text, in order.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        Tokens such as ["quang", "nam", "ho", "tro"]; stopwords are kept.
+    """
+    return _TOKEN_RE.findall(fold_diacritics(nfc(text).casefold()))
+
+
+def content_tokens(text: str) -> list[str]:
+    """Folded word tokens without the (accented) stopwords.
+
+    A stopword typed without accents is kept on purpose: folded, "co" is both "có" and
+    "cơ sở"; IDF weights (see `index.lexicon.TermStats`) make the frequent folded forms
+    weigh little instead.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        Folded tokens in order ("Quảng Nam hỗ trợ gì?" -> ["quang", "nam", "ho", "tro"]).
+    """
+    return [
+        fold_diacritics(token)
+        for token in _TOKEN_RE.findall(nfc(text).casefold())
+        if token not in STOPWORDS
+    ]
+
+
+def expand_abbreviations(text: str, table: dict[str, str]) -> str:
+    """Replaces chat abbreviations ("dc", "ko", "bn") by the words they stand for.
+
+    Keys are matched as whole tokens, case-insensitively. In a text typed without any
+    diacritics the expansion is folded too ("dc" -> "duoc"), so the text stays uniformly
+    unaccented for the retrievers.
+
+    Args:
+        text: The question.
+        table: Lower-case abbreviation -> expansion (from `knowledge/teencode.yaml`).
+
+    Returns:
+        The text with abbreviations expanded; unchanged when none occurs.
+    """
+    if not table:
+        return text
+    accented = has_diacritics(text)
+
+    source = nfc(text)
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(0)
+        expansion = table.get(word.casefold())
+        # "BCT" in "04/CT-BCT" is part of a document number, not a word.
+        joined = source[match.start() - 1 : match.start()] in "/-" and match.start() > 0
+        joined = joined or source[match.end() : match.end() + 1] in ("/", "-")
+        if expansion is None or joined:
+            return word
+        return expansion if accented else fold_diacritics(expansion)
+
+    return _TOKEN_RE.sub(replace, source)

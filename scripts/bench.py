@@ -183,7 +183,8 @@ def run_benchmark(
         synthetic phase) and more (embed_*, search_*, synthetic_chunks, kb_chunks,
         peak_rss_mb_with_synthetic).
     """
-    from index.answering import TermStats
+    from index.lexicon import TermStats
+    from index.textnorm import content_tokens
     from index.build import build_index
     from index.embedding import embedding_dim, encode_queries, load_embedding_model
     from index.engine import limit_search_threads, load_engine
@@ -239,7 +240,7 @@ def run_benchmark(
         with _phase(progress, f"Synthetic index of {synthetic:,} chunks", 1) as step:
             big = synthetic_index(synthetic, dim)
             step()
-            stats = TermStats(chunk.text for chunk in big.chunks.values())
+            stats = TermStats(content_tokens(chunk.text) for chunk in big.chunks.values())
         retriever = HybridRetriever(big, model, settings, stats=stats)
         vectors = np.asarray(encode_queries(model, list(SAMPLE_QUESTIONS)), dtype=np.float32)
         big_search: list[float] = []

@@ -25,7 +25,7 @@ from tests.index.test_answering import assert_extractive
 if TYPE_CHECKING:
     from index.engine import Engine
 
-PARAPHRASES = Path(__file__).resolve().parent.parent / "data" / "paraphrase_questions.jsonl"
+PARAPHRASES = Path(__file__).resolve().parent.parent / "data" / "tuning_paraphrases.jsonl"
 
 
 def _passage(cid: int, text: str, *, score: float = 1.0, doc_id: str = "d1") -> Passage:

@@ -1,0 +1,330 @@
+"""The intent and scope classifier: is a message an in-scope question, an out-of-scope one, or
+a request for an action?
+
+It is a logistic regression (scikit-learn) over the e5 embedding of the question plus
+lexical features (TF-IDF of folded words and character n-grams, and how much of the question
+the knowledge base's vocabulary covers), calibrated by temperature scaling on held-out folds.
+It is fitted on the labelled examples of `knowledge/intents.yaml` at every index build, and
+saved with the index (`intents.joblib`, described in the manifest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from index.errors import KhuyenCongError
+from index.lexicon import Lexicon, TermStats
+from index.question import analyse
+from index.textnorm import fold_diacritics
+
+logger = logging.getLogger(__name__)
+
+INTENTS_FILE = "intents.yaml"
+MODEL_NAME = "intents.joblib"
+#: Bumped when the features change: an index saved with other features must be rebuilt.
+FEATURES_VERSION = 1
+GROUPS = ("in_scope", "out_of_scope", "actions")
+#: Actions and the flows they start (see bot/handlers and bot/answer_views).
+ACTIONS = ("register", "talk_to_staff", "check_eligibility", "delete_data", "help", "greeting")
+#: Inverse regularisation of the logistic regression. Chosen by 5-fold grouped cross-
+#: validation on intents.yaml (log-loss 0.01-100; see `scripts.calibration`).
+REGULARISATION_C = 10.0
+#: Folds of the held-out predictions the temperature is fitted on.
+CALIBRATION_FOLDS = 5
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+class IntentModelError(KhuyenCongError):
+    """The saved intent classifier is missing or was made by other code."""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One labelled utterance of intents.yaml."""
+
+    text: str
+    label: str
+    group: str
+    #: Index of the written example; its unaccented copy shares it (for grouped folds).
+    source: int
+
+
+@dataclass(frozen=True, slots=True)
+class IntentPrediction:
+    """Calibrated probabilities for one message."""
+
+    probabilities: dict[str, float]
+    groups: dict[str, float]
+
+    @property
+    def label(self) -> str:
+        """The most probable intent."""
+        return max(self.probabilities, key=self.probabilities.__getitem__)
+
+    @property
+    def confidence(self) -> float:
+        """Probability of the most probable intent."""
+        return self.probabilities[self.label]
+
+    def group_of(self, label: str) -> str:
+        """Group of one of the predicted labels."""
+        return _GROUP_OF.get(label, "in_scope")
+
+    @property
+    def in_scope(self) -> float:
+        """Probability that the message is a question the documents cover."""
+        return self.groups.get("in_scope", 0.0)
+
+    @property
+    def asks_value(self) -> float:
+        """Probability that an in-scope question asks for a value (level, amount, date)."""
+        inside = self.in_scope
+        return self.probabilities.get("ask_value", 0.0) / inside if inside > 0 else 0.0
+
+
+_GROUP_OF: dict[str, str] = {}
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Reads intents.yaml into examples, adding an unaccented copy of accented ones.
+
+    Args:
+        path: The intents file.
+
+    Returns:
+        The examples, in file order.
+
+    Raises:
+        IntentModelError: The file is missing or malformed.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise IntentModelError(f"Cannot read {path}: {exc}. Fix the file, then reindex.") from exc
+    examples: list[Example] = []
+    source = 0
+    for group in GROUPS:
+        for label, texts in (data.get(group) or {}).items():
+            if not isinstance(texts, list) or not texts:
+                raise IntentModelError(f"{path}: {group}.{label} needs a list of examples.")
+            _GROUP_OF[str(label)] = group
+            for text in texts:
+                text = str(text).strip()
+                if not text:
+                    continue
+                examples.append(Example(text, str(label), group, source))
+                folded = fold_diacritics(text)
+                if folded != text:
+                    examples.append(Example(folded, str(label), group, source))
+                source += 1
+    if len({e.label for e in examples}) < 2:
+        raise IntentModelError(f"{path}: needs examples of at least two intents.")
+    return examples
+
+
+def file_hash(path: Path) -> str:
+    """Content hash of the intents file, recorded in the manifest."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _coverage(tokens: Sequence[str], stats: TermStats | None) -> float:
+    # How much of the question the knowledge base's vocabulary knows, IDF-weighted: a
+    # question about "giá vàng" or "hộ chiếu" is mostly words the documents never use.
+    if not tokens or stats is None:
+        return 0.0
+    weights = [stats.idf(t) for t in tokens]
+    known = sum(w for t, w in zip(tokens, weights, strict=True) if stats.known(t))
+    return known / sum(weights)
+
+
+@dataclass
+class IntentClassifier:
+    """Predicts intents from the e5 embedding and lexical features of a message."""
+
+    model: Any  # sklearn CalibratedClassifierCV
+    words: Any  # TfidfVectorizer over folded words
+    chars: Any  # TfidfVectorizer over folded character n-grams
+    labels: tuple[str, ...]
+    groups: dict[str, str]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def features(
+        self, vectors: np.ndarray, texts: Sequence[str], coverage: Sequence[float]
+    ) -> Any:
+        """The feature matrix: embedding | word TF-IDF | char TF-IDF | coverage."""
+        from scipy import sparse
+
+        folded = [fold_diacritics(t).casefold() for t in texts]
+        cov = sparse.csr_matrix(np.asarray(coverage, dtype=np.float64).reshape(-1, 1))
+        return sparse.hstack(
+            [
+                sparse.csr_matrix(np.asarray(vectors, dtype=np.float64)),
+                self.words.transform(folded),
+                self.chars.transform(folded),
+                cov,
+            ],
+            format="csr",
+        )
+
+    def predict(self, vector: np.ndarray, text: str, coverage: float) -> IntentPrediction:
+        """Calibrated probabilities of every intent for one message.
+
+        Args:
+            vector: The message's query embedding (the one retrieval used).
+            text: The message as the classifier reads it (abbreviations expanded).
+            coverage: Knowledge-base vocabulary coverage of its tokens.
+
+        Returns:
+            Probabilities per intent and per group.
+        """
+        row = self.features(np.asarray(vector).reshape(1, -1), [text], [coverage])
+        probs = self.model.predict_proba(row)[0]
+        by_label = {str(label): float(p) for label, p in zip(self.model.classes_, probs, strict=True)}
+        groups: dict[str, float] = {}
+        for label, p in by_label.items():
+            group = self.groups.get(label, "in_scope")
+            groups[group] = groups.get(group, 0.0) + p
+        return IntentPrediction(by_label, groups)
+
+    def save(self, directory: Path) -> None:
+        """Writes the model into a version directory."""
+        import joblib
+
+        joblib.dump(
+            {
+                "model": self.model,
+                "words": self.words,
+                "chars": self.chars,
+                "labels": self.labels,
+                "groups": self.groups,
+                "info": self.info,
+            },
+            directory / MODEL_NAME,
+        )
+
+    @classmethod
+    def load(cls, directory: Path, expected: dict[str, Any]) -> IntentClassifier:
+        """Reads a saved model and checks it against the manifest entry.
+
+        Raises:
+            IntentModelError: Missing file, or saved by another scikit-learn or features
+                version (the message names the fix).
+        """
+        import joblib
+        import sklearn
+
+        if expected.get("sklearn") != sklearn.__version__ or (
+            expected.get("features_version") != FEATURES_VERSION
+        ):
+            raise IntentModelError(
+                f"The intent classifier was saved with scikit-learn {expected.get('sklearn')} "
+                f"(features v{expected.get('features_version')}); this code runs "
+                f"{sklearn.__version__} (v{FEATURES_VERSION}): run `python -m scripts reindex --full`."
+            )
+        try:
+            data = joblib.load(directory / MODEL_NAME)
+        except (OSError, ValueError, EOFError) as exc:
+            raise IntentModelError(
+                f"{directory / MODEL_NAME} is unreadable ({exc}): run `python -m scripts reindex --full`."
+            ) from exc
+        classifier = cls(
+            data["model"], data["words"], data["chars"], tuple(data["labels"]),
+            dict(data["groups"]), dict(data["info"]),
+        )  # fmt: skip
+        if list(classifier.labels) != list(expected.get("labels", classifier.labels)):
+            raise IntentModelError(f"{directory / MODEL_NAME} does not match its manifest.")
+        _GROUP_OF.update(classifier.groups)
+        return classifier
+
+
+def example_inputs(
+    examples: Sequence[Example], lexicon: Lexicon, stats: TermStats | None
+) -> tuple[list[str], list[str], list[float]]:
+    """What each example looks like at question time: dense text, classifier text, coverage."""
+    dense, texts, coverage = [], [], []
+    for example in examples:
+        query = analyse(example.text, lexicon)
+        dense.append(query.dense_text)
+        texts.append(query.expanded)
+        coverage.append(_coverage(query.tokens, stats))
+    return dense, texts, coverage
+
+
+def question_coverage(tokens: Sequence[str], stats: TermStats | None) -> float:
+    """Vocabulary coverage of a question's tokens (the classifier's lexical feature)."""
+    return _coverage(tokens, stats)
+
+
+def _vectorizers() -> tuple[Any, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    words = TfidfVectorizer(
+        analyzer="word", token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2), sublinear_tf=True
+    )
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    return words, chars
+
+
+def _estimator(c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+
+
+def fit_classifier(
+    examples: Sequence[Example],
+    embed: Embed,
+    lexicon: Lexicon,
+    stats: TermStats | None,
+    *,
+    c: float = REGULARISATION_C,
+) -> IntentClassifier:
+    """Fits and calibrates the classifier on the examples of intents.yaml.
+
+    Args:
+        examples: From `read_examples`.
+        embed: Encodes texts as query embeddings (`encode_queries` with the index's model).
+        lexicon: For abbreviations and English glossary handling, as at question time.
+        stats: IDF statistics of the index, for the coverage feature.
+        c: Inverse regularisation strength.
+
+    Returns:
+        The fitted classifier with its cross-validated accuracy in `info`.
+    """
+    import sklearn
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    dense, texts, coverage = example_inputs(examples, lexicon, stats)
+    vectors = np.asarray(embed(dense), dtype=np.float32)
+    labels = np.asarray([e.label for e in examples])
+    words, chars = _vectorizers()
+    folded = [fold_diacritics(t).casefold() for t in texts]
+    words.fit(folded)
+    chars.fit(folded)
+    groups = {e.label: e.group for e in examples}
+    classifier = IntentClassifier(None, words, chars, tuple(sorted(groups)), groups)
+    features = classifier.features(vectors, texts, coverage)
+    folds = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0)
+    # An example and its unaccented copy always fall in the same fold.
+    splits = list(folds.split(features, labels, groups=[e.source for e in examples]))
+    model = CalibratedClassifierCV(_estimator(c), method="temperature", cv=splits)
+    model.fit(features, labels)
+    classifier.model = model
+    classifier.info = {
+        "sklearn": sklearn.__version__,
+        "features_version": FEATURES_VERSION,
+        "labels": list(classifier.labels),
+        "examples": len(examples),
+        "c": c,
+    }
+    return classifier

@@ -1,0 +1,215 @@
+"""Scoring answer units: which sentence or list item of the top passages answers the question.
+
+A small logistic regression over a handful of features gives each candidate unit the
+probability that it holds the answer. Its weights are fitted on a tuning file (`python -m
+scripts fit-scorer`, which writes `knowledge/answer_scorer.json`) and are data, not code:
+the features are named, so the file says what the model learnt.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.lexicon import Entities, Lexicon, TermStats
+from index.question import Query
+from index.schema import Passage
+from index.textnorm import content_tokens
+from index.units import AnswerUnit
+
+SCORER_FILE = "answer_scorer.json"
+#: Passages (best first) whose units compete for the answer. With 5 the first hit is in the
+#: candidates for every answerable tuning question (hit@5 = 1.0 on the tuning sets).
+CANDIDATE_PASSAGES = 5
+
+FEATURES = (
+    "cosine",
+    "cosine_gap",
+    "overlap",
+    "context_overlap",
+    "label_match",
+    "passage_score",
+    "passage_rank",
+    "entity_agree",
+    "entity_conflict",
+    "value_for_value_question",
+    "list_for_list_question",
+    "not_found",
+    "log_length",
+)
+
+_VALUE_RE = re.compile(
+    r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng|lần|năm|ngày|tháng|điểm|thành viên"
+    r"|lao động|cơ sở|sản phẩm|mô hình|hội chợ|đề án)|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,3}(?:\.\d{3})+",
+    re.IGNORECASE,
+)
+
+
+def has_value(text: str) -> bool:
+    """Tells whether a text states a value: an amount, a percentage, a count or a date."""
+    return _VALUE_RE.search(text) is not None
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A unit of one of the top passages, with its features and score."""
+
+    row: int
+    unit: AnswerUnit
+    passage: Passage
+    rank: int
+    features: np.ndarray
+    entities: Entities
+    score: float = 0.0
+
+
+@dataclass(slots=True)
+class UnitScorer:
+    """Logistic regression weights over `FEATURES`."""
+
+    weights: dict[str, float]
+    bias: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """P(unit answers the question) for a (n, len(FEATURES)) feature matrix."""
+        w = np.asarray([self.weights.get(name, 0.0) for name in FEATURES], dtype=np.float64)
+        z = np.asarray(features, dtype=np.float64) @ w + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def save(self, path: Path) -> None:
+        """Writes the weights as readable JSON."""
+        data = {"features": list(FEATURES), "weights": self.weights, "bias": self.bias, **self.info}
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> UnitScorer:
+        """Reads weights written by `save`; an absent file gives the untuned default."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return default_scorer()
+        weights = {str(k): float(v) for k, v in data.get("weights", {}).items()}
+        info = {k: v for k, v in data.items() if k not in ("features", "weights", "bias")}
+        return cls(weights, float(data.get("bias", 0.0)), info)
+
+
+def default_scorer() -> UnitScorer:
+    """Cosine and overlap only: the untuned selector, used until weights are fitted."""
+    return UnitScorer({"cosine": 20.0, "overlap": 4.0}, -20.0, {"fitted": False})
+
+
+def _share(tokens: Sequence[str], present: set[str], idf: dict[str, float]) -> float:
+    total = sum(idf[t] for t in tokens)
+    return sum(idf[t] for t in tokens if t in present) / total if total > 0 else 0.0
+
+
+def _entity_features(question: Entities, unit: Entities, context: Entities) -> tuple[int, int]:
+    # For each kind the question names (province, item, document, year): does the unit (or,
+    # for provinces and documents, its passage's document) name it, or name only others?
+    agree = conflict = 0
+    for kind in ("province", "item", "doc", "year"):
+        wanted = question.keys(kind)
+        if not wanted:
+            continue
+        seen = unit.keys(kind) | (context.keys(kind) if kind in ("province", "doc") else set())
+        if kind == "province":
+            wanted = wanted | question.parents()
+            seen = seen | unit.parents() | context.parents()
+        if seen & wanted:
+            agree += 1
+        elif seen:
+            conflict += 1
+    return agree, conflict
+
+
+def candidates(
+    query: Query,
+    query_vector: np.ndarray | None,
+    passages: Sequence[Passage],
+    units: Any,  # index.units.UnitStore
+    stats: TermStats,
+    lexicon: Lexicon,
+    *,
+    asks_value: float,
+    contexts: dict[int, tuple[frozenset[str], Entities]],
+    entities_of: Callable[[int], Entities] | None = None,
+) -> list[Candidate]:
+    """Builds the feature rows of every unit of the top passages.
+
+    Args:
+        query: The analysed question.
+        query_vector: Its embedding (None in BM25-only mode: cosine features are 0).
+        passages: Retrieved passages, best first.
+        units: The index's unit store.
+        stats: IDF statistics.
+        lexicon: Entity names.
+        asks_value: Calibrated probability that the question asks for a value.
+        contexts: chunk_id -> (folded context tokens, entities) of title and headings.
+        entities_of: Entities of a unit row, cached by the caller (found afresh when None).
+
+    Returns:
+        One candidate per unit, in passage then document order.
+    """
+    top = list(passages[:CANDIDATE_PASSAGES])
+    if not top:
+        return []
+    best = max(p.score for p in top) or 1.0
+    tokens = list(query.tokens)
+    idf = {t: stats.idf(t) for t in tokens}
+    rows = [(rank, p, row) for rank, p in enumerate(top) for row in units.rows_of(p.chunk.chunk_id)]
+    if not rows:
+        return []
+    if query_vector is not None:
+        matrix = units.vectors[[row for _, _, row in rows]]
+        cosines = matrix @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+    else:
+        cosines = np.zeros(len(rows), dtype=np.float32)
+    best_cos = float(cosines.max())
+    asks_list = 1.0 - asks_value
+    found: list[Candidate] = []
+    for (rank, passage, row), cosine in zip(rows, cosines, strict=True):
+        unit = units.units[row]
+        context_tokens, context_entities = contexts.get(
+            passage.chunk.chunk_id, (frozenset(), Entities())
+        )
+        unit_tokens = set(unit.tokens)
+        label_tokens = set(unit.label_tokens) | context_tokens
+        shown = " ".join([unit.label, unit.text, *unit.items])
+        entities = entities_of(row) if entities_of is not None else lexicon.find(shown)
+        agree, conflict = _entity_features(query.entities, entities, context_entities)
+        features = np.asarray(
+            [
+                float(cosine),
+                float(cosine) - best_cos,
+                _share(tokens, unit_tokens, idf),
+                _share(tokens, context_tokens - unit_tokens, idf),
+                _share(tokens, label_tokens, idf),
+                passage.score / best,
+                1.0 / (1.0 + rank),
+                float(agree),
+                float(conflict),
+                asks_value * float(has_value(shown)),
+                asks_list * float(unit.kind == "list"),
+                float(lexicon.says_not_found(shown)),
+                math.log1p(len(shown)) / 8.0,
+            ],
+            dtype=np.float64,
+        )
+        found.append(Candidate(row, unit, passage, rank, features, entities))
+    return found
+
+
+def context_of(passage: Passage, lexicon: Lexicon) -> tuple[frozenset[str], Entities]:
+    """Folded tokens and entities of a passage's document title, province and headings."""
+    doc = passage.doc
+    chunk = passage.chunk
+    text = " ".join([doc.title, doc.province or "", *chunk.heading_path, *chunk.path])
+    return frozenset(content_tokens(text)), lexicon.find(text)

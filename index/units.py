@@ -1,0 +1,273 @@
+"""Answer units: the sentences and list items an answer is built from, cut once at build time.
+
+A chunk is split into units that can be shown on their own:
+
+* a sentence of a paragraph (cut by `index.sentences.split_sentences`);
+* a list item, kept whole (never cut at ":" or ";") and tied to the line announcing its list
+  ("Hồ sơ gồm:"), so an item is never shown without its label nor a label without content;
+* the whole list (label plus every item), for questions that ask for the list;
+* a table row, with the header row as its label.
+
+Each unit carries its folded content tokens, so nothing is re-tokenised per question, and is
+embedded with the passage prefix (`encode_passages`) next to the chunk vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.schema import Chunk
+from index.sentences import split_sentences
+from index.textnorm import content_tokens
+
+#: Bumped when unit cutting changes, so the next build re-cuts and re-embeds every unit.
+UNITS_VERSION = 1
+UNITS_NAME = "units.jsonl"
+UNIT_VECTORS_NAME = "units.npy"
+
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s+(.*?)\s*#*\s*$")
+_ITEM_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)]|[a-zđ][.)])\s+")
+_TABLE_RE = re.compile(r"^\s*\|")
+_EMPHASIS_RE = re.compile(r"(\*\*|__|`)")
+_SPACES_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerUnit:
+    """One showable piece of a chunk."""
+
+    chunk_id: int
+    #: Order of the unit in its chunk (document order).
+    position: int
+    #: "sentence", "item", "list" or "row".
+    kind: str
+    #: The text shown: the sentence, the item, or (for a list) its label.
+    text: str
+    #: The line announcing the list an item or row belongs to ("Hồ sơ gồm:"), or "".
+    label: str = ""
+    #: Items of a "list" unit, in order.
+    items: tuple[str, ...] = ()
+    #: Position of the list an item belongs to (items of one list share it), else -1.
+    group: int = -1
+    #: Folded content tokens of label, text and items (see `textnorm.content_tokens`).
+    tokens: tuple[str, ...] = ()
+    #: Folded content tokens of the label alone.
+    label_tokens: tuple[str, ...] = ()
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded: the label gives an item its meaning."""
+        body = "; ".join(self.items) if self.items else self.text
+        if self.kind == "list":
+            return f"{self.text} {body}".strip()
+        return f"{self.label} {body}".strip()
+
+    @property
+    def display_length(self) -> int:
+        """Characters the unit takes when shown whole."""
+        return len(self.label) + len(self.text) + sum(len(i) + 3 for i in self.items)
+
+
+def _clean(line: str) -> str:
+    line = _EMPHASIS_RE.sub("", line)
+    return _SPACES_RE.sub(" ", line).strip()
+
+
+def _table_cells(line: str) -> list[str] | None:
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if all(set(c) <= set("-: ") for c in cells):
+        return None  # the |---|---| separator row
+    return [c for c in cells if c]
+
+
+def _blocks(text: str) -> list[tuple[str, list[str]]]:
+    """Groups the lines of a chunk into ("para" | "list" | "table", lines) blocks."""
+    blocks: list[tuple[str, list[str]]] = []
+    for raw in text.splitlines():
+        if not raw.strip():
+            if blocks and blocks[-1][0] == "para":
+                blocks.append(("gap", []))
+            continue
+        if _HEADING_RE.match(raw):
+            blocks.append(("heading", [_clean(_HEADING_RE.sub(r"\1", raw))]))
+        elif _ITEM_RE.match(raw):
+            item = _clean(_ITEM_RE.sub("", raw, count=1))
+            if blocks and blocks[-1][0] == "list":
+                blocks[-1][1].append(item)
+            else:
+                blocks.append(("list", [item]))
+        elif _TABLE_RE.match(raw):
+            if blocks and blocks[-1][0] == "table":
+                blocks[-1][1].append(raw)
+            else:
+                blocks.append(("table", [raw]))
+        elif raw.startswith((" ", "\t")) and blocks and blocks[-1][0] == "list":
+            blocks[-1][1][-1] = f"{blocks[-1][1][-1]} {_clean(raw)}"  # a wrapped item
+        elif blocks and blocks[-1][0] == "para":
+            blocks[-1][1].append(_clean(raw))
+        else:
+            blocks.append(("para", [_clean(raw)]))
+    return [b for b in blocks if b[0] != "gap"]
+
+
+def units_for_chunk(chunk: Chunk) -> list[AnswerUnit]:
+    """Cuts one chunk into answer units, in document order.
+
+    Args:
+        chunk: A chunk of the index.
+
+    Returns:
+        Its sentences, list items (with their label), whole lists and table rows.
+    """
+    units: list[AnswerUnit] = []
+
+    def add(kind: str, text: str, *, label: str = "", items: Sequence[str] = (), group: int = -1):
+        tokens = content_tokens(" ".join([label, text, *items]))
+        if not tokens:
+            return
+        units.append(
+            AnswerUnit(
+                chunk_id=chunk.chunk_id,
+                position=len(units),
+                kind=kind,
+                text=text,
+                label=label,
+                items=tuple(items),
+                group=group,
+                tokens=tuple(tokens),
+                label_tokens=tuple(content_tokens(label)),
+            )
+        )
+
+    blocks = _blocks(chunk.text)
+    for index, (kind, lines) in enumerate(blocks):
+        following = blocks[index + 1][0] if index + 1 < len(blocks) else ""
+        if kind == "heading":
+            continue
+        if kind == "para":
+            sentences = split_sentences("\n".join(lines))
+            if following in ("list", "table") and sentences and sentences[-1].endswith(":"):
+                sentences = sentences[:-1]  # the label goes with its list below
+            for sentence in sentences:
+                add("sentence", sentence)
+            continue
+        label = ""
+        previous = blocks[index - 1] if index else None
+        if previous is not None and previous[0] == "para":
+            last = split_sentences("\n".join(previous[1]))
+            if last and last[-1].endswith(":"):
+                label = last[-1]
+        elif previous is not None and previous[0] == "heading":
+            label = previous[1][0]
+        if kind == "table":
+            rows = [cells for cells in (_table_cells(line) for line in lines) if cells]
+            if not rows:
+                continue
+            header, body = (" | ".join(rows[0]), rows[1:]) if len(rows) > 1 else ("", rows)
+            row_label = f"{label} {header}".strip()
+            group = len(units)
+            for cells in body:
+                add("row", " | ".join(cells), label=row_label, group=group)
+            continue
+        group = len(units)
+        for item in lines:
+            add("item", item, label=label, group=group)
+        if len(lines) > 1:
+            add("list", label, items=lines, group=group)
+    return units
+
+
+@dataclass(slots=True)
+class UnitStore:
+    """All units of an index with their vectors (row i of `vectors` is `units[i]`)."""
+
+    units: list[AnswerUnit]
+    vectors: np.ndarray
+    _by_chunk: dict[int, list[int]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for row, unit in enumerate(self.units):
+            self._by_chunk.setdefault(unit.chunk_id, []).append(row)
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def rows_of(self, chunk_id: int) -> list[int]:
+        """Rows of the units of one chunk, in document order."""
+        return self._by_chunk.get(chunk_id, [])
+
+    def of_chunks(self, chunk_ids: Iterable[int]) -> dict[int, list[int]]:
+        """chunk_id -> rows of its units, for the given chunks."""
+        return {cid: self.rows_of(cid) for cid in chunk_ids}
+
+    def save(self, directory: Path) -> None:
+        """Writes `units.jsonl` and `units.npy` into a version directory."""
+        with (directory / UNITS_NAME).open("w", encoding="utf-8") as handle:
+            for unit in self.units:
+                handle.write(json.dumps(_unit_to_json(unit), ensure_ascii=False) + "\n")
+        np.save(directory / UNIT_VECTORS_NAME, np.asarray(self.vectors, dtype=np.float32))
+
+    @classmethod
+    def load(cls, directory: Path) -> UnitStore:
+        """Reads what `save` wrote.
+
+        Raises:
+            OSError, ValueError: Missing or inconsistent files.
+        """
+        units: list[AnswerUnit] = []
+        with (directory / UNITS_NAME).open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    units.append(_unit_from_json(json.loads(line)))
+        vectors = np.load(directory / UNIT_VECTORS_NAME, allow_pickle=False)
+        if vectors.shape[0] != len(units):
+            raise ValueError(f"{len(units)} units but {vectors.shape[0]} unit vectors")
+        return cls(units, vectors.astype(np.float32, copy=False))
+
+    def rows_for_chunks(self, chunk_ids: Iterable[int]) -> list[int]:
+        """Rows of every unit of the given chunks, chunk by chunk."""
+        return [row for cid in chunk_ids for row in self.rows_of(cid)]
+
+
+def _unit_to_json(unit: AnswerUnit) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "chunk": unit.chunk_id,
+        "pos": unit.position,
+        "kind": unit.kind,
+        "text": unit.text,
+        "tokens": list(unit.tokens),
+    }
+    if unit.label:
+        data["label"] = unit.label
+        data["label_tokens"] = list(unit.label_tokens)
+    if unit.items:
+        data["items"] = list(unit.items)
+    if unit.group >= 0:
+        data["group"] = unit.group
+    return data
+
+
+def _unit_from_json(data: dict[str, Any]) -> AnswerUnit:
+    return AnswerUnit(
+        chunk_id=int(data["chunk"]),
+        position=int(data["pos"]),
+        kind=str(data["kind"]),
+        text=str(data["text"]),
+        label=str(data.get("label", "")),
+        items=tuple(data.get("items", ())),
+        group=int(data.get("group", -1)),
+        tokens=tuple(data.get("tokens", ())),
+        label_tokens=tuple(data.get("label_tokens", ())),
+    )
+
+
+def cut_units(chunks: Iterable[Chunk]) -> list[AnswerUnit]:
+    """Units of many chunks, chunk by chunk in the given order."""
+    return [unit for chunk in chunks for unit in units_for_chunk(chunk)]
