@@ -113,8 +113,8 @@ def render_answer(answer: Answer, *, as_html: bool = False, notes: Sequence[str]
         notes: Already formatted lines shown first (e.g. "Tôi hiểu câu hỏi là …").
 
     Returns:
-        The body paragraphs, then the sources with their status notices. A refusal or an
-        invalid question shows only its message.
+        The body paragraphs, then the sources with their status notices. A refusal, an
+        action or an invalid question shows only its message (`outcome_text`).
     """
     plain = (lambda t: t) if as_html else to_plain
     paragraphs = [plain(n) for n in notes]
@@ -129,11 +129,22 @@ def render_answer(answer: Answer, *, as_html: bool = False, notes: Sequence[str]
             paragraphs.append(plain(texts.ANSWER_UNKNOWN_ASK))
         if answer.citations:
             paragraphs.append(_sources_block(answer.citations, as_html=as_html))
-    elif answer.outcome == "refused":
-        paragraphs.append(plain(texts.NOT_CONFIDENT))
     else:
-        paragraphs.extend(_paragraphs(answer.text, as_html=as_html))
-    return "\n\n".join(paragraphs)
+        paragraphs.append(plain(outcome_text(answer)))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def outcome_text(answer: Answer) -> str:
+    """The text of an outcome that shows no passage: refused, routed or invalid (HTML)."""
+    if answer.outcome == "refused":
+        return texts.REFUSED_OUT_OF_SCOPE if answer.reason == "out_of_scope" else texts.NOT_CONFIDENT
+    if answer.outcome == "routed":
+        if answer.intent == "help":
+            return texts.HELP
+        return texts.ROUTED.get(answer.intent or "", texts.HELP)
+    if answer.reason == "too_long":
+        return texts.QUESTION_TOO_LONG_REFUSED
+    return texts.QUESTION_EMPTY
 
 
 def body_paragraphs(answer: Answer) -> list[str]:

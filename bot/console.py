@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot import texts
-from index.followup import rewrite_followup
+from bot.answer_views import render_answer
+from index.followup import next_context
 
 if TYPE_CHECKING:
     from index.engine import Engine
-    from index.schema import Answer, Citation
+    from index.schema import Answer
     from index.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,24 +40,12 @@ def ensure_index(settings: Settings, output: Output = print, *, model: Any = Non
     output(texts.CONSOLE_INDEX_READY.format(chunks=report.chunks))
 
 
-def format_citation_line(citation: Citation) -> str:
-    """Formats one source as "title — number — date — url" for the terminal."""
-    pieces = [citation.title]
-    pieces.extend(value for value in (citation.number, citation.issued, citation.url) if value)
-    return "  • " + " — ".join(pieces)
-
-
 def format_console_answer(answer: Answer) -> str:
-    """Formats an answer for the terminal: its text, then the sources when confident."""
-    lines = [answer.text.strip()]
-    if answer.confident and answer.citations:
-        lines.append(texts.CONSOLE_SOURCES)
-        seen: set[tuple[str, str | None]] = set()
-        for citation in answer.citations:
-            if (citation.title, citation.number) not in seen:
-                seen.add((citation.title, citation.number))
-                lines.append(format_citation_line(citation))
-    return "\n".join(lines)
+    """Formats an answer for the terminal: the same texts as Telegram, as plain text."""
+    shown = render_answer(answer)
+    if answer.outcome == "routed" and answer.intent in texts.CONSOLE_ROUTED:
+        shown = f"{shown}\n{texts.CONSOLE_ROUTED[answer.intent]}"
+    return shown
 
 
 def run_console(
@@ -87,17 +76,15 @@ def run_console(
             continue
         if text.lower() in EXIT_WORDS:
             break
-        question = rewrite_followup(text, previous)
-        if question != text:
-            output(texts.CONSOLE_FOLLOWUP.format(question=question))
         try:
-            answer = engine.answer(question)
+            answer = engine.answer(text, previous=previous)
         except Exception as exc:  # the chat survives one bad question; the log has the trace
             logger.exception("Console answer failed")
             output(texts.CONSOLE_ERROR.format(error=type(exc).__name__))
             continue
-        if answer.reason is None:
-            previous = question
+        if answer.resolved and answer.resolved != " ".join(text.split()):
+            output(texts.CONSOLE_FOLLOWUP.format(question=answer.resolved))
+        previous = next_context(previous, answer)
         output(format_console_answer(answer))
         output("")
     output(texts.CONSOLE_BYE)

@@ -68,7 +68,48 @@ NOT_CONFIDENT = (
     "• Đăng ký để cán bộ khuyến công liên hệ tư vấn trực tiếp\n"
     "• Liên hệ Trung tâm Khuyến công (Sở Công Thương) tỉnh, thành phố nơi bạn sản xuất"
 )
+#: A question outside the documents: says what the assistant covers and offers registration
+#: (the button under it). Telegram and the console show exactly this text.
+REFUSED_OUT_OF_SCOPE = (
+    "Xin lỗi, câu hỏi này nằm ngoài phạm vi các văn bản khuyến công mà tôi có, nên tôi "
+    "không trả lời để tránh thông tin sai.\n\n"
+    "Tôi có thể giúp bạn về:\n"
+    "• Đối tượng, ngành nghề và địa bàn được hỗ trợ khuyến công\n"
+    "• Nội dung và mức hỗ trợ khuyến công\n"
+    "• Thủ tục, hồ sơ đề nghị hỗ trợ và nơi liên hệ\n"
+    "• Văn bản pháp lý, chương trình khuyến công quốc gia và địa phương\n\n"
+    "Nếu cần tư vấn riêng, bạn có thể đăng ký để cán bộ khuyến công liên hệ (nút bên dưới "
+    "hoặc lệnh /dangky)."
+)
 EMPTY_QUESTION = "Bạn vui lòng gõ câu hỏi bằng chữ nhé."
+QUESTION_EMPTY = (
+    "Bạn vui lòng nhập câu hỏi bằng chữ, ví dụ: "
+    "“Cơ sở sản xuất ở nông thôn được hỗ trợ khuyến công những gì?”"
+)
+QUESTION_TOO_LONG_REFUSED = (
+    "Câu hỏi của bạn quá dài. Bạn vui lòng gửi câu hỏi ngắn gọn hơn (một hoặc hai câu) để "
+    "tôi tra cứu chính xác."
+)
+#: Replies to a message that asks for an action rather than asking a question.
+ROUTED = {
+    "register": "Bạn muốn được cán bộ khuyến công tư vấn — mời bạn đăng ký vài thông tin.",
+    "talk_to_staff": (
+        "Để cán bộ khuyến công liên hệ trực tiếp với bạn, mời bạn để lại vài thông tin."
+    ),
+    "check_eligibility": "Mời bạn kiểm tra sơ bộ điều kiện được hỗ trợ khuyến công.",
+    "delete_data": "Bạn muốn xóa dữ liệu cá nhân đã lưu.",
+    "greeting": (
+        "Rất vui được hỗ trợ bạn! Bạn cứ gõ câu hỏi về chính sách khuyến công, "
+        "hoặc gõ /trogiup để xem hướng dẫn."
+    ),
+}
+#: What the console says instead of starting a Telegram flow it does not have.
+CONSOLE_ROUTED = {
+    "register": "Trên Telegram, gõ /dangky để đăng ký tư vấn.",
+    "talk_to_staff": "Trên Telegram, gõ /dangky để cán bộ khuyến công liên hệ với bạn.",
+    "check_eligibility": "Trên Telegram, gõ /kiemtra để kiểm tra điều kiện.",
+    "delete_data": "Chế độ console không lưu dữ liệu cá nhân; trên Telegram, gõ /xoadulieu.",
+}
 FOLLOWUP_UNDERSTOOD = "<i>Tôi hiểu câu hỏi của bạn là: {question}</i>"
 QUESTION_TOO_LONG = (
     "Câu hỏi hơi dài ({length} ký tự). Tôi chỉ đọc {limit} ký tự đầu; "

@@ -173,6 +173,11 @@ def _agrees(candidate: Candidate, item: str) -> bool:
     return item in candidate.entities.keys("item")
 
 
+def _marked(candidate: Candidate, lexicon: Lexicon) -> bool:
+    # A whole list mixes items: only a sentence or an item can say its value is not found.
+    return candidate.unit.kind != "list" and lexicon.says_not_found(candidate.unit.embed_text)
+
+
 def _unknown_selection(
     ranked: Sequence[Candidate], item: str | None, lexicon: Lexicon
 ) -> list[Candidate] | None:
@@ -183,23 +188,27 @@ def _unknown_selection(
     value. What is then shown is only about that item, never another item's figure.
     """
     best = ranked[0]
-    head = [c for c in ranked if c.score >= 0.5 * best.score][:MAX_UNITS * 2]
-    marked = lexicon.says_not_found(best.unit.embed_text)
+    singles = [c for c in ranked if c.unit.kind != "list"]
+    # The best single unit says "not found" (about the item asked, when one is named).
+    marked = bool(singles) and _marked(singles[0], lexicon) and (
+        item is None or _agrees(singles[0], item)
+    )
     if item is None and not marked:
         return None
-    if item is not None and not marked:
-        about = [c for c in head if _agrees(c, item)]
-        if any(has_value(c.unit.embed_text) for c in about):
+    if not marked:
+        head = [c for c in singles if c.score >= 0.5 * best.score][: MAX_UNITS * 2]
+        if any(_agrees(c, item) and has_value(c.unit.embed_text) for c in head if item):
+            return None
+        if item is None:
             return None
     known = [
         c
-        for c in ranked
-        if (item is None and c is best)
-        or (item is not None and _agrees(c, item) and len(c.entities.keys("item")) <= 2)
-        or (lexicon.says_not_found(c.unit.embed_text) and (item is None or _agrees(c, item)))
+        for c in singles
+        if (item is None and _marked(c, lexicon))
+        or (item is not None and _agrees(c, item) and c.entities.keys("item") == {item})
+        or (item is not None and _agrees(c, item) and _marked(c, lexicon))
     ]
-    known = [c for c in known if not (has_value(c.unit.embed_text) and item is not None and not _agrees(c, item))]
-    return known[:MAX_UNITS]
+    return known[:MAX_UNITS] or None
 
 
 def _answer_text(chosen: Sequence[Candidate]) -> str:

@@ -142,6 +142,59 @@ def _embed(
     return np.vstack(parts)
 
 
+class EmbeddingCache:
+    """Vectors of short texts (answer units, intent examples) kept between builds.
+
+    A full rebuild, a new unit cutting or an edit of intents.yaml re-embeds only the texts
+    it has not seen: the cache lives in `<index_dir>/cache/`, one file per model and prompt.
+    """
+
+    def __init__(self, settings: Settings, kind: str) -> None:
+        import hashlib
+
+        name = hashlib.sha256(f"{_configured_model_id(settings)}|{kind}".encode()).hexdigest()
+        self.path = settings.index_dir / "cache" / f"{name[:16]}.npz"
+        self._vectors: dict[str, np.ndarray] = {}
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                self._vectors = {key: data[key] for key in data.files}
+        except (OSError, ValueError):
+            self._vectors = {}
+        self._dirty = False
+
+    @staticmethod
+    def key(text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Vectors of the texts, encoding only the missing ones."""
+        keys = [self.key(t) for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
+        if missing:
+            by_key = {self.key(t): t for t in texts}
+            fresh = encode([by_key[k] for k in missing])
+            for k, vector in zip(missing, fresh, strict=True):
+                self._vectors[k] = np.asarray(vector, dtype=np.float32)
+            self._dirty = True
+        if not keys:
+            return np.empty((0, 0), dtype=np.float32)
+        return np.vstack([self._vectors[k] for k in keys])
+
+    def save(self) -> None:
+        """Writes the cache when it grew (a failure only costs the next build time)."""
+        if not self._dirty:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp.npz")
+            np.savez(tmp, **self._vectors)
+            tmp.replace(self.path)
+        except OSError:
+            logger.warning("Cannot write the embedding cache %s", self.path, exc_info=True)
+
+
 def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.LoadedIndex | None:
     """Loads the published index when its vectors and chunks may be reused."""
     if full:
@@ -371,12 +424,18 @@ def _build_units(
                 fresh.append(unit)
     embedded = np.empty((0, 0), dtype=np.float32)
     if fresh:
-        if model is None:
-            from index.embedding import load_embedding_model
+        cache = EmbeddingCache(settings, "passage")
 
-            model = load_embedding_model(settings)
-        batch = settings.embedding_batch_size
-        embedded = _embed(model, [u.embed_text for u in fresh], batch, progress)
+        def encode(texts: list[str]) -> np.ndarray:
+            nonlocal model
+            if model is None:
+                from index.embedding import load_embedding_model
+
+                model = load_embedding_model(settings)
+            return _embed(model, texts, settings.embedding_batch_size, progress)
+
+        embedded = cache.encode([u.embed_text for u in fresh], encode)
+        cache.save()
     rows = [
         embedded[i] if kind == "new" else previous.units.vectors[i]  # type: ignore[union-attr]
         for kind, i in sources
@@ -406,14 +465,21 @@ def _intent_classifier(
             return previous.intents, old
     from index.embedding import encode_queries, load_embedding_model
 
-    model = model if model is not None else load_embedding_model(settings)
+    cache = EmbeddingCache(settings, "query")
+
+    def encode(texts: list[str]) -> np.ndarray:
+        nonlocal model
+        model = model if model is not None else load_embedding_model(settings)
+        return encode_queries(model, texts)
+
     started = time.perf_counter()
     classifier = fit_classifier(
         read_examples(path),
-        lambda texts: encode_queries(model, texts),
+        lambda texts: cache.encode(list(texts), encode),
         load_lexicon(settings.knowledge_dir),
         stats,
     )
+    cache.save()
     entry = {**classifier.info, "hash": digest, "fit_seconds": round(time.perf_counter() - started, 1)}
     logger.info("Intent classifier fitted on %d examples", classifier.info["examples"])
     return classifier, entry

@@ -154,9 +154,13 @@ def analyse(
         dense_text = restore_diacritics(expanded)
     extra = [english.text if english is not None else "", synonym_text(expanded)]
     lexical_text = " ".join([expanded, *(e for e in extra if e)])
+    synonyms = synonym_text(expanded)
     tokens = content_tokens(expanded)
     if english is not None:
         tokens = [t for t in tokens if t.isdigit()] + content_tokens(english.text)
+    # Document phrasings of the question's words ("khó khăn" is written "hạn chế") count as
+    # the question's own words for the lexical overlap of units.
+    tokens += content_tokens(synonyms)
     return Query(
         text=text,
         expanded=expanded,

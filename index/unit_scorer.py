@@ -125,7 +125,9 @@ def _entity_features(question: Entities, unit: Entities, context: Entities) -> t
             seen = seen | unit.parents() | context.parents()
         if seen & wanted:
             agree += 1
-        elif seen:
+        # Naming others too is a conflict: a list of every item's cap is not the answer
+        # about one item, and a figure next to another item's name is that item's.
+        if seen - wanted and (kind != "province" or not seen & wanted):
             conflict += 1
     return agree, conflict
 

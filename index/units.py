@@ -28,7 +28,7 @@ from index.sentences import split_sentences
 from index.textnorm import content_tokens
 
 #: Bumped when unit cutting changes, so the next build re-cuts and re-embeds every unit.
-UNITS_VERSION = 1
+UNITS_VERSION = 2
 UNITS_NAME = "units.jsonl"
 UNIT_VECTORS_NAME = "units.npy"
 
@@ -117,6 +117,22 @@ def _blocks(text: str) -> list[tuple[str, list[str]]]:
     return [b for b in blocks if b[0] != "gap"]
 
 
+def _sentences(text: str) -> list[str]:
+    """Sentences of a paragraph; a clause ending in ";" keeps the lower-case clause after it.
+
+    The shared splitter cuts at ";" (Vietnamese lists put one item per ";"), but "…nội dung
+    của chương trình; góp phần chuyển dịch…" is one sentence: its second half starts in lower
+    case, and shown alone the first half would stop mid-thought.
+    """
+    merged: list[str] = []
+    for sentence in split_sentences(text):
+        if merged and merged[-1].endswith(";") and sentence[:1].islower():
+            merged[-1] = f"{merged[-1]} {sentence}"
+        else:
+            merged.append(sentence)
+    return merged
+
+
 def units_for_chunk(chunk: Chunk) -> list[AnswerUnit]:
     """Cuts one chunk into answer units, in document order.
 
@@ -152,7 +168,7 @@ def units_for_chunk(chunk: Chunk) -> list[AnswerUnit]:
         if kind == "heading":
             continue
         if kind == "para":
-            sentences = split_sentences("\n".join(lines))
+            sentences = _sentences("\n".join(lines))
             if following in ("list", "table") and sentences and sentences[-1].endswith(":"):
                 sentences = sentences[:-1]  # the label goes with its list below
             for sentence in sentences:
@@ -179,6 +195,11 @@ def units_for_chunk(chunk: Chunk) -> list[AnswerUnit]:
         group = len(units)
         for item in lines:
             add("item", item, label=label, group=group)
+            # A long item holding several sentences can also answer with one of them.
+            parts = _sentences(item)
+            if len(parts) > 1:
+                for part in parts:
+                    add("sentence", part, label=label, group=group)
         if len(lines) > 1:
             add("list", label, items=lines, group=group)
     return units

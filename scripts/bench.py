@@ -183,12 +183,12 @@ def run_benchmark(
         synthetic phase) and more (embed_*, search_*, synthetic_chunks, kb_chunks,
         peak_rss_mb_with_synthetic).
     """
-    from index.lexicon import TermStats
-    from index.textnorm import content_tokens
     from index.build import build_index
     from index.embedding import embedding_dim, encode_queries, load_embedding_model
     from index.engine import limit_search_threads, load_engine
+    from index.lexicon import TermStats
     from index.retrieval import HybridRetriever
+    from index.textnorm import content_tokens
 
     results: dict[str, float] = {}
     model = model if model is not None else load_embedding_model(settings)

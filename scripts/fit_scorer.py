@@ -33,9 +33,9 @@ logger = logging.getLogger(__name__)
 #: Regularisation strengths tried by cross-validation.
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 #: Selection values tried on the whole pipeline.
-LAMBDA_GRID = (0.5, 0.7, 0.9)
-RELATIVE_GRID = (0.3, 0.5, 0.7)
-FLOOR_GRID = (0.01, 0.03, 0.05, 0.1)
+LAMBDA_GRID = (0.5, 0.8)
+RELATIVE_GRID = (0.4, 0.6)
+FLOOR_GRID = (0.02, 0.05, 0.1)
 
 
 def unit_rows(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,14 +13,19 @@ from telegram.constants import ChatAction, MessageLimit
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
+from bot.answer_views import render_answer
 from bot.context import DB_KEY, ENGINE_KEY, get_db, get_engine, get_settings
-from index.followup import rewrite_followup
+from bot.routing import start_flow
+from index.followup import next_context
 from index.schema import Answer, Citation
 
 logger = logging.getLogger(__name__)
 
 #: user_data key holding recent answers by the message id that carries their buttons.
 ANSWERS_KEY = "answers"
+#: user_data key of the conversation context (`index.followup.next_context`); the
+#: registration flow reads it to attach the last question to a lead.
+CONTEXT_KEY = "last_question"
 #: How many recent answers keep working buttons (older ones say "expired").
 MAX_REMEMBERED_ANSWERS = 10
 #: Passages shown per "Xem thêm nguồn" page, and the excerpt length of each.
@@ -89,32 +94,6 @@ def _citation_dict(citation: Citation) -> dict[str, Any]:
         "issued": citation.issued,
         "url": citation.url,
     }
-
-
-def format_answer(answer: Answer, *, notes: list[str] | None = None) -> str:
-    """Formats a confident answer as HTML: notes, the answer text, then the sources."""
-    paragraphs = list(notes or [])
-    paragraphs.extend(
-        html.escape(paragraph.strip())
-        for paragraph in re.split(r"\n\s*\n", answer.text)
-        if paragraph.strip()
-    )
-    if answer.citations:
-        lines = [texts.SOURCES_HEADER]
-        lines.extend(format_citation(citation) for citation in _unique(answer.citations))
-        paragraphs.append("\n".join(lines))
-    return "\n\n".join(paragraphs)
-
-
-def _unique(citations: list[Citation]) -> list[Citation]:
-    seen: set[tuple[str, str | None]] = set()
-    unique: list[Citation] = []
-    for citation in citations:
-        key = (citation.title, citation.number)
-        if key not in seen:
-            seen.add(key)
-            unique.append(citation)
-    return unique
 
 
 def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
@@ -208,23 +187,23 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             texts.QUESTION_TOO_LONG.format(length=len(text), limit=settings.max_question_chars)
         )
         text = text[: settings.max_question_chars]
-    question = rewrite_followup(text, user_data.get("last_question"))
-    if question != text:
-        notes.append(texts.FOLLOWUP_UNDERSTOOD.format(question=html.escape(question)))
-
-    answer = await asyncio.to_thread(get_engine(context).answer, question)
+    previous = user_data.get(CONTEXT_KEY)
+    answer = await asyncio.to_thread(get_engine(context).answer, text, previous=previous)
     if answer.reason == "empty":
         await message.reply_text(texts.EMPTY_QUESTION)
         return
-    user_data["last_question"] = question
-    user_data["last_chunk_ids"] = answer.chunk_ids
+    question = answer.resolved or text
+    if answer.resolved and answer.resolved != " ".join(text.split()):
+        notes.append(texts.FOLLOWUP_UNDERSTOOD.format(question=html.escape(question)))
+    user_data[CONTEXT_KEY] = next_context(previous, answer)
     await _log(context, update, answer, question)
 
-    if answer.confident:
-        body = format_answer(answer, notes=notes)
-    else:
-        body = "\n\n".join([*notes, texts.NOT_CONFIDENT])
-    keyboard = answer_keyboard(confident=answer.confident, has_more=bool(answer.passages))
+    if answer.outcome == "routed":
+        await _route(update, context, answer, notes)
+        return
+    body = render_answer(answer, as_html=True, notes=notes)
+    shown = answer.outcome in ("answered", "unknown")
+    keyboard = answer_keyboard(confident=shown, has_more=shown and bool(answer.passages))
     parts = split_message(body)
     sent: Message | None = None
     for index, part in enumerate(parts):
@@ -241,6 +220,28 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 "rated": False,
             },
         )
+
+
+async def _route(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Answer, notes: list[str]
+) -> None:
+    """Starts the flow a message asked for: registration, eligibility check, deletion, help."""
+    from bot.handlers.privacy import ask_delete
+
+    message = update.effective_message
+    assert message is not None
+    intent = answer.intent or "help"
+    if intent in ("register", "talk_to_staff", "check_eligibility"):
+        await message.reply_text(render_answer(answer, as_html=True, notes=notes))
+        if await start_flow(update, context, intent):
+            return
+    elif intent == "delete_data":
+        await ask_delete(update, context)
+        return
+    # Help, a greeting, or a flow that could not start: the text (and the main menu).
+    from bot.handlers.start import main_menu
+
+    await message.reply_text(render_answer(answer, as_html=True, notes=notes), reply_markup=main_menu())
 
 
 async def _log(

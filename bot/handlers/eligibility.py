@@ -22,11 +22,14 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ConversationHandler,
+    MessageHandler,
+    filters,
 )
 from telegram.warnings import PTBUserWarning
 
 from bot import texts
 from bot.context import get_settings
+from bot.routing import RoutedFilter, add_route
 from index.eligibility import (
     UNKNOWN,
     Criteria,
@@ -395,8 +398,10 @@ async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await update.effective_message.reply_text(texts.LEAD_NOTHING_TO_CANCEL)
 
 
-def build_conversation(*, persistent: bool) -> ConversationHandler[Any]:
-    """Builds the /kiemtra conversation."""
+def build_conversation(
+    *, persistent: bool, routed: RoutedFilter | None = None
+) -> ConversationHandler[Any]:
+    """Builds the /kiemtra conversation (also entered from a routed free-text request)."""
     single = r"^elig:{step}:(\d+|u)$"
     # per_message=False on purpose: the conversation mixes commands, text and buttons of
     # several messages, so PTB's warning about tracking buttons per message does not apply.
@@ -406,6 +411,11 @@ def build_conversation(*, persistent: bool) -> ConversationHandler[Any]:
             entry_points=[
                 CommandHandler("kiemtra", start_check),
                 CallbackQueryHandler(start_check, pattern=r"^menu:check$"),
+                *(
+                    [MessageHandler(filters.TEXT & ~filters.COMMAND & routed, start_check)]
+                    if routed
+                    else []
+                ),
             ],
             states={
                 TYPE: [CallbackQueryHandler(choose_option, pattern=single.format(step="type"))],
@@ -433,7 +443,10 @@ def build_conversation(*, persistent: bool) -> ConversationHandler[Any]:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Registers /kiemtra, its buttons, and the answers for stale buttons and idle /huy."""
-    app.add_handler(build_conversation(persistent=app.persistence is not None))
+    routed = RoutedFilter()
+    conversation = build_conversation(persistent=app.persistence is not None, routed=routed)
+    app.add_handler(conversation)
+    add_route(app, ("check_eligibility",), conversation, routed)
     # After the conversation: only presses it did not claim (check over, bot restarted).
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^elig:"))
     # Registered here, after both conversations (leads registers first), so that a running

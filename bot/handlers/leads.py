@@ -46,6 +46,7 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.context import get_db
 from bot.handlers.eligibility import RESULT_KEY, criteria_for
+from bot.routing import RoutedFilter, add_route
 from index.eligibility import CriteriaError
 from index.leads.models import (
     DISTRICT_MAX,
@@ -665,8 +666,10 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await query.answer(texts.LEAD_STALE, show_alert=True)
 
 
-def build_conversation(*, persistent: bool) -> ConversationHandler[Any]:
-    """Builds the /dangky conversation."""
+def build_conversation(
+    *, persistent: bool, routed: RoutedFilter | None = None
+) -> ConversationHandler[Any]:
+    """Builds the /dangky conversation (also entered from a routed free-text request)."""
     # New messages only: an edited earlier answer must not count as the current one.
     new = filters.UpdateType.MESSAGE
     text = new & filters.TEXT & ~filters.COMMAND
@@ -679,6 +682,7 @@ def build_conversation(*, persistent: bool) -> ConversationHandler[Any]:
             entry_points=[
                 CommandHandler("dangky", start_registration),
                 CallbackQueryHandler(start_registration, pattern=r"^(lead:start|menu:register)$"),
+                *([MessageHandler(text & routed, start_registration)] if routed else []),
             ],
             states={
                 NAME: [MessageHandler(text, receive_name)],
@@ -726,6 +730,9 @@ def build_conversation(*, persistent: bool) -> ConversationHandler[Any]:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Registers /dangky and the answer for its buttons pressed after it ended."""
-    app.add_handler(build_conversation(persistent=app.persistence is not None))
+    routed = RoutedFilter()
+    conversation = build_conversation(persistent=app.persistence is not None, routed=routed)
+    app.add_handler(conversation)
+    add_route(app, ("register", "talk_to_staff"), conversation, routed)
     # After the conversation, so it only sees presses the conversation did not claim.
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^lead:(?!start$)"))

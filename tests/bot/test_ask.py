@@ -11,13 +11,15 @@ from sqlmodel import select
 
 from bot import texts
 from bot.context import ENGINE_KEY
-from bot.handlers.ask import ANSWERS_KEY, format_answer, split_message
+from bot.answer_views import render_answer
+from bot.handlers.ask import ANSWERS_KEY, split_message
 from index.leads.db import session_scope
 from index.leads.models import Feedback, QuestionLog
 from index.schema import Answer, Citation, Passage
 
 DECREE_QUESTION = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
 OFF_TOPIC_QUESTION = "Giá vé máy bay từ Hà Nội đi Paris tháng sau là bao nhiêu?"
+NEAR_DOMAIN_QUESTION = "Hộ kinh doanh vay vốn ngân hàng để mua máy thì lãi suất bao nhiêu?"
 
 
 def _rows(db_engine: Any, model: type) -> list[Any]:
@@ -74,12 +76,12 @@ def test_source_lines_link_titles_when_urls_are_known() -> None:
             Citation(title="Hướng dẫn", number=None, issued=None, url=None),
         ],
     )
-    text = format_answer(answer)
+    text = render_answer(answer, as_html=True)
 
     assert "Nội dung &amp; &lt;chi tiết&gt;" in text
     assert (
-        '• <a href="https://example.gov.vn/nd?id=1&amp;x=2">Nghị định &lt;45&gt;</a>'
-        " — số 45/2012/NĐ-CP — ngày 21/05/2012"
+        '• <a href="https://example.gov.vn/nd?id=1&amp;x=2">Nghị định &lt;45&gt; (45/2012/NĐ-CP)'
+        " (21/05/2012)</a>"
     ) in text
     assert "• Hướng dẫn" in text
     _assert_valid_html(text)
@@ -115,14 +117,15 @@ async def test_ten_thousand_character_message_is_answered(
     assert "45/2012" in "\n".join(replies)
 
 
-async def test_low_confidence_reply_offers_registration_instead_of_guessing(
-    app, sent, make_message_update, db_engine
+@pytest.mark.parametrize("question", [OFF_TOPIC_QUESTION, NEAR_DOMAIN_QUESTION])
+async def test_refusal_names_what_is_covered_and_offers_registration(
+    app, sent, make_message_update, db_engine, question
 ) -> None:
-    await app.process_update(make_message_update(OFF_TOPIC_QUESTION))
+    await app.process_update(make_message_update(question))
 
     (reply,) = sent.texts()
-    assert reply == texts.NOT_CONFIDENT
-    assert "Trung tâm Khuyến công" in reply
+    assert reply == texts.REFUSED_OUT_OF_SCOPE
+    assert "Tôi có thể giúp bạn về" in reply and "/dangky" in reply
     assert "Nguồn:" not in reply
     assert sent.callback_data() == ["lead:start"]
     assert [row.confident for row in _rows(db_engine, QuestionLog)] == [False]
@@ -218,7 +221,7 @@ async def test_long_reply_is_split_at_paragraphs(app, sent, make_message_update)
     for part in parts:
         assert len(part) <= 4096
         _assert_valid_html(part)
-    assert parts[-1].rstrip().endswith("— số 45/2012/NĐ-CP")
+    assert parts[-1].rstrip().endswith("Nghị định 45/2012/NĐ-CP")
     # Only the last part carries the buttons.
     markups = [call.params.get("reply_markup") for call in sent.of("sendMessage")]
     assert all(markup is None for markup in markups[:-1]) and markups[-1] is not None

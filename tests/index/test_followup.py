@@ -100,3 +100,29 @@ def test_new_unrelated_questions_are_not_followups(question: str) -> None:
     previous = "Tôi có xưởng chế biến ở nông thôn, có được hỗ trợ mua máy móc không?"
     assert not is_followup(question)
     assert rewrite_followup(question, previous) == question
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        (
+            "còn tỉnh Đắk Nông thì sao?",
+            "Quảng Nam tổ chức bao nhiêu hội chợ?",
+            "Đắk Nông tổ chức bao nhiêu hội chợ?",
+        ),
+        (
+            "thế còn máy đóng gói?",
+            "Mức hỗ trợ thiết kế bao bì sản phẩm tối đa bao nhiêu?",
+            "Mức hỗ trợ máy đóng gói tối đa bao nhiêu?",
+        ),
+        (
+            "con dak nong thi sao",
+            "Tổng kinh phí khuyến công của Quảng Nam là bao nhiêu?",
+            "Tổng kinh phí khuyến công của Đắk Nông là bao nhiêu?",
+        ),
+    ],
+)
+def test_follow_up_replaces_the_province_or_item_instead_of_appending(
+    question: str, previous: str, expected: str
+) -> None:
+    assert rewrite_followup(question, previous) == expected

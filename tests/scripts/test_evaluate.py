@@ -122,4 +122,5 @@ def test_dev_set_regression(engine: Engine) -> None:
         pytest.skip(f"dev questions not found at {DEV_QUESTIONS}")
     metrics = evaluate(engine, load_questions(DEV_QUESTIONS), k=5)
     assert metrics["hit@5"] >= 0.9, metrics
-    assert metrics["abstain_accuracy"] >= 0.8, metrics
+    assert metrics["abstain_accuracy"] >= 0.9, metrics
+    assert metrics["answer_first"] >= 0.8, metrics

@@ -1,0 +1,70 @@
+"""Answer units: sentences, whole list items tied to their label, whole lists, table rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from index.schema import Chunk
+from index.units import UnitStore, units_for_chunk
+
+TEXT = (
+    "Hồ sơ đề nghị hỗ trợ gồm:\n"
+    "- Giấy chứng nhận đăng ký kinh doanh.\n"
+    "- Báo giá máy móc thiết bị; bản cam kết.\n"
+    "Việc triển khai chương trình nhằm huy động các nguồn lực; góp phần chuyển dịch cơ cấu kinh tế.\n"
+    "| Nội dung | Mức |\n|---|---|\n| Máy móc | 50% |\n"
+)
+
+
+def _units() -> list:
+    return units_for_chunk(Chunk(chunk_id=7, doc_id="d", text=TEXT))
+
+
+def test_items_keep_their_label_and_are_never_cut_at_semicolons() -> None:
+    items = [u for u in _units() if u.kind == "item"]
+    assert [u.text for u in items] == [
+        "Giấy chứng nhận đăng ký kinh doanh.",
+        "Báo giá máy móc thiết bị; bản cam kết.",
+    ]
+    assert all(u.label == "Hồ sơ đề nghị hỗ trợ gồm:" for u in items)
+    # The label is not a unit of its own: it would be shown without its content.
+    assert not [u for u in _units() if u.kind == "sentence" and u.text.endswith(":")]
+
+
+def test_whole_list_is_one_unit_too() -> None:
+    (whole,) = [u for u in _units() if u.kind == "list"]
+    assert whole.text == "Hồ sơ đề nghị hỗ trợ gồm:"
+    assert len(whole.items) == 2
+    assert {u.group for u in _units() if u.kind in ("item", "list")} == {whole.group}
+
+
+def test_a_clause_continued_after_a_semicolon_stays_one_sentence() -> None:
+    sentences = [u.text for u in _units() if u.kind == "sentence"]
+    assert sentences == [
+        "Việc triển khai chương trình nhằm huy động các nguồn lực; góp phần chuyển dịch cơ cấu kinh tế."
+    ]
+
+
+def test_table_rows_carry_the_header_as_label() -> None:
+    (row,) = [u for u in _units() if u.kind == "row"]
+    assert row.text == "Máy móc | 50%" and row.label.endswith("Nội dung | Mức")
+
+
+def test_tokens_are_folded_once_at_build_time() -> None:
+    first = _units()[0]
+    assert "giay" in first.tokens and "ho" in first.tokens  # label words count too
+    assert all(token == token.casefold() and token.isascii() for token in first.tokens)
+
+
+def test_store_round_trip(tmp_path: Path) -> None:
+    units = _units()
+    vectors = np.random.default_rng(0).random((len(units), 4)).astype(np.float32)
+    UnitStore(units, vectors).save(tmp_path)
+
+    loaded = UnitStore.load(tmp_path)
+
+    assert loaded.units == units
+    assert np.allclose(loaded.vectors, vectors)
+    assert loaded.rows_of(7) == list(range(len(units))) and loaded.rows_of(8) == []
