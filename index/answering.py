@@ -27,7 +27,7 @@ from index.unit_scorer import (
     UnitScorer,
     candidates,
     context_of,
-    has_value,
+    has_amount,
 )
 from index.units import AnswerUnit, UnitStore
 
@@ -169,8 +169,32 @@ def select_units(models: AnswerModels, ranked: Sequence[Candidate]) -> list[Cand
     return chosen
 
 
-def _agrees(candidate: Candidate, item: str) -> bool:
-    return item in candidate.entities.keys("item")
+def _names(candidate: Candidate, kind: str) -> frozenset[str]:
+    """What a unit is about, of one kind: its own names, and its document's for provinces."""
+    keys = candidate.entities.keys(kind)
+    if kind == "province":
+        keys = keys | candidate.entities.parents() | candidate.context.keys(kind)
+        keys = keys | candidate.context.parents()
+    return keys
+
+
+def _wanted(query: Query, kind: str) -> frozenset[str]:
+    keys = query.entities.keys(kind)
+    return keys | query.entities.parents() if kind == "province" and keys else keys
+
+
+def _about(candidate: Candidate, query: Query, kind: str) -> bool:
+    return bool(_names(candidate, kind) & _wanted(query, kind))
+
+
+def _conflicts(candidate: Candidate, query: Query) -> bool:
+    """The unit names another province or support item than the one asked, and not it."""
+    for kind in ("province", "item"):
+        wanted = _wanted(query, kind)
+        named = _names(candidate, kind)
+        if wanted and named and not named & wanted:
+            return True
+    return False
 
 
 def _marked(candidate: Candidate, lexicon: Lexicon) -> bool:
@@ -178,37 +202,37 @@ def _marked(candidate: Candidate, lexicon: Lexicon) -> bool:
     return candidate.unit.kind != "list" and lexicon.says_not_found(candidate.unit.embed_text)
 
 
-def _unknown_selection(
-    ranked: Sequence[Candidate], item: str | None, lexicon: Lexicon
-) -> list[Candidate] | None:
-    """The units to show when the value asked for is not in the documents, else None.
+def _value_unknown(
+    query: Query, ranked: Sequence[Candidate], prediction: IntentPrediction, lexicon: Lexicon
+) -> bool:
+    """Tells whether the value asked for is not in the documents for the item asked.
 
-    The value is unknown when the best unit is the knowledge base saying it was not found, or
-    when the question names a support item and no well-scored unit about that item gives a
-    value. What is then shown is only about that item, never another item's figure.
+    It is when the best unit about the item (or, with no item named, the best unit) is the
+    knowledge base saying the value was not found; or when the question asks for the level of
+    an item that criteria.yaml marks as not found and no unit about that item states an
+    amount.
     """
-    best = ranked[0]
+    singles = [c for c in ranked if c.unit.kind != "list"][: MAX_UNITS * 3]
+    if not singles:
+        return True
+    item = query.entities.first("item")
+    about = [c for c in singles if item is None or _about(c, query, "item")]
+    if about and _marked(about[0], lexicon) and about[0] is singles[0]:
+        return True
+    if item is not None and item.key in lexicon.unknown_items and prediction.asks_level >= 0.5:
+        return not any(has_amount(c.unit.embed_text) for c in about if not _marked(c, lexicon))
+    return False
+
+
+def _known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> list[Candidate]:
+    """What is known about the item asked: its own units, the not-found line first."""
     singles = [c for c in ranked if c.unit.kind != "list"]
-    # The best single unit says "not found" (about the item asked, when one is named).
-    marked = bool(singles) and _marked(singles[0], lexicon) and (
-        item is None or _agrees(singles[0], item)
-    )
-    if item is None and not marked:
-        return None
-    if not marked:
-        head = [c for c in singles if c.score >= 0.5 * best.score][: MAX_UNITS * 2]
-        if any(_agrees(c, item) and has_value(c.unit.embed_text) for c in head if item):
-            return None
-        if item is None:
-            return None
-    known = [
-        c
-        for c in singles
-        if (item is None and _marked(c, lexicon))
-        or (item is not None and _agrees(c, item) and c.entities.keys("item") == {item})
-        or (item is not None and _agrees(c, item) and _marked(c, lexicon))
-    ]
-    return known[:MAX_UNITS] or None
+    if query.entities.first("item") is not None:
+        about = [c for c in singles if _about(c, query, "item") and len(_names(c, "item")) == 1]
+    else:
+        about = [c for c in singles if _marked(c, lexicon)]
+    about.sort(key=lambda c: not _marked(c, lexicon))
+    return about[:MAX_UNITS]
 
 
 def _answer_text(chosen: Sequence[Candidate]) -> str:
@@ -311,11 +335,21 @@ def compose_answer(
             **base, text="", confident=False, outcome="refused", reason="no_match",
             confidence=in_scope * (ranked[0].score if ranked else 0.0),
         )  # fmt: skip
-    item = query.entities.first("item")
-    unknown = _unknown_selection(ranked, item.key if item else None, models.lexicon) if (
-        asks_value >= 0.5
-    ) else None
-    chosen = unknown if unknown else select_units(models, ranked)
+    chosen: list[Candidate] | None = None
+    unknown = False
+    if prediction is not None and prediction.asks_value >= 0.5:
+        # Never another province's or item's figure as the answer to a value question.
+        ranked = [c for c in ranked if not _conflicts(c, query)]
+        unknown = not ranked or _value_unknown(query, ranked, prediction, models.lexicon)
+        if unknown:
+            chosen = _known_units(query, ranked, models.lexicon)
+    if chosen is None or not chosen:
+        if not ranked:
+            return Answer(
+                **base, text="", confident=False, outcome="refused", reason="no_match",
+                confidence=0.0,
+            )  # fmt: skip
+        chosen = select_units(models, ranked)
     return Answer(
         **base,
         text=_answer_text(chosen),

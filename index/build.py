@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index import store
+from index.answer_build import build_units, chunk_stats, fit_intents, intents_stale
 from index.chunking import CHUNKER_VERSION, chunk_document
 from index.dense import DenseIndex
 from index.documents import content_hash, iter_source_files, load_document
-from index.intents import INTENTS_FILE, IntentClassifier, file_hash, fit_classifier, read_examples
+from index.errors import IndexMismatchError
 from index.lexical import LexicalIndex
-from index.lexicon import TermStats, load_lexicon
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
-from index.units import UNITS_VERSION, AnswerUnit, UnitStore, cut_units
+from index.units import UNITS_VERSION
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -142,59 +142,6 @@ def _embed(
     return np.vstack(parts)
 
 
-class EmbeddingCache:
-    """Vectors of short texts (answer units, intent examples) kept between builds.
-
-    A full rebuild, a new unit cutting or an edit of intents.yaml re-embeds only the texts
-    it has not seen: the cache lives in `<index_dir>/cache/`, one file per model and prompt.
-    """
-
-    def __init__(self, settings: Settings, kind: str) -> None:
-        import hashlib
-
-        name = hashlib.sha256(f"{_configured_model_id(settings)}|{kind}".encode()).hexdigest()
-        self.path = settings.index_dir / "cache" / f"{name[:16]}.npz"
-        self._vectors: dict[str, np.ndarray] = {}
-        try:
-            with np.load(self.path, allow_pickle=False) as data:
-                self._vectors = {key: data[key] for key in data.files}
-        except (OSError, ValueError):
-            self._vectors = {}
-        self._dirty = False
-
-    @staticmethod
-    def key(text: str) -> str:
-        import hashlib
-
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-    def encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-        """Vectors of the texts, encoding only the missing ones."""
-        keys = [self.key(t) for t in texts]
-        missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
-        if missing:
-            by_key = {self.key(t): t for t in texts}
-            fresh = encode([by_key[k] for k in missing])
-            for k, vector in zip(missing, fresh, strict=True):
-                self._vectors[k] = np.asarray(vector, dtype=np.float32)
-            self._dirty = True
-        if not keys:
-            return np.empty((0, 0), dtype=np.float32)
-        return np.vstack([self._vectors[k] for k in keys])
-
-    def save(self) -> None:
-        """Writes the cache when it grew (a failure only costs the next build time)."""
-        if not self._dirty:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp.npz")
-            np.savez(tmp, **self._vectors)
-            tmp.replace(self.path)
-        except OSError:
-            logger.warning("Cannot write the embedding cache %s", self.path, exc_info=True)
-
-
 def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.LoadedIndex | None:
     """Loads the published index when its vectors and chunks may be reused."""
     if full:
@@ -214,6 +161,9 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
     assert version is not None  # a manifest was read through the pointer
     try:
         return store.load_version(store.versions_root(settings) / version)
+    except IndexMismatchError:
+        logger.info("Published index %s was made by other code: full rebuild", version)
+        return None
     except store.IndexCorruptError:
         logger.warning("Published index %s is damaged: full rebuild", version, exc_info=True)
         return None
@@ -323,9 +273,9 @@ def build_index(
         all_chunks = [c for doc_id in sorted(chunks_by_doc) for c in chunks_by_doc[doc_id]]
         if len({c.chunk_id for c in all_chunks}) != len(all_chunks):
             raise RuntimeError("duplicate chunk ids: two chunks share doc, position and text")
-        units = _build_units(all_chunks, new_chunks, previous, model, settings, progress)
+        units = build_units(all_chunks, new_chunks, previous, model, settings, progress)
         stats = chunk_stats(units)
-        intents, intents_entry = _intent_classifier(
+        intents, intents_entry = fit_intents(
             settings, previous, model, stats, changed=bool(to_embed or report.removed)
         )
         lexical = LexicalIndex(bigrams=BM25_BIGRAMS)
@@ -387,104 +337,6 @@ def build_index(
     return report
 
 
-def chunk_stats(units: UnitStore) -> TermStats:
-    """IDF statistics over chunks, from the stored unit tokens (nothing is re-tokenised)."""
-    per_chunk: dict[int, set[str]] = {}
-    for unit in units.units:
-        per_chunk.setdefault(unit.chunk_id, set()).update(unit.tokens)
-    return TermStats(per_chunk.values())
-
-
-def _build_units(
-    all_chunks: list[Chunk],
-    new_chunks: list[Chunk],
-    previous: store.LoadedIndex | None,
-    model: SentenceTransformer | None,
-    settings: Settings,
-    progress: ProgressCallback | None,
-) -> UnitStore:
-    """Answer units of every chunk: reused with their vectors for unchanged chunks."""
-    new_ids = {c.chunk_id for c in new_chunks}
-    old_rows: dict[int, list[int]] = {}
-    if previous is not None:
-        for row, unit in enumerate(previous.units.units):
-            old_rows.setdefault(unit.chunk_id, []).append(row)
-    units: list[AnswerUnit] = []
-    sources: list[tuple[str, int]] = []  # ("old", previous row) or ("new", index in fresh)
-    fresh: list[AnswerUnit] = []
-    for chunk in all_chunks:
-        rows = [] if chunk.chunk_id in new_ids else old_rows.get(chunk.chunk_id, [])
-        if rows and previous is not None:
-            units.extend(previous.units.units[r] for r in rows)
-            sources.extend(("old", r) for r in rows)
-        else:
-            for unit in cut_units([chunk]):
-                units.append(unit)
-                sources.append(("new", len(fresh)))
-                fresh.append(unit)
-    embedded = np.empty((0, 0), dtype=np.float32)
-    if fresh:
-        cache = EmbeddingCache(settings, "passage")
-
-        def encode(texts: list[str]) -> np.ndarray:
-            nonlocal model
-            if model is None:
-                from index.embedding import load_embedding_model
-
-                model = load_embedding_model(settings)
-            return _embed(model, texts, settings.embedding_batch_size, progress)
-
-        embedded = cache.encode([u.embed_text for u in fresh], encode)
-        cache.save()
-    rows = [
-        embedded[i] if kind == "new" else previous.units.vectors[i]  # type: ignore[union-attr]
-        for kind, i in sources
-    ]
-    dim = rows[0].shape[-1] if rows else (previous.dense.dim if previous is not None else 0)
-    matrix = np.vstack(rows).astype(np.float32) if rows else np.empty((0, dim), np.float32)
-    return UnitStore(units, matrix)
-
-
-def _intent_classifier(
-    settings: Settings,
-    previous: store.LoadedIndex | None,
-    model: SentenceTransformer | None,
-    stats: TermStats,
-    *,
-    changed: bool,
-) -> tuple[IntentClassifier | None, dict[str, Any] | None]:
-    """Fits the intent classifier on knowledge/intents.yaml, or reuses the published one."""
-    path = settings.knowledge_dir / INTENTS_FILE
-    if not path.is_file():
-        logger.warning("%s is missing: questions are not classified (no routing)", path)
-        return None, None
-    digest = file_hash(path)
-    old = previous.manifest.get("intents") if previous is not None else None
-    if previous is not None and previous.intents is not None and old and not changed:
-        if old.get("hash") == digest:
-            return previous.intents, old
-    from index.embedding import encode_queries, load_embedding_model
-
-    cache = EmbeddingCache(settings, "query")
-
-    def encode(texts: list[str]) -> np.ndarray:
-        nonlocal model
-        model = model if model is not None else load_embedding_model(settings)
-        return encode_queries(model, texts)
-
-    started = time.perf_counter()
-    classifier = fit_classifier(
-        read_examples(path),
-        lambda texts: cache.encode(list(texts), encode),
-        load_lexicon(settings.knowledge_dir),
-        stats,
-    )
-    cache.save()
-    entry = {**classifier.info, "hash": digest, "fit_seconds": round(time.perf_counter() - started, 1)}
-    logger.info("Intent classifier fitted on %d examples", classifier.info["examples"])
-    return classifier, entry
-
-
 def index_status(settings: Settings) -> str:
     """Compares the published index with the sources and the configured model.
 
@@ -505,6 +357,8 @@ def index_status(settings: Settings) -> str:
         return "mismatch"
     published = {doc_id: info.get("hash") for doc_id, info in manifest.get("documents", {}).items()}
     if published != source_hashes(settings) or manifest.get("chunker_version") != CHUNKER_VERSION:
+        return "stale"
+    if manifest.get("units_version") != UNITS_VERSION or intents_stale(settings, manifest):
         return "stale"
     return "current"
 

@@ -73,7 +73,7 @@ class Engine:
         return Engine(self.settings.model_copy(update=changes), self.model, self._snapshot.index)
 
     def _make_snapshot(self, index: Any) -> _Snapshot:
-        from index.build import chunk_stats
+        from index.answer_build import chunk_stats
 
         stats = chunk_stats(index.units)
         scorer = UnitScorer.load(self.settings.knowledge_dir / SCORER_FILE)

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 INTENTS_FILE = "intents.yaml"
 MODEL_NAME = "intents.joblib"
 #: Bumped when the features change: an index saved with other features must be rebuilt.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 GROUPS = ("in_scope", "out_of_scope", "actions")
 #: Actions and the flows they start (see bot/handlers and bot/answer_views).
 ACTIONS = ("register", "talk_to_staff", "check_eligibility", "delete_data", "help", "greeting")
@@ -86,9 +86,16 @@ class IntentPrediction:
 
     @property
     def asks_value(self) -> float:
-        """Probability that an in-scope question asks for a value (level, amount, date)."""
+        """Probability that an in-scope question asks for a value (a level, count or date)."""
         inside = self.in_scope
-        return self.probabilities.get("ask_value", 0.0) / inside if inside > 0 else 0.0
+        value = self.probabilities.get("ask_level", 0.0) + self.probabilities.get("ask_quantity", 0.0)
+        return value / inside if inside > 0 else 0.0
+
+    @property
+    def asks_level(self) -> float:
+        """Probability that an in-scope question asks for a support level (amount, %, cap)."""
+        inside = self.in_scope
+        return self.probabilities.get("ask_level", 0.0) / inside if inside > 0 else 0.0
 
 
 _GROUP_OF: dict[str, str] = {}
@@ -247,12 +254,16 @@ class IntentClassifier:
 
 
 def example_inputs(
-    examples: Sequence[Example], lexicon: Lexicon, stats: TermStats | None
+    examples: Sequence[Example],
+    lexicon: Lexicon,
+    stats: TermStats | None,
+    *,
+    restore_accents: bool = False,
 ) -> tuple[list[str], list[str], list[float]]:
     """What each example looks like at question time: dense text, classifier text, coverage."""
     dense, texts, coverage = [], [], []
     for example in examples:
-        query = analyse(example.text, lexicon)
+        query = analyse(example.text, lexicon, restore_accents=restore_accents)
         dense.append(query.dense_text)
         texts.append(query.expanded)
         coverage.append(_coverage(query.tokens, stats))
@@ -287,6 +298,7 @@ def fit_classifier(
     stats: TermStats | None,
     *,
     c: float = REGULARISATION_C,
+    restore_accents: bool = False,
 ) -> IntentClassifier:
     """Fits and calibrates the classifier on the examples of intents.yaml.
 
@@ -296,6 +308,8 @@ def fit_classifier(
         lexicon: For abbreviations and English glossary handling, as at question time.
         stats: IDF statistics of the index, for the coverage feature.
         c: Inverse regularisation strength.
+        restore_accents: Embed unaccented examples with guessed diacritics, as questions
+            are when `Settings.restore_diacritics` is on.
 
     Returns:
         The fitted classifier with its cross-validated accuracy in `info`.
@@ -304,7 +318,9 @@ def fit_classifier(
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.model_selection import StratifiedGroupKFold
 
-    dense, texts, coverage = example_inputs(examples, lexicon, stats)
+    dense, texts, coverage = example_inputs(
+        examples, lexicon, stats, restore_accents=restore_accents
+    )
     vectors = np.asarray(embed(dense), dtype=np.float32)
     labels = np.asarray([e.label for e in examples])
     words, chars = _vectorizers()
@@ -326,5 +342,6 @@ def fit_classifier(
         "labels": list(classifier.labels),
         "examples": len(examples),
         "c": c,
+        "restore_accents": restore_accents,
     }
     return classifier

@@ -33,6 +33,7 @@ FEATURES = (
     "cosine",
     "cosine_gap",
     "overlap",
+    "precision",
     "context_overlap",
     "label_match",
     "passage_score",
@@ -52,9 +53,17 @@ _VALUE_RE = re.compile(
 )
 
 
+_AMOUNT_RE = re.compile(r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng)", re.IGNORECASE)
+
+
 def has_value(text: str) -> bool:
     """Tells whether a text states a value: an amount, a percentage, a count or a date."""
     return _VALUE_RE.search(text) is not None
+
+
+def has_amount(text: str) -> bool:
+    """Tells whether a text states a support level: an amount of money or a percentage."""
+    return _AMOUNT_RE.search(text) is not None
 
 
 @dataclass(slots=True)
@@ -67,6 +76,8 @@ class Candidate:
     rank: int
     features: np.ndarray
     entities: Entities
+    #: Entities of the passage's document title and headings.
+    context: Entities = Entities()
     score: float = 0.0
 
 
@@ -106,9 +117,17 @@ def default_scorer() -> UnitScorer:
     return UnitScorer({"cosine": 20.0, "overlap": 4.0}, -20.0, {"fitted": False})
 
 
-def _share(tokens: Sequence[str], present: set[str], idf: dict[str, float]) -> float:
+def _share(tokens: Sequence[str], present: set[str] | frozenset[str], idf: dict[str, float]) -> float:
     total = sum(idf[t] for t in tokens)
     return sum(idf[t] for t in tokens if t in present) / total if total > 0 else 0.0
+
+
+def _precision(unit_tokens: Sequence[str], question: set[str], stats: TermStats) -> float:
+    # Share of the unit's own (IDF-weighted) words that the question asks about: a long
+    # paragraph that mentions everything covers the question but is not about it.
+    distinct = set(unit_tokens)
+    total = sum(stats.idf(t) for t in distinct)
+    return sum(stats.idf(t) for t in distinct & question) / total if total > 0 else 0.0
 
 
 def _entity_features(question: Entities, unit: Entities, context: Entities) -> tuple[int, int]:
@@ -192,6 +211,7 @@ def candidates(
                 float(cosine),
                 float(cosine) - best_cos,
                 _share(tokens, unit_tokens, idf),
+                _precision(unit.tokens, set(tokens), stats),
                 _share(tokens, context_tokens - unit_tokens, idf),
                 _share(tokens, label_tokens, idf),
                 passage.score / best,
@@ -205,7 +225,7 @@ def candidates(
             ],
             dtype=np.float64,
         )
-        found.append(Candidate(row, unit, passage, rank, features, entities))
+        found.append(Candidate(row, unit, passage, rank, features, entities, context_entities))
     return found
 
 

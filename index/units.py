@@ -28,7 +28,7 @@ from index.sentences import split_sentences
 from index.textnorm import content_tokens
 
 #: Bumped when unit cutting changes, so the next build re-cuts and re-embeds every unit.
-UNITS_VERSION = 2
+UNITS_VERSION = 3
 UNITS_NAME = "units.jsonl"
 UNIT_VECTORS_NAME = "units.npy"
 
@@ -144,7 +144,9 @@ def units_for_chunk(chunk: Chunk) -> list[AnswerUnit]:
     """
     units: list[AnswerUnit] = []
 
-    def add(kind: str, text: str, *, label: str = "", items: Sequence[str] = (), group: int = -1):
+    def add(
+        kind: str, text: str, *, label: str = "", items: Sequence[str] = (), group: int = -1
+    ) -> None:
         tokens = content_tokens(" ".join([label, text, *items]))
         if not tokens:
             return
@@ -194,12 +196,14 @@ def units_for_chunk(chunk: Chunk) -> list[AnswerUnit]:
             continue
         group = len(units)
         for item in lines:
-            add("item", item, label=label, group=group)
-            # A long item holding several sentences can also answer with one of them.
             parts = _sentences(item)
             if len(parts) > 1:
+                # An item holding several sentences is a paragraph: each sentence answers
+                # on its own (with the label), as in any other paragraph.
                 for part in parts:
                     add("sentence", part, label=label, group=group)
+            else:
+                add("item", item, label=label, group=group)
         if len(lines) > 1:
             add("list", label, items=lines, group=group)
     return units

@@ -118,6 +118,7 @@ def synthetic_index(n: int, dim: int, *, seed: int = 0) -> Any:
     from index.lexical import LexicalIndex
     from index.schema import Chunk, DocumentMeta
     from index.store import LoadedIndex
+    from index.units import UnitStore
 
     rng = np.random.default_rng(seed)
     # Real embeddings cluster by topic; uniform random vectors would make IVF recall
@@ -146,6 +147,7 @@ def synthetic_index(n: int, dim: int, *, seed: int = 0) -> Any:
         docs=docs,
         dense=dense,
         lexical=lexical,
+        units=UnitStore([], np.empty((0, dim), dtype=np.float32)),
     )
 
 

@@ -35,7 +35,7 @@ def cross_validated(settings: Any) -> dict[str, Any]:
     """Held-out predictions of classifiers fitted on four fifths of intents.yaml."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from index.build import EmbeddingCache, chunk_stats
+    from index.answer_build import EmbeddingCache, chunk_stats
     from index.embedding import encode_queries, load_embedding_model
     from index.intents import INTENTS_FILE, example_inputs, fit_classifier, read_examples
     from index.lexicon import load_lexicon

@@ -398,6 +398,10 @@ async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await update.effective_message.reply_text(texts.LEAD_NOTHING_TO_CANCEL)
 
 
+#: Free text the answer handler routed here (see bot/routing.py).
+_ROUTED_TEXT = filters.TEXT & ~filters.COMMAND
+
+
 def build_conversation(
     *, persistent: bool, routed: RoutedFilter | None = None
 ) -> ConversationHandler[Any]:
@@ -411,11 +415,7 @@ def build_conversation(
             entry_points=[
                 CommandHandler("kiemtra", start_check),
                 CallbackQueryHandler(start_check, pattern=r"^menu:check$"),
-                *(
-                    [MessageHandler(filters.TEXT & ~filters.COMMAND & routed, start_check)]
-                    if routed
-                    else []
-                ),
+                *([MessageHandler(_ROUTED_TEXT & routed, start_check)] if routed else []),  # type: ignore[list-item]
             ],
             states={
                 TYPE: [CallbackQueryHandler(choose_option, pattern=single.format(step="type"))],

@@ -682,7 +682,7 @@ def build_conversation(
             entry_points=[
                 CommandHandler("dangky", start_registration),
                 CallbackQueryHandler(start_registration, pattern=r"^(lead:start|menu:register)$"),
-                *([MessageHandler(text & routed, start_registration)] if routed else []),
+                *([MessageHandler(text & routed, start_registration)] if routed else []),  # type: ignore[list-item]
             ],
             states={
                 NAME: [MessageHandler(text, receive_name)],

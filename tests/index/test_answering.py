@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.answer_build import chunk_stats
 from index.answering import AnswerModels, Selection, compose_answer, select_units
-from index.build import chunk_stats
 from index.intents import IntentPrediction
 from index.lexicon import load_lexicon
 from index.question import analyse, prepare_question
@@ -74,7 +74,7 @@ def _models(texts: list[str], scorer: UnitScorer | None = None) -> tuple[AnswerM
 def _prediction(label: str, in_scope: float = 0.9, value: float = 0.8) -> IntentPrediction:
     if label in ("ask_value", "ask_info"):
         groups = {"in_scope": in_scope, "out_of_scope": 1 - in_scope, "actions": 0.0}
-        probabilities = {"ask_value": in_scope * value, "ask_info": in_scope * (1 - value)}
+        probabilities = {"ask_level": in_scope * value, "ask_info": in_scope * (1 - value)}
     else:  # an action
         groups = {"in_scope": in_scope, "out_of_scope": 0.0, "actions": 1 - in_scope}
         probabilities = {label: 1 - in_scope, "ask_info": in_scope}
