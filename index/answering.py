@@ -220,7 +220,9 @@ def _value_unknown(
     if about and _marked(about[0], lexicon) and about[0] is singles[0]:
         return True
     if item is not None and item.key in lexicon.unknown_items and prediction.asks_level >= 0.5:
-        return not any(has_amount(c.unit.embed_text) for c in about if not _marked(c, lexicon))
+        # Only a unit about this item alone can state its level.
+        alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
+        return not any(has_amount(c.unit.embed_text) for c in alone)
     return False
 
 

@@ -164,6 +164,12 @@ class Lexicon:
         # non-overlapping whole-word names.
         for match in self._names_pattern().finditer(folded):
             kind, key, parent = self._names[match.lastgroup or ""]
+            last = mentions[-1] if mentions else None
+            if last is not None and (last.kind, last.key) == (kind, key):
+                if not folded[last.end : match.start()].strip():
+                    # "mua máy móc" + "thiết bị": one mention of one item.
+                    mentions[-1] = Mention(kind, key, last.start, match.end(), parent)
+                    continue
             mentions.append(Mention(kind, key, match.start(), match.end(), parent))
         for token in legal_number_tokens(text):
             if "_" not in token:

@@ -25,6 +25,11 @@ from index.textnorm import content_tokens
 from index.units import AnswerUnit
 
 SCORER_FILE = "answer_scorer.json"
+#: A whole list competes only when it can be shown (nearly) whole: at most twice the answer
+#: budget of `index.answering.MAX_ANSWER_CHARS` (700), with no item longer than a sentence
+#: can reasonably be (the old sentence cut, 320 characters). A cut list of long items shows
+#: its first item and hides the rest, so its items and sentences compete instead.
+LIST_MAX_CHARS, LIST_ITEM_MAX_CHARS = 1400, 320
 #: Passages (best first) whose units compete for the answer. With 5 the first hit is in the
 #: candidates for every answerable tuning question (hit@5 = 1.0 on the tuning sets).
 CANDIDATE_PASSAGES = 5
@@ -198,6 +203,11 @@ def candidates(
     found: list[Candidate] = []
     for (rank, passage, row), cosine in zip(rows, cosines, strict=True):
         unit = units.units[row]
+        if unit.kind == "list" and (
+            unit.display_length > LIST_MAX_CHARS
+            or max((len(i) for i in unit.items), default=0) > LIST_ITEM_MAX_CHARS
+        ):
+            continue
         context_tokens, context_entities = contexts.get(
             passage.chunk.chunk_id, (frozenset(), Entities())
         )

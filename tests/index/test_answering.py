@@ -139,7 +139,7 @@ def test_nothing_relevant_is_refused_as_no_match() -> None:
 
 
 def test_a_whole_list_is_cut_at_an_item_boundary_and_never_glues_bullets() -> None:
-    items = "\n".join(f"- Giấy tờ số {i} của hồ sơ đề nghị hỗ trợ khuyến công cần nộp." for i in range(40))
+    items = "\n".join(f"- Giấy tờ số {i} của hồ sơ đề nghị hỗ trợ khuyến công cần nộp." for i in range(20))
     scorer = UnitScorer({"list_for_list_question": 5.0, "overlap": 2.0}, -3.0)
     models, passages = _models([f"Hồ sơ gồm:\n{items}"], scorer)
     query = analyse("Hồ sơ gồm những giấy tờ gì?", LEXICON)
