@@ -24,10 +24,12 @@ from index.schema import Answer, Citation, Passage
 from index.unit_scorer import (
     CANDIDATE_PASSAGES,
     Candidate,
+    UnitFacts,
     UnitScorer,
     candidates,
     context_of,
     has_amount,
+    unit_facts,
 )
 from index.units import AnswerUnit, UnitStore
 
@@ -68,6 +70,15 @@ class AnswerModels:
     selection: Selection = field(default_factory=Selection)
     _contexts: dict[int, tuple[frozenset[str], Entities]] = field(default_factory=dict)
     _entities: dict[int, Entities] = field(default_factory=dict)
+    _facts: dict[int, UnitFacts] = field(default_factory=dict)
+
+    def unit_facts(self, row: int) -> UnitFacts:
+        """Question-independent facts of one unit, computed once per index version."""
+        found = self._facts.get(row)
+        if found is None:
+            found = unit_facts(self.units.units[row], self.stats, self.lexicon)
+            self._facts[row] = found
+        return found
 
     def unit_entities(self, row: int) -> Entities:
         """Entities named by one unit, found once per index version."""
@@ -278,7 +289,7 @@ def rank_units(
     found = candidates(
         query, query_vector, passages, models.units, models.stats, models.lexicon,
         asks_value=asks_value, contexts=models.contexts(passages[:CANDIDATE_PASSAGES]),
-        entities_of=models.unit_entities,
+        entities_of=models.unit_entities, facts_of=models.unit_facts,
     )  # fmt: skip
     if found:
         scores = models.scorer.probability(np.vstack([c.features for c in found]))

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 INTENTS_FILE = "intents.yaml"
 MODEL_NAME = "intents.joblib"
 #: Bumped when the features change: an index saved with other features must be rebuilt.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 GROUPS = ("in_scope", "out_of_scope", "actions")
 #: Actions and the flows they start (see bot/handlers and bot/answer_views).
 ACTIONS = ("register", "talk_to_staff", "check_eligibility", "delete_data", "help", "greeting")
@@ -333,7 +333,11 @@ def fit_classifier(
     folds = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0)
     # An example and its unaccented copy always fall in the same fold.
     splits = list(folds.split(features, labels, groups=[e.source for e in examples]))
-    model = CalibratedClassifierCV(_estimator(c), method="temperature", cv=splits)
+    # One model on every example, its temperature fitted on the held-out folds' predictions
+    # (ensemble=False): one logistic regression to run per question instead of five.
+    model = CalibratedClassifierCV(
+        _estimator(c), method="temperature", cv=splits, ensemble=False
+    )
     model.fit(features, labels)
     classifier.model = model
     classifier.info = {

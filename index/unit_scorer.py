@@ -127,12 +127,38 @@ def _share(tokens: Sequence[str], present: set[str] | frozenset[str], idf: dict[
     return sum(idf[t] for t in tokens if t in present) / total if total > 0 else 0.0
 
 
-def _precision(unit_tokens: Sequence[str], question: set[str], stats: TermStats) -> float:
+@dataclass(frozen=True, slots=True)
+class UnitFacts:
+    """What a unit says regardless of the question; computed once per unit and index."""
+
+    shown: str
+    tokens: frozenset[str]
+    idf_total: float
+    has_value: bool
+    not_found: bool
+    log_length: float
+
+
+def unit_facts(unit: AnswerUnit, stats: TermStats, lexicon: Lexicon) -> UnitFacts:
+    """The question-independent features of a unit."""
+    shown = " ".join([unit.label, unit.text, *unit.items])
+    tokens = frozenset(unit.tokens)
+    return UnitFacts(
+        shown=shown,
+        tokens=tokens,
+        idf_total=sum(stats.idf(t) for t in tokens),
+        has_value=has_value(shown),
+        not_found=lexicon.says_not_found(shown),
+        log_length=math.log1p(len(shown)) / 8.0,
+    )
+
+
+def _precision(facts: UnitFacts, question: set[str], stats: TermStats) -> float:
     # Share of the unit's own (IDF-weighted) words that the question asks about: a long
     # paragraph that mentions everything covers the question but is not about it.
-    distinct = set(unit_tokens)
-    total = sum(stats.idf(t) for t in distinct)
-    return sum(stats.idf(t) for t in distinct & question) / total if total > 0 else 0.0
+    if facts.idf_total <= 0:
+        return 0.0
+    return sum(stats.idf(t) for t in facts.tokens & question) / facts.idf_total
 
 
 def _entity_features(question: Entities, unit: Entities, context: Entities) -> tuple[int, int]:
@@ -167,6 +193,7 @@ def candidates(
     asks_value: float,
     contexts: dict[int, tuple[frozenset[str], Entities]],
     entities_of: Callable[[int], Entities] | None = None,
+    facts_of: Callable[[int], UnitFacts] | None = None,
 ) -> list[Candidate]:
     """Builds the feature rows of every unit of the top passages.
 
@@ -180,6 +207,7 @@ def candidates(
         asks_value: Calibrated probability that the question asks for a value.
         contexts: chunk_id -> (folded context tokens, entities) of title and headings.
         entities_of: Entities of a unit row, cached by the caller (found afresh when None).
+        facts_of: Question-independent facts of a unit row, cached by the caller.
 
     Returns:
         One candidate per unit, in passage then document order.
@@ -200,6 +228,7 @@ def candidates(
         cosines = np.zeros(len(rows), dtype=np.float32)
     best_cos = float(cosines.max())
     asks_list = 1.0 - asks_value
+    question_set = set(tokens)
     found: list[Candidate] = []
     for (rank, passage, row), cosine in zip(rows, cosines, strict=True):
         unit = units.units[row]
@@ -211,27 +240,27 @@ def candidates(
         context_tokens, context_entities = contexts.get(
             passage.chunk.chunk_id, (frozenset(), Entities())
         )
-        unit_tokens = set(unit.tokens)
+        facts = facts_of(row) if facts_of is not None else unit_facts(unit, stats, lexicon)
+        unit_tokens = facts.tokens
         label_tokens = set(unit.label_tokens) | context_tokens
-        shown = " ".join([unit.label, unit.text, *unit.items])
-        entities = entities_of(row) if entities_of is not None else lexicon.find(shown)
+        entities = entities_of(row) if entities_of is not None else lexicon.find(facts.shown)
         agree, conflict = _entity_features(query.entities, entities, context_entities)
         features = np.asarray(
             [
                 float(cosine),
                 float(cosine) - best_cos,
                 _share(tokens, unit_tokens, idf),
-                _precision(unit.tokens, set(tokens), stats),
+                _precision(facts, question_set, stats),
                 _share(tokens, context_tokens - unit_tokens, idf),
                 _share(tokens, label_tokens, idf),
                 passage.score / best,
                 1.0 / (1.0 + rank),
                 float(agree),
                 float(conflict),
-                asks_value * float(has_value(shown)),
+                asks_value * float(facts.has_value),
                 asks_list * float(unit.kind == "list"),
-                float(lexicon.says_not_found(shown)),
-                math.log1p(len(shown)) / 8.0,
+                float(facts.not_found),
+                facts.log_length,
             ],
             dtype=np.float64,
         )
