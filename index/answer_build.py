@@ -163,7 +163,7 @@ def fit_intents(
         return None, None
     digest = file_hash(path)
     old = previous.manifest.get("intents") if previous is not None else None
-    if previous is not None and previous.intents is not None and old and not changed:
+    if previous is not None and old and not changed:
         from index.intents import FEATURES_VERSION
 
         if (
@@ -171,7 +171,9 @@ def fit_intents(
             and old.get("restore_accents") == settings.restore_diacritics
             and old.get("features_version") == FEATURES_VERSION
         ):
-            return previous.intents, old
+            reused = _load_published_classifier(previous, old)
+            if reused is not None:
+                return reused, old
     from index.embedding import encode_queries, load_embedding_model
 
     cache = EmbeddingCache(settings, "query")
@@ -209,3 +211,14 @@ def intents_stale(settings: Settings, manifest: dict[str, Any]) -> bool:
         or entry.get("features_version") != FEATURES_VERSION
         or entry.get("restore_accents") != settings.restore_diacritics
     )
+
+
+def _load_published_classifier(
+    previous: store.LoadedIndex, entry: dict[str, Any]
+) -> IntentClassifier | None:
+    from index.intents import IntentModelError
+
+    try:
+        return IntentClassifier.load(previous.path, entry)
+    except IntentModelError:
+        return None

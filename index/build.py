@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index import store
-from index.answer_build import build_units, chunk_stats, fit_intents, intents_stale
+from index.answer_build import (
+    EmbeddingCache,
+    build_units,
+    chunk_stats,
+    fit_intents,
+    intents_stale,
+)
 from index.chunking import CHUNKER_VERSION, chunk_document
 from index.dense import DenseIndex
 from index.documents import content_hash, iter_source_files, load_document
@@ -160,7 +166,7 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
     version = store.current_version(settings)
     assert version is not None  # a manifest was read through the pointer
     try:
-        return store.load_version(store.versions_root(settings) / version)
+        return store.load_version(store.versions_root(settings) / version, intents=False)
     except IndexMismatchError:
         logger.info("Published index %s was made by other code: full rebuild", version)
         return None
@@ -256,9 +262,13 @@ def build_index(
             dense_parts.append(previous.dense.reconstruct(ids))
         if new_chunks:
             assert model is not None
-            vectors = _embed(
-                model, [c.index_text for c in new_chunks], settings.embedding_batch_size, progress
+            # Re-chunked or re-built text that was embedded before comes from the cache.
+            cache = EmbeddingCache(settings, "passage")
+            vectors = cache.encode(
+                [c.index_text for c in new_chunks],
+                lambda texts: _embed(model, texts, settings.embedding_batch_size, progress),
             )
+            cache.save()
             dense_ids.extend(c.chunk_id for c in new_chunks)
             dense_parts.append(vectors)
         report.embedded = len(new_chunks)

@@ -13,10 +13,9 @@ as common question words ("khó khăn" is written "hạn chế", "còn thiếu",
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-from index.textnorm import fold_diacritics
+from index.textnorm import fold_diacritics, has_diacritics
 
 # English phrase -> Vietnamese terms of this domain. Keys are matched on whole words after
 # a light plural stemming (`_stem`). `GENERIC` keys are too common to prove by themselves
@@ -235,13 +234,6 @@ class EnglishRendering:
         return any(key not in GENERIC for key in self.keys)
 
 
-def _has_vietnamese_marks(text: str) -> bool:
-    for char in unicodedata.normalize("NFD", text):
-        if char in "đĐ" or unicodedata.category(char) == "Mn":
-            return True
-    return False
-
-
 def render_english(question: str) -> EnglishRendering | None:
     """Finds the domain terms of an English question and gives their Vietnamese terms.
 
@@ -254,7 +246,7 @@ def render_english(question: str) -> EnglishRendering | None:
     Returns:
         The rendering, or None when the question has diacritics or matches no key.
     """
-    if _has_vietnamese_marks(question):
+    if has_diacritics(question):
         return None
     words = _words(question)
     terms: list[str] = []

@@ -290,11 +290,13 @@ def check_compatible(manifest: dict[str, Any], *, model_id: str, dim: int) -> No
         )
 
 
-def load_version(path: Path) -> LoadedIndex:
+def load_version(path: Path, *, intents: bool = True) -> LoadedIndex:
     """Loads one version directory without checking the model.
 
     Args:
         path: The version directory.
+        intents: Also load the intent classifier (a build reusing the vectors of a version
+            refits it, so it need not load one saved by other code).
 
     Returns:
         The loaded index.
@@ -315,8 +317,10 @@ def load_version(path: Path) -> LoadedIndex:
         dense = DenseIndex.load(path / DENSE_NAME)
         lexical = LexicalIndex.load(path / LEXICAL_NAME)
         units = UnitStore.load(path)
-        intents = (
-            IntentClassifier.load(path, manifest["intents"]) if manifest.get("intents") else None
+        classifier = (
+            IntentClassifier.load(path, manifest["intents"])
+            if intents and manifest.get("intents")
+            else None
         )
     except IntentModelError as exc:
         raise IndexMismatchError(str(exc)) from exc
@@ -350,7 +354,7 @@ def load_version(path: Path) -> LoadedIndex:
         dense=dense,
         lexical=lexical,
         units=units,
-        intents=intents,
+        intents=classifier,
     )
 
 

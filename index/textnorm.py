@@ -171,9 +171,6 @@ def bm25_tokens(text: str, *, bigrams: bool = False) -> list[str]:
     return tokens
 
 
-#: The stopwords as typed without diacritics, computed from the one list above.
-FOLDED_STOPWORDS: frozenset[str] = frozenset(fold_diacritics(w) for w in STOPWORDS)
-
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
