@@ -234,6 +234,11 @@ def _value_unknown(
         # Only a unit about this item alone can state its level.
         alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
         return not any(has_amount(c.unit.embed_text) for c in alone)
+    if query.entities.first("province") is not None and prediction.asks_level >= 0.5:
+        # A province's own level is stated by a unit about that province (or in its
+        # documents); the national maximum is not that province's level.
+        local = [c for c in singles if _about(c, query, "province")]
+        return not any(has_amount(c.unit.embed_text) for c in local)
     return False
 
 
@@ -242,6 +247,10 @@ def _known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) ->
     singles = [c for c in ranked if c.unit.kind != "list"]
     if query.entities.first("item") is not None:
         about = [c for c in singles if _about(c, query, "item") and len(_names(c, "item")) == 1]
+    elif query.entities.first("province") is not None:
+        # About the province, then general guidance that states no figure.
+        about = [c for c in singles if _about(c, query, "province")]
+        about += [c for c in singles if c not in about and not has_amount(c.unit.embed_text)]
     else:
         about = [c for c in singles if _marked(c, lexicon)]
     about.sort(key=lambda c: not _marked(c, lexicon))

@@ -25,11 +25,12 @@ from index.textnorm import content_tokens
 from index.units import AnswerUnit
 
 SCORER_FILE = "answer_scorer.json"
-#: A whole list competes only when it can be shown (nearly) whole: at most twice the answer
-#: budget of `index.answering.MAX_ANSWER_CHARS` (700), with no item longer than a sentence
-#: can reasonably be (the old sentence cut, 320 characters). A cut list of long items shows
-#: its first item and hides the rest, so its items and sentences compete instead.
-LIST_MAX_CHARS, LIST_ITEM_MAX_CHARS = 1400, 320
+#: A whole list competes only when it can be shown whole: within the answer budget of
+#: `index.answering.MAX_ANSWER_CHARS` (700), with no item longer than the old sentence cut
+#: (320 characters). Over the knowledge base plus the legal corpus, longer lists won and were
+#: cut before the item that answered (tuning answer_first 0.78 with 1,400 characters); their
+#: items and sentences compete instead.
+LIST_MAX_CHARS, LIST_ITEM_MAX_CHARS = 700, 320
 #: Passages (best first) whose units compete for the answer. With 5 the first hit is in the
 #: candidates for every answerable tuning question (hit@5 = 1.0 on the tuning sets).
 CANDIDATE_PASSAGES = 5
