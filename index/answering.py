@@ -20,7 +20,8 @@ import numpy as np
 from index.intents import ACTIONS, IntentClassifier, IntentPrediction
 from index.lexicon import Entities, Lexicon, TermStats
 from index.question import Query
-from index.schema import Answer, Citation, Passage
+from index.schema import NOT_IN_FORCE, Answer, Citation, Passage
+from index.textnorm import legal_number_tokens
 from index.unit_scorer import (
     CANDIDATE_PASSAGES,
     Candidate,
@@ -213,6 +214,14 @@ def _marked(candidate: Candidate, lexicon: Lexicon) -> bool:
     return candidate.unit.kind != "list" and lexicon.says_not_found(candidate.unit.embed_text)
 
 
+def _current_for(candidate: Candidate, query: Query) -> bool:
+    """A figure counts as the answer when its document is in force, or is the one asked."""
+    doc = candidate.passage.doc
+    if doc.status not in NOT_IN_FORCE:
+        return True
+    return bool(set(legal_number_tokens(doc.number or "")) & _wanted(query, "doc"))
+
+
 def _value_unknown(
     query: Query, ranked: Sequence[Candidate], prediction: IntentPrediction, lexicon: Lexicon
 ) -> bool:
@@ -233,18 +242,26 @@ def _value_unknown(
     if item is not None and item.key in lexicon.unknown_items and prediction.asks_level >= 0.5:
         # Only a unit about this item alone can state its level.
         alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
-        return not any(has_amount(c.unit.embed_text) for c in alone)
+        return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in alone)
     if query.entities.first("province") is not None and prediction.asks_level >= 0.5:
         # A province's own level is stated by a unit about that province (or in its
         # documents); the national maximum is not that province's level.
         local = [c for c in singles if _about(c, query, "province")]
-        return not any(has_amount(c.unit.embed_text) for c in local)
+        return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in local)
     return False
 
 
 def _known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> list[Candidate]:
-    """What is known about the item asked: its own units, the not-found line first."""
-    singles = [c for c in ranked if c.unit.kind != "list"]
+    """What is known about the item asked: its own units, the not-found line first.
+
+    A figure from a document no longer in force is left out unless that document was asked
+    about: shown as "what is known", it would read as the answer.
+    """
+    singles = [
+        c
+        for c in ranked
+        if c.unit.kind != "list" and (_current_for(c, query) or not has_amount(c.unit.embed_text))
+    ]
     if query.entities.first("item") is not None:
         about = [c for c in singles if _about(c, query, "item") and len(_names(c, "item")) == 1]
     elif query.entities.first("province") is not None:
