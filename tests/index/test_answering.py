@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from index.answer_build import chunk_stats
-from index.answering import AnswerModels, Selection, compose_answer, select_units
+from index.answering import AnswerModels, Selection, _render_unit, compose_answer, select_units
 from index.intents import IntentPrediction
 from index.lexicon import load_lexicon
 from index.question import analyse, prepare_question
@@ -138,17 +138,20 @@ def test_nothing_relevant_is_refused_as_no_match() -> None:
     assert (answer.outcome, answer.reason) == ("refused", "no_match")
 
 
-def test_a_whole_list_is_cut_at_an_item_boundary_and_never_glues_bullets() -> None:
-    items = "\n".join(f"- Giấy tờ số {i} của hồ sơ đề nghị hỗ trợ khuyến công cần nộp." for i in range(20))
+def test_a_list_is_shown_whole_or_cut_at_an_item_boundary() -> None:
+    items = "\n".join(f"- Giấy tờ số {i} của hồ sơ đề nghị hỗ trợ khuyến công cần nộp." for i in range(9))
     scorer = UnitScorer({"list_for_list_question": 5.0, "overlap": 2.0}, -3.0)
     models, passages = _models([f"Hồ sơ gồm:\n{items}"], scorer)
     query = analyse("Hồ sơ gồm những giấy tờ gì?", LEXICON)
     answer = compose_answer(query, passages, None, _prediction("ask_info", value=0.0), models)
-    first = answer.text.split("\n\n")[0]
-    lines = first.splitlines()
-    assert lines[0] == "Hồ sơ gồm:" and lines[-1] == "…"
-    assert all(line.startswith("- Giấy tờ số ") and line.endswith("cần nộp.") for line in lines[1:-1])
-    assert len(answer.text) <= 800
+    lines = answer.text.split("\n\n")[0].splitlines()
+    assert lines[0] == "Hồ sơ gồm:" and len(lines) == 10  # the label, then every item
+    assert all(line.startswith("- Giấy tờ số ") and line.endswith("cần nộp.") for line in lines[1:])
+    # With less room left, the same list is cut after a whole item, never inside one.
+    whole = next(u for u in models.units.units if u.kind == "list")
+    cut = _render_unit(whole, 200).splitlines()
+    assert cut[0] == "Hồ sơ gồm:" and cut[-1] == "…"
+    assert all(line.endswith("cần nộp.") for line in cut[1:-1]) and len(cut) < 10
 
 
 def test_selection_never_repeats_a_list_and_its_items() -> None:
