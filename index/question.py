@@ -106,7 +106,11 @@ def restore_diacritics(text: str) -> str:
     restorer = _diacritic_restorer()
     if restorer is None:
         return text
-    return str(restorer.add_accents(text))  # type: ignore[attr-defined]
+    try:
+        return str(restorer.add_accents(text))  # type: ignore[attr-defined]
+    except (KeyError, IndexError, ValueError):
+        # ViDiac fails on some letter sequences ("xw"); the question is then embedded as typed.
+        return text
 
 
 @dataclass(frozen=True, slots=True)

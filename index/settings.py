@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     #: group decides (see index/answering.py and the calibration table in the README).
     abstain_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     #: Embed a question typed without accents with diacritics guessed by pyvi's ViDiac.
-    restore_diacritics: bool = False
+    #: Measured on the held-out set typed without accents: answer_first 0.842 vs 0.789 and
+    #: false_abstain 0.000 vs 0.026 without restoration (tuning set: 0.808 vs 0.692).
+    restore_diacritics: bool = True
     max_question_chars: int = 2000
 
     # --- Storage --------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from index.errors import DocumentError
 from index.settings import Settings
 from tests.bot.conftest import ADMIN_ID, BOT_TOKEN, OWNER_ID, REPO_ROOT, STAFF_CHAT_ID, STAFF_ID
 
-DECREE_QUESTION = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
+DECREE_QUESTION = "Văn bản gốc quy định về khuyến công là nghị định nào?"
 UNIQUE_TEXT = (
     "Kế hoạch thí điểm lò sấy nông sản dùng năng lượng mặt trời tại xã Tà Xùa.\n\n"
     "Mỗi hợp tác xã tham gia được hỗ trợ 37 triệu đồng để lắp đặt lò sấy năng lượng mặt trời "

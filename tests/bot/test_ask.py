@@ -17,7 +17,7 @@ from index.leads.db import session_scope
 from index.leads.models import Feedback, QuestionLog
 from index.schema import Answer, Citation, Passage
 
-DECREE_QUESTION = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
+DECREE_QUESTION = "Văn bản gốc quy định về khuyến công là nghị định nào?"
 OFF_TOPIC_QUESTION = "Giá vé máy bay từ Hà Nội đi Paris tháng sau là bao nhiêu?"
 NEAR_DOMAIN_QUESTION = "Hộ kinh doanh vay vốn ngân hàng để mua máy thì lãi suất bao nhiêu?"
 

@@ -13,7 +13,7 @@ from bot.console import run_console
 from index.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DECREE_QUESTION = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
+DECREE_QUESTION = "Văn bản gốc quy định về khuyến công là nghị định nào?"
 
 
 def scripted(lines: list[str], end: BaseException) -> Callable[[str], str]:
@@ -47,7 +47,7 @@ def test_console_answers_with_sources_and_ends_on_eof(kb_settings: Settings, eng
     assert "Nguồn:" in text
     source_lines = [line for line in text.splitlines() if line.startswith("• ")]
     assert source_lines
-    rewritten = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công, ở Quảng Nam?"
+    rewritten = "Văn bản gốc quy định về khuyến công là nghị định nào, ở Quảng Nam?"
     assert texts.CONSOLE_FOLLOWUP.format(question=rewritten) in out
     assert out[-1] == texts.CONSOLE_BYE
 

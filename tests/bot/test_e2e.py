@@ -332,7 +332,7 @@ def test_owner_journey_over_a_real_polling_bot(running_bot: tuple[FakeBotApi, Se
     assert keyboard_of(calls)[0] == ["menu:ask", "menu:check", "menu:register", "menu:help"]
 
     # A free question gets an answer with sources.
-    calls = driver.text("Nghị định nào quy định đối tượng được hỗ trợ khuyến công?")
+    calls = driver.text("Văn bản gốc quy định về khuyến công là nghị định nào?")
     assert "sendChatAction" in [m for m, _, _ in calls]
     answer = texts_of(calls)
     assert "45/2012" in answer and "Nguồn:" in answer
@@ -408,5 +408,5 @@ def test_owner_journey_over_a_real_polling_bot(running_bot: tuple[FakeBotApi, Se
     assert lead.telegram_user_id == 111
     assert lead.consent_at is not None
     assert lead.province and lead.eligibility_answers
-    assert lead.question == "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
+    assert lead.question == "Văn bản gốc quy định về khuyến công là nghị định nào?"
     assert str(lead.id) in texts_of(history)
