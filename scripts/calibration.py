@@ -31,13 +31,19 @@ from scripts.fit_scorer import reliability
 logger = logging.getLogger(__name__)
 
 
-def cross_validated(settings: Any) -> dict[str, Any]:
+def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
     """Held-out predictions of classifiers fitted on four fifths of intents.yaml."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     from index.answer_build import EmbeddingCache, chunk_stats
     from index.embedding import encode_queries, load_embedding_model
-    from index.intents import INTENTS_FILE, example_inputs, fit_classifier, read_examples
+    from index.intents import (
+        INTENTS_FILE,
+        REGULARISATION_C,
+        example_inputs,
+        fit_classifier,
+        read_examples,
+    )
     from index.lexicon import load_lexicon
     from index.store import current_version, load_version, versions_root
 
@@ -53,11 +59,15 @@ def cross_validated(settings: Any) -> dict[str, Any]:
 
     labels = np.asarray([e.label for e in examples])
     folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=1)
-    top_p, top_ok, in_p, in_true = [], [], [], []
+    restore = settings.restore_diacritics
+    strength = REGULARISATION_C if c is None else c
+    top_p, top_ok, in_p, in_true, log_losses = [], [], [], [], []
     for train, test in folds.split(labels, labels, groups=[e.source for e in examples]):
-        classifier = fit_classifier([examples[i] for i in train], embed, lexicon, stats)
+        classifier = fit_classifier(
+            [examples[i] for i in train], embed, lexicon, stats, c=strength, restore_accents=restore
+        )
         held = [examples[i] for i in test]
-        dense, texts, coverage = example_inputs(held, lexicon, stats)
+        dense, texts, coverage = example_inputs(held, lexicon, stats, restore_accents=restore)
         vectors = embed(dense)
         for example, vector, text, cov in zip(held, vectors, texts, coverage, strict=True):
             prediction = classifier.predict(vector, text, cov)
@@ -67,10 +77,13 @@ def cross_validated(settings: Any) -> dict[str, Any]:
             top_ok.append(float(top == example.group))
             in_p.append(prediction.in_scope)
             in_true.append(float(example.group == "in_scope"))
+            log_losses.append(-np.log(max(prediction.probabilities.get(example.label, 0.0), 1e-12)))
     cache.save()
     top_arr, ok_arr = np.asarray(top_p), np.asarray(top_ok)
     return {
         "examples": len(examples),
+        "c": strength,
+        "log_loss": round(float(np.mean(log_losses)), 4),
         "group_accuracy": round(float(ok_arr.mean()), 3),
         "top_group": reliability(top_arr, ok_arr),
         "in_scope": reliability(np.asarray(in_p), np.asarray(in_true)),
@@ -107,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.calibration")
     parser.add_argument("--questions", type=Path, action="append", default=[])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--sweep", action="store_true", help="also compare regularisation strengths"
+    )
     args = parser.parse_args(argv)
     configure_logging(logging.WARNING, stream=sys.stderr)
 
@@ -116,13 +132,21 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     ensure_index(settings)
-    report = {"intents_cv": cross_validated(settings)}
+    report: dict[str, Any] = {"intents_cv": cross_validated(settings)}
+    if args.sweep:
+        report["sweep"] = {
+            str(c): {k: v for k, v in cross_validated(settings, c).items() if k in ("log_loss", "group_accuracy")}
+            for c in (1.0, 10.0, 100.0)
+        }
     if args.questions:
         report["tuning"] = on_tuning(load_engine(settings), args.questions)
     if args.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
         return 0
     for name, block in report.items():
+        if name == "sweep":
+            sys.stdout.write(f"\nC sweep (grouped 5-fold CV): {json.dumps(block)}\n")
+            continue
         for table_name in ("top_group", "in_scope"):
             if table_name not in block:
                 continue
