@@ -44,6 +44,8 @@ class EmbeddingCache:
         except (OSError, ValueError):
             self._vectors = {}
         self._dirty = False
+        #: Texts this cache sent to the model (its misses).
+        self.sent = 0
 
     @staticmethod
     def key(text: str) -> str:
@@ -56,6 +58,7 @@ class EmbeddingCache:
         if missing:
             by_key = {self.key(t): t for t in texts}
             fresh = encode([by_key[k] for k in missing])
+            self.sent += len(missing)
             for k, vector in zip(missing, fresh, strict=True):
                 self._vectors[k] = np.asarray(vector, dtype=np.float32)
             self._dirty = True
@@ -105,8 +108,12 @@ def build_units(
     model: SentenceTransformer | None,
     settings: Settings,
     progress: ProgressCallback | None,
-) -> UnitStore:
-    """Answer units of every chunk: reused with their vectors for unchanged chunks."""
+) -> tuple[UnitStore, int]:
+    """Answer units of every chunk: reused with their vectors for unchanged chunks.
+
+    Returns:
+        The unit store, and how many unit texts were sent to the model (cache misses).
+    """
     new_ids = {c.chunk_id for c in new_chunks}
     old_rows: dict[int, list[int]] = {}
     if previous is not None:
@@ -126,6 +133,7 @@ def build_units(
                 sources.append(("new", len(fresh)))
                 fresh.append(unit)
     embedded = np.empty((0, 0), dtype=np.float32)
+    sent = 0
     if fresh:
         cache = EmbeddingCache(settings, "passage")
 
@@ -139,13 +147,14 @@ def build_units(
 
         embedded = cache.encode([u.embed_text for u in fresh], encode)
         cache.save()
+        sent = cache.sent
     rows: list[np.ndarray] = [
         embedded[i] if kind == "new" else previous.units.vectors[i]  # type: ignore[union-attr]
         for kind, i in sources
     ]
     dim = int(rows[0].shape[-1]) if rows else (previous.dense.dim if previous is not None else 0)
     matrix = np.vstack(rows).astype(np.float32) if rows else np.empty((0, dim), np.float32)
-    return UnitStore(units, matrix)
+    return UnitStore(units, matrix), sent
 
 
 def fit_intents(

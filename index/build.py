@@ -202,6 +202,9 @@ def build_index(
     sources = _load_sources(settings)
     configured_id = _configured_model_id(settings)
     with build_lock(settings):
+        if full:
+            # A full rebuild starts from nothing: the cache of embedded texts goes too.
+            shutil.rmtree(settings.index_dir / "cache", ignore_errors=True)
         previous = _reusable(settings, configured_id=configured_id, full=full)
         old_docs: dict[str, Any] = previous.manifest.get("documents", {}) if previous else {}
         report = BuildReport()
@@ -255,6 +258,7 @@ def build_index(
 
         dense_ids: list[int] = []
         dense_parts: list[np.ndarray] = []
+        sent = 0  # texts sent to the model (what the embedding cache did not have)
         reused = [c for doc_id in report.unchanged for c in chunks_by_doc.get(doc_id, [])]
         if previous is not None and reused:
             ids = [c.chunk_id for c in reused]
@@ -269,9 +273,10 @@ def build_index(
                 lambda texts: _embed(model, texts, settings.embedding_batch_size, progress),
             )
             cache.save()
+            sent += cache.sent
             dense_ids.extend(c.chunk_id for c in new_chunks)
             dense_parts.append(vectors)
-        report.embedded = len(new_chunks)
+        report.embedded = sent
         # Every version gets a fresh index over all vectors: flat (exact) for small knowledge
         # bases, IVF (retrained on the current vectors) for large ones.
         dense = DenseIndex.from_vectors(
@@ -283,7 +288,8 @@ def build_index(
         all_chunks = [c for doc_id in sorted(chunks_by_doc) for c in chunks_by_doc[doc_id]]
         if len({c.chunk_id for c in all_chunks}) != len(all_chunks):
             raise RuntimeError("duplicate chunk ids: two chunks share doc, position and text")
-        units = build_units(all_chunks, new_chunks, previous, model, settings, progress)
+        units, unit_texts = build_units(all_chunks, new_chunks, previous, model, settings, progress)
+        report.embedded += unit_texts
         stats = chunk_stats(units)
         intents, intents_entry = fit_intents(
             settings, previous, model, stats, changed=bool(to_embed or report.removed)

@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ class LoadedIndex:
     docs: dict[str, DocumentMeta]
     dense: DenseIndex
     lexical: LexicalIndex
-    units: UnitStore
+    units: UnitStore = field(default_factory=UnitStore.empty)
     intents: IntentClassifier | None = None
 
 

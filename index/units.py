@@ -224,6 +224,11 @@ class UnitStore:
     def __len__(self) -> int:
         return len(self.units)
 
+    @classmethod
+    def empty(cls) -> UnitStore:
+        """A store without units (an index made by hand, e.g. in a benchmark)."""
+        return cls([], np.empty((0, 0), dtype=np.float32))
+
     def rows_of(self, chunk_id: int) -> list[int]:
         """Rows of the units of one chunk, in document order."""
         return self._by_chunk.get(chunk_id, [])

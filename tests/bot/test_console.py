@@ -83,7 +83,7 @@ def test_console_exit_word_stops_before_later_questions(kb_settings: Settings, e
 
 def test_console_reports_a_failing_answer_and_continues(kb_settings: Settings) -> None:
     class BrokenEngine:
-        def answer(self, question: str):
+        def answer(self, question: str, **kwargs: object):
             raise RuntimeError("index file vanished")
 
     out: list[str] = []

