@@ -61,8 +61,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--console", action="store_true", help="chat in the terminal instead")
     args = parser.parse_args(argv)
     settings = Settings()
-    # httpx logs every Bot API request at INFO, which drowns the bot's own log.
-    configure_logging(settings.log_level)
+    # httpx logs every Bot API request at INFO, which drowns the bot's own log; the token is
+    # masked wherever it appears (a wrong token is quoted in PTB's error message).
+    token = settings.telegram_bot_token
+    configure_logging(settings.log_level, secrets=[token.get_secret_value()] if token else [])
     if args.console:
         quiet_logs_for_console()
         run_console(settings)

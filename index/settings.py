@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -42,6 +43,14 @@ class Settings(BaseSettings):
     staff_user_ids: IdList = Field(default_factory=list)
     admin_user_ids: IdList = Field(default_factory=list)
     staff_chat_id: int | None = None
+    #: Updates processed at once across chats; each chat and user stays in order.
+    concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+    #: Threads that answer questions. Retrieval is CPU-bound, so one per core: more threads
+    #: only contend for the same cores (and for torch's own intra-op threads).
+    answer_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    #: Seconds between saves of the conversation state (bot_state.pickle): the most a crash
+    #: can lose. Updates fetched since the last save are replayed after a restart.
+    state_save_seconds: float = Field(default=2.0, gt=0, le=300)
 
     # --- Paths ----------------------------------------------------------------------------
     data_dir: Path = Path("data")
@@ -103,6 +112,11 @@ class Settings(BaseSettings):
     def persistence_path(self) -> Path:
         """Pickle file that keeps conversation state across bot restarts."""
         return self.data_dir / "bot_state.pickle"
+
+    @property
+    def update_journal_dir(self) -> Path:
+        """Journal of fetched updates not yet covered by the state file (replayed on start)."""
+        return self.data_dir / "bot_state.updates"
 
     def is_staff(self, user_id: int | None) -> bool:
         """Tells whether a Telegram user may use the staff commands (admins may too)."""

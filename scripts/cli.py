@@ -555,6 +555,34 @@ def _check_database(settings: Settings) -> Check:
     return Check(True, f"Cơ sở dữ liệu kết nối được, migration ở phiên bản mới nhất ({head}).")
 
 
+def _check_state(settings: Settings) -> Check:
+    from bot.persistence import StateFileError, read_state_file
+
+    path = settings.persistence_path
+    try:
+        data = read_state_file(path)
+    except FileNotFoundError:
+        return Check(True, f"Chưa có tệp trạng thái hội thoại {path} (bot tạo khi chạy).")
+    except StateFileError as exc:
+        return Check(
+            False,
+            f"Tệp trạng thái hội thoại bị hỏng ({exc}): khi khởi động, bot chuyển nó sang "
+            f"{path.name}.damaged-… và các hội thoại dang dở bắt đầu lại.",
+            essential=False,
+        )
+    from bot.update_journal import UpdateJournal
+
+    journal = UpdateJournal(settings.update_journal_dir)
+    section = data.get("journal")
+    journal.restore(section if isinstance(section, dict) else None)
+    pending = journal.size
+    return Check(
+        True,
+        f"Tệp trạng thái hội thoại {path} đọc được ({len(data.get('user_data', {}))} người "
+        f"dùng; {pending} tin nhắn đã nhận sẽ được xử lý lại khi bot khởi động).",
+    )
+
+
 def _check_people(settings: Settings) -> Check:
     if settings.staff_user_ids or settings.admin_user_ids:
         return Check(
@@ -602,6 +630,7 @@ def doctor(
             checks.append(_check_model(settings))
         checks.append(_check_index(settings))
         checks.append(_check_database(settings))
+        checks.append(_check_state(settings))
         checks.append(_check_people(settings))
     for check in checks:
         mark = "✅" if check.ok else "❌"

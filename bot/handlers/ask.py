@@ -14,7 +14,9 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot import texts
 from bot.context import DB_KEY, ENGINE_KEY, get_db, get_engine, get_settings
+from bot.update_processor import run_cpu_bound
 from index.followup import rewrite_followup
+from index.leads.writer import writer_for
 from index.schema import Answer, Citation
 
 logger = logging.getLogger(__name__)
@@ -169,14 +171,6 @@ def _recall(user_data: dict[str, Any] | None, message: object) -> dict[str, Any]
     return answers.get(message.message_id)
 
 
-def _log_question(db_engine: Any, **values: Any) -> None:
-    from index.leads.crud import log_question
-    from index.leads.db import session_scope
-
-    with session_scope(db_engine) as session:
-        log_question(session=session, **values)
-
-
 def _record_feedback(db_engine: Any, **values: Any) -> None:
     from index.leads.crud import record_feedback
     from index.leads.db import session_scope
@@ -212,13 +206,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if question != text:
         notes.append(texts.FOLLOWUP_UNDERSTOOD.format(question=html.escape(question)))
 
-    answer = await asyncio.to_thread(get_engine(context).answer, question)
+    answer = await run_cpu_bound(context.application, get_engine(context).answer, question)
     if answer.reason == "empty":
         await message.reply_text(texts.EMPTY_QUESTION)
         return
     user_data["last_question"] = question
     user_data["last_chunk_ids"] = answer.chunk_ids
-    await _log(context, update, answer, question)
 
     if answer.confident:
         body = format_answer(answer, notes=notes)
@@ -230,6 +223,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         sent = await message.reply_text(part, reply_markup=keyboard if last else None)
+    # After the reply and off the hot path: a slow or locked database never delays it.
+    _log(context, update, answer, question)
     if sent is not None:
         _remember(
             user_data,
@@ -243,25 +238,20 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
 
 
-async def _log(
+def _log(
     context: ContextTypes.DEFAULT_TYPE, update: Update, answer: Answer, question: str
 ) -> None:
-    """Logs the question for the statistics; a failing log never blocks the reply."""
+    """Queues the question for the statistics; never waits for, nor fails on, the database."""
     if DB_KEY not in context.bot_data:
         return
     user = update.effective_user
-    try:
-        await asyncio.to_thread(
-            _log_question,
-            get_db(context),
-            telegram_user_id=user.id if user else None,
-            question=question,
-            confident=answer.confident,
-            chunk_ids=answer.chunk_ids,
-            latency_ms=answer.latency_ms,
-        )
-    except Exception:  # any storage failure must not cost the user the answer
-        logger.warning("Could not log the question", exc_info=True)
+    writer_for(get_db(context)).log_question(
+        telegram_user_id=user.id if user else None,
+        question=question,
+        confident=answer.confident,
+        chunk_ids=answer.chunk_ids,
+        latency_ms=answer.latency_ms,
+    )
 
 
 async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
