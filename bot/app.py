@@ -77,7 +77,12 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(MessageRateLimiter())
+        .rate_limiter(
+            MessageRateLimiter(
+                overall_max_rate=settings.telegram_messages_per_second,
+                group_max_rate=settings.telegram_group_messages_per_minute,
+            )
+        )
         .post_init(setup_application)
         .post_shutdown(release_resources)
     )
@@ -88,7 +93,6 @@ def build_application(
         settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
         # Updates are journaled until a state snapshot covers them, so a crash drops none.
         journal = UpdateJournal(settings.update_journal_dir)
-        processor.add_done_callback(journal.mark_done)
         builder = builder.persistence(
             StatePersistence(
                 settings.persistence_path, journal, save_interval=settings.state_save_seconds
@@ -100,6 +104,8 @@ def build_application(
     polling_request = request if request is not None else HTTPXRequest(connection_pool_size=1)
     builder = builder.get_updates_request(PollingRequest(polling_request, journal))
     app = builder.build()
+    if isinstance(app, CheckpointedApplication):
+        processor.add_done_callback(app.update_done)
 
     # bot_data is not persisted, so what is stored here survives initialize().
     app.bot_data[SETTINGS_KEY] = settings

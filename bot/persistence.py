@@ -8,7 +8,8 @@ than refusing to start. The file format is the one PicklePersistence wrote (a di
 "user_data", "chat_data", "conversations"), so an existing state file keeps working.
 
 `CheckpointedApplication` ties a snapshot to the journal: it freezes the journal and copies
-the state at the same instant, and replays the journal's updates on start-up.
+the state at the same instant, stages each user's data as each update finishes (so a user who
+is never idle still has a consistent copy), and replays the journal's updates on start-up.
 """
 
 from __future__ import annotations
@@ -112,8 +113,10 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         self._user_data: dict[int, dict[Any, Any]] = {}
         self._chat_data: dict[int, dict[Any, Any]] = {}
         self._conversations: dict[str, dict[ConversationKey, object]] = {}
-        # Conversation states of keys busy at a snapshot, saved once the key is idle.
-        self._deferred: dict[tuple[str, ConversationKey], object] = {}
+        # Copies taken when an update finished: the data of a user or chat as of its last
+        # processed update, saved instead of a copy that may catch the next one half-way.
+        self._staged_users: dict[int, dict[Any, Any]] = {}
+        self._staged_chats: dict[int, dict[Any, Any]] = {}
         self._checkpoint: Checkpoint | None = None
         self.skipped_users: set[int] = set()
         self.skipped_chats: set[int] = set()
@@ -177,17 +180,30 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
             isinstance(value, int) and value in checkpoint.busy for value in ids
         )
 
+    def stage(
+        self, *, user_id: int | None, user_data: Any, chat_id: int | None, chat_data: Any
+    ) -> None:
+        """Keeps copies of a user's and a chat's data right after one of their updates.
+
+        Per-chat ordering means nothing else of theirs ran meanwhile, so these copies are a
+        consistent cut: every update before is in them, none after.
+        """
+        if user_id is not None and user_data is not None:
+            self._staged_users[user_id] = deepcopy(user_data)
+        if chat_id is not None and chat_data is not None:
+            self._staged_chats[chat_id] = deepcopy(chat_data)
+
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
-        """Stores a user's data, unless that user had an update in flight at the snapshot."""
+        """Stores a user's data, unless an update of theirs was unfinished at the snapshot."""
         if self._busy([user_id]):
-            # Half-handled data must not be saved while its update stays in the journal.
+            # Possibly half-handled: the copy staged after their last update stands instead.
             self.skipped_users.add(user_id)
             return
         self._user_data[user_id] = data
         self._dirty = True
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
-        """Stores a chat's data, unless that chat had an update in flight at the snapshot."""
+        """Stores a chat's data, unless an update of that chat was unfinished at the snapshot."""
         if self._busy([chat_id]):
             self.skipped_chats.add(chat_id)
             return
@@ -197,11 +213,11 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        """Stores a conversation state, or defers it while its chat or user is busy."""
-        if self._busy(key):
-            self._deferred[(name, key)] = new_state
-            return
-        self._deferred.pop((name, key), None)
+        """Stores a conversation state.
+
+        Always the state after the key's last finished update: ConversationHandler changes it
+        only once a step's callback has returned, i.e. as that update finishes.
+        """
         self._set_state(name, key, new_state)
 
     def _set_state(self, name: str, key: ConversationKey, state: object | None) -> None:
@@ -242,15 +258,17 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
     # --- snapshots -----------------------------------------------------------------------------
 
     def begin(self, checkpoint: Checkpoint) -> None:
-        """Starts a snapshot cycle; deferred states of keys idle by now are saved first."""
+        """Starts a snapshot cycle: the copies staged so far are the base of this snapshot."""
         self._load()
         self._checkpoint = checkpoint
         self.skipped_users.clear()
         self.skipped_chats.clear()
-        for (name, key), state in list(self._deferred.items()):
-            if not self._busy(key):
-                del self._deferred[(name, key)]
-                self._set_state(name, key, state)
+        # Staged before the checkpoint, so they reflect only updates it counts as done.
+        if self._staged_users or self._staged_chats:
+            self._user_data.update(self._staged_users)
+            self._chat_data.update(self._staged_chats)
+            self._staged_users, self._staged_chats = {}, {}
+            self._dirty = True
 
     async def end(self) -> None:
         """Writes the snapshot with the journal's pending updates, then trims the journal."""
@@ -316,6 +334,22 @@ class CheckpointedApplication(Application[Any, Any, Any, Any, Any, Any]):
             self.mark_data_for_update_persistence(
                 chat_ids=persistence.skipped_chats, user_ids=persistence.skipped_users
             )
+
+    def update_done(self, update: object) -> None:
+        """Called by the update processor when an update is processed: stage, then mark done."""
+        persistence = self.persistence
+        if not isinstance(persistence, StatePersistence) or not isinstance(update, Update):
+            return
+        user = update.effective_user
+        chat = update.effective_chat
+        # Read without creating entries: the mappings are defaultdicts.
+        persistence.stage(
+            user_id=user.id if user else None,
+            user_data=self.user_data.get(user.id) if user else None,
+            chat_id=chat.id if chat else None,
+            chat_data=self.chat_data.get(chat.id) if chat else None,
+        )
+        persistence.journal.mark_done(update)
 
     async def initialize(self) -> None:
         """Initializes the application, then queues the updates a crash left unhandled."""

@@ -5,9 +5,9 @@ after fetching; a `kill -9` then drops every update still queued or running. So 
 is appended here when it enters the update queue, and the journal is made durable before
 the next `getUpdates` (by `PollingRequest`) or, for webhooks, before the update is accepted.
 
-An update leaves the journal only when a state snapshot covers it: it was processed, and
-no update of its chat or user was in flight when the snapshot's data was copied (such a
-user's data is kept at its previous snapshot instead, see `StatePersistence`). After a crash
+An update leaves the journal only when a state snapshot covers it: it was processed before
+the snapshot's data was copied (a user with another update unfinished at that moment is
+saved as staged right after their last processed update, see `StatePersistence`). After a crash
 the bot replays what the snapshot lists as pending plus the segments written since: nothing
 fetched is dropped, and nothing the saved state already reflects is applied twice.
 
@@ -199,11 +199,9 @@ class UpdateJournal:
         Must run right before the state is copied, with no await in between.
         """
         busy = self.busy_keys()
-        covered = tuple(
-            update_id
-            for update_id, entry in self._entries.items()
-            if entry.done and not busy.intersection(entry.keys)
-        )
+        # A processed update is in the state copied now: in the live data of an idle user or
+        # chat, or in the copy staged when it finished (see StatePersistence.stage).
+        covered = tuple(update_id for update_id, entry in self._entries.items() if entry.done)
         skip = set(covered)
         pending = tuple(e.raw for i, e in self._entries.items() if i not in skip)
         self._close()

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     staff_user_ids: IdList = Field(default_factory=list)
     admin_user_ids: IdList = Field(default_factory=list)
     staff_chat_id: int | None = None
+    #: Telegram's flood limits as the bot enforces them: messages a second bot-wide
+    #: (Telegram documents "about 30"), and a minute into one group (documented 20).
+    telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
+    telegram_group_messages_per_minute: float = Field(default=20.0, gt=0, le=1000)
     #: Updates processed at once across chats; each chat and user stays in order.
     concurrent_updates: int = Field(default=256, ge=1, le=10_000)
     #: Threads that answer questions. Retrieval is CPU-bound, so one per core: more threads

@@ -91,7 +91,8 @@ class FakeBotApi:
 
     token: str
     bot_user: dict[str, Any]
-    #: Called before every method; returning (status, payload) replaces the normal answer.
+    #: Called before every method but getUpdates; returning (status, payload) replaces the
+    #: normal answer (and the call is not recorded).
     fault: Fault | None = None
     calls: list[ApiCall] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -229,7 +230,7 @@ class FakeBotApi:
         if self.fault is not None:
             replaced = self.fault(method, params)
             if replaced is not None:
-                self._record(method, params, None)
+                # Not recorded: Telegram did not carry it out, so no user saw it.
                 return replaced
         if method == "getMe":
             result: Any = self.bot_user

@@ -427,3 +427,16 @@ def lead_report(
         "leads_duplicated": sum(len(ids) - 1 for ids in stored.values() if len(ids) > 1),
         "leads_announced": len(announced & {i for ids in stored.values() for i in ids}),
     }
+
+
+def wait_for_announcements(
+    api: FakeBotApi, database_url: str, result: RegisterResult, staff_chat_id: int, wait: float
+) -> None:
+    """Gives the staff announcements up to `wait` seconds to catch up with the stored leads."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        stored = lead_counts(database_url, [r.user_id for r in result.registrations])
+        wanted = {i for ids in stored.values() for i in ids}
+        if wanted <= announced_leads(api, staff_chat_id):
+            return
+        time.sleep(0.5)

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from scripts.load_scenarios import (
     lead_report,
     run_ask,
     run_register,
+    wait_for_announcements,
 )
 
 BOT_ID = 123456
@@ -201,15 +203,31 @@ def _register_report(api: FakeBotApi, result: Any, url: str, **extra: Any) -> di
     return {**result.to_dict(), **lead_report(result, stored, announced), **extra}
 
 
-def _await_announcements(api: FakeBotApi, url: str, result: Any, wait: float) -> None:
-    """Gives the staff announcements up to `wait` seconds to catch up with the leads."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        stored = lead_counts(url, [r.user_id for r in result.registrations])
-        wanted = {i for ids in stored.values() for i in ids}
-        if wanted <= announced_leads(api, STAFF_CHAT_ID):
-            return
-        time.sleep(0.5)
+def crash_midway(api: FakeBotApi, bot: BotProcess, *, timeout: float = 60.0) -> None:
+    """Kills the bot with updates fetched but not handled, then starts it again.
+
+    The fake Bot API stalls every sendMessage, so handlers hang halfway; once every pushed
+    update has been fetched (confirmed to "Telegram"), the bot is killed with SIGKILL.
+    The stalled messages are then refused, as Telegram would never have delivered them.
+    """
+    gate = threading.Event()
+    stalled = threading.Event()
+
+    def stall(method: str, _params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        if method != "sendMessage":
+            return None
+        stalled.set()
+        gate.wait(timeout)
+        return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+
+    api.fault = stall
+    deadline = time.monotonic() + timeout
+    while (not stalled.is_set() or api.pending()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    bot.kill()
+    api.fault = None
+    gate.set()
+    bot.start(api)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -233,14 +251,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "register" in scenarios:
         with bot_under_test(settings, database_url=args.database_url) as (api, _bot, url):
             registered = run_register(api, registrations=args.registrations, timeout=args.timeout)
-            _await_announcements(api, url, registered, args.announce_wait)
+            wait_for_announcements(api, url, registered, STAFF_CHAT_ID, args.announce_wait)
             report["register"] = _register_report(api, registered, url)
     if "crash" in scenarios:
         with bot_under_test(settings, database_url=args.database_url) as (api, bot, url):
 
             def crash() -> None:
-                bot.kill()
-                bot.start(api)
+                crash_midway(api, bot)
 
             crashed = run_register(
                 api, registrations=args.registrations, timeout=args.timeout, midway=crash

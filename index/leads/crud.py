@@ -537,8 +537,9 @@ def delete_user_data(*, session: Session, telegram_user_id: int) -> int:
 
     def write() -> int:
         lead_ids = select(Lead.id).where(Lead.telegram_user_id == telegram_user_id)
-        # Deleted explicitly rather than relying on ON DELETE CASCADE / SET NULL, so the
-        # count is right and a connection without PRAGMA foreign_keys leaves no orphans.
+        # Deleted explicitly rather than relying on ON DELETE CASCADE, so the count is right
+        # and a connection without PRAGMA foreign_keys leaves no orphans; duplicate pointers
+        # have no ON DELETE rule at all (see Lead.duplicate_of_id).
         session.exec(
             update(Lead)
             .where(col(Lead.duplicate_of_id).in_(lead_ids))

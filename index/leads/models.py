@@ -303,12 +303,11 @@ class Lead(LeadBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     #: An open lead of another account with the same phone and need, for staff to check.
-    #: Never shown to the registering user.
+    #: Never shown to the registering user. No ON DELETE rule: SQLite cannot reflect one on
+    #: a column added in place, so delete_user_data clears these pointers itself.
     duplicate_of_id: int | None = Field(
         default=None,
-        sa_column=Column(
-            Integer, ForeignKey("leads.id", ondelete="SET NULL"), nullable=True, index=True
-        ),
+        sa_column=Column(Integer, ForeignKey("leads.id"), nullable=True, index=True),
     )
     # Folded copies used for matching, so "Đồng Tháp", "dong thap" and "ĐỒNG THÁP" agree.
     province_key: str = Field(default="", max_length=PROVINCE_MAX, index=True)

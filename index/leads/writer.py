@@ -142,7 +142,7 @@ class BackgroundWriter:
                 if attempt == self.attempts:
                     self.failed += 1
                     logger.warning(
-                        "Could not store a %s after %s attempts (%s); dropped",
+                        "Could not store a %s after %s attempt(s) (%s); dropped",
                         job.kind,
                         attempt,
                         type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,

@@ -117,35 +117,40 @@ async def test_the_old_pickle_persistence_file_still_loads(tmp_path: Path) -> No
     assert await persistence.get_conversations("registration") == {(7, 7): 3}
 
 
-async def test_busy_users_keep_their_previous_snapshot(tmp_path: Path) -> None:
+async def test_a_busy_user_is_saved_as_of_their_last_finished_update(tmp_path: Path) -> None:
     persistence = _persistence(tmp_path)
     journal = persistence.journal
     await persistence.get_user_data()
     await _snapshot(persistence, u7={"step": 1})
 
-    # An update of user 7 is in flight: its half-done data must not be saved.
+    # Update 1 of user 7 finished (its data staged then); update 2 is still running.
     journal.record(_update(1))
+    persistence.stage(user_id=7, user_data={"step": 2}, chat_id=7, chat_data={})
+    journal.mark_done(_update(1))
+    journal.record(_update(2))
     persistence.begin(journal.checkpoint())
+    # The live copy PTB hands over may hold update 2 half-way: not saved.
     await persistence.update_user_data(7, {"step": "half"})
     await persistence.update_conversation("registration", (7, 7), 4)
     await persistence.end()
-    assert persistence.skipped_users == {7}
-    data = read_state_file(tmp_path / "state.pickle")
-    assert data["user_data"] == {7: {"step": 1}}
-    assert data["conversations"] == {}
-    # A crash now replays the update on top of that state (from the journal segment).
-    crashed = _persistence(tmp_path)
-    assert await crashed.get_user_data() == {7: {"step": 1}}
-    assert [raw["update_id"] for raw in crashed.journal.replay()] == [1]
 
-    # Once it is done, the next snapshot saves the data and the deferred state, and drops it.
-    journal.mark_done(_update(1))
-    persistence.begin(journal.checkpoint())
-    await persistence.update_user_data(7, {"step": 2})
-    await persistence.end()
+    assert persistence.skipped_users == {7}
     data = read_state_file(tmp_path / "state.pickle")
     assert data["user_data"] == {7: {"step": 2}}
     assert data["conversations"] == {"registration": {(7, 7): 4}}
+    assert [raw["update_id"] for raw in data["journal"]["pending"]] == [2]
+    # A crash now replays update 2, and only it, on top of that state.
+    crashed = _persistence(tmp_path)
+    assert await crashed.get_user_data() == {7: {"step": 2}}
+    assert [raw["update_id"] for raw in crashed.journal.replay()] == [2]
+
+    # Once it is done, the next snapshot saves the live data and empties the journal.
+    journal.mark_done(_update(2))
+    persistence.begin(journal.checkpoint())
+    await persistence.update_user_data(7, {"step": 3})
+    await persistence.end()
+    data = read_state_file(tmp_path / "state.pickle")
+    assert data["user_data"] == {7: {"step": 3}}
     assert data["journal"]["pending"] == []
     assert journal.size == 0
 
@@ -197,11 +202,11 @@ async def test_a_snapshot_covers_processed_updates_and_deletes_old_segments(
 
     await _snapshot(persistence, u7={"done": True})
 
-    assert journal.size == 2
+    assert journal.size == 1
     pending = read_state_file(tmp_path / "state.pickle")["journal"]["pending"]
-    assert [raw["update_id"] for raw in pending] == [2, 3]
+    assert [raw["update_id"] for raw in pending] == [3]
     assert list((tmp_path / "journal").glob("*.jsonl")) == []
-    # After a crash now, exactly the uncovered updates come back.
+    # After a crash now, exactly the unfinished update comes back.
     restarted = _persistence(tmp_path)
     await restarted.get_user_data()
-    assert [raw["update_id"] for raw in restarted.journal.replay()] == [2, 3]
+    assert [raw["update_id"] for raw in restarted.journal.replay()] == [3]

@@ -156,7 +156,9 @@ async def test_cpu_pool_runs_at_most_its_size_at_once() -> None:
 # --- through the real Application and ConversationHandler -----------------------------------
 
 
-async def _run_queued(app: Application[Any, Any, Any, Any, Any, Any], updates: list[Update]) -> None:
+async def _run_queued(
+    app: Application[Any, Any, Any, Any, Any, Any], updates: list[Update]
+) -> None:
     """Feeds updates through the update queue, back to back, as the Updater would."""
     await app.start()
     try:

@@ -6,7 +6,8 @@ Create Date: 2026-12-01 12:00:00
 
 Before, a registration with someone else's phone number and the same need updated that
 person's open lead. Now the owner (the Telegram account) is part of the unique key, and the
-new lead points at the other one through ``duplicate_of_id`` for staff to check.
+new lead points at the other one through ``duplicate_of_id`` for staff to check
+(no ON DELETE rule: ``delete_user_data`` clears these pointers before deleting).
 """
 
 from collections.abc import Sequence
@@ -36,10 +37,7 @@ def upgrade() -> None:
         if op.get_bind().dialect.name == "sqlite":
             # No batch mode: rebuilding `leads` with foreign keys on would cascade-delete
             # every lead event. SQLite adds a nullable REFERENCES column in place.
-            op.execute(
-                "ALTER TABLE leads ADD COLUMN duplicate_of_id INTEGER "
-                "REFERENCES leads (id) ON DELETE SET NULL"
-            )
+            op.execute("ALTER TABLE leads ADD COLUMN duplicate_of_id INTEGER REFERENCES leads (id)")
         else:
             op.add_column("leads", sa.Column("duplicate_of_id", sa.Integer(), nullable=True))
             op.create_foreign_key(
@@ -48,7 +46,6 @@ def upgrade() -> None:
                 "leads",
                 ["duplicate_of_id"],
                 ["id"],
-                ondelete="SET NULL",
             )
     op.create_index("ix_leads_duplicate_of_id", "leads", ["duplicate_of_id"], unique=False)
     op.create_index(
