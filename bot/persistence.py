@@ -188,10 +188,18 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
         Per-chat ordering means nothing else of theirs ran meanwhile, so these copies are a
         consistent cut: every update before is in them, none after.
         """
-        if user_id is not None and user_data is not None:
-            self._staged_users[user_id] = deepcopy(user_data)
-        if chat_id is not None and chat_data is not None:
-            self._staged_chats[chat_id] = deepcopy(chat_data)
+        # No data (dropped, e.g. on an erasure request) also forgets an older staged copy:
+        # it must not bring the erased data back at the next snapshot.
+        if user_id is not None:
+            if user_data is None:
+                self._staged_users.pop(user_id, None)
+            else:
+                self._staged_users[user_id] = deepcopy(user_data)
+        if chat_id is not None:
+            if chat_data is None:
+                self._staged_chats.pop(chat_id, None)
+            else:
+                self._staged_chats[chat_id] = deepcopy(chat_data)
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         """Stores a user's data, unless an update of theirs was unfinished at the snapshot."""
@@ -237,12 +245,14 @@ class StatePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any,
     async def drop_user_data(self, user_id: int) -> None:
         """Forgets a user's data at once (an erasure request must not wait for idleness)."""
         self._load()
+        self._staged_users.pop(user_id, None)
         if self._user_data.pop(user_id, None) is not None:
             self._dirty = True
 
     async def drop_chat_data(self, chat_id: int) -> None:
         """Forgets a chat's data at once."""
         self._load()
+        self._staged_chats.pop(chat_id, None)
         if self._chat_data.pop(chat_id, None) is not None:
             self._dirty = True
 

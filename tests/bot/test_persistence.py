@@ -155,6 +155,24 @@ async def test_a_busy_user_is_saved_as_of_their_last_finished_update(tmp_path: P
     assert journal.size == 0
 
 
+async def test_erased_data_is_not_brought_back_by_a_staged_copy(tmp_path: Path) -> None:
+    persistence = _persistence(tmp_path)
+    await persistence.get_user_data()
+    draft = {"lead_draft": {"full_name": "Nguyễn Văn An", "phone": "+84912345678"}}
+    persistence.stage(user_id=7, user_data=draft, chat_id=7, chat_data={})
+    await _snapshot(persistence)
+    assert b"Nguy" in (tmp_path / "state.pickle").read_bytes()
+    # A later step staged the draft again; then /xoadulieu drops the data, and its update
+    # finishes with nothing left to stage.
+    persistence.stage(user_id=7, user_data=draft, chat_id=7, chat_data={})
+    persistence.stage(user_id=7, user_data=None, chat_id=7, chat_data=None)
+    await persistence.drop_user_data(7)
+    await _snapshot(persistence)
+
+    assert 7 not in read_state_file(tmp_path / "state.pickle")["user_data"]
+    assert b"Nguy" not in (tmp_path / "state.pickle").read_bytes()
+
+
 # --- the journal ---------------------------------------------------------------------------
 
 

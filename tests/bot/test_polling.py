@@ -121,3 +121,16 @@ def test_an_unparsable_update_is_logged_once_and_polling_goes_on(
     skipped = [r for r in caplog.records if f"Skipping update {broken}" in r.getMessage()]
     assert len(skipped) == 1
     assert "hôm qua" not in caplog.text
+
+
+async def test_a_webhook_update_is_durable_before_it_is_accepted(tmp_path: Path) -> None:
+    from telegram import Update
+
+    journal = UpdateJournal(tmp_path)
+    journal.restore(None)
+    queue = JournaledUpdateQueue(journal, sync_each_put=True)
+    await queue.put(Update(update_id=5))
+    assert not journal._unsynced
+    restarted = UpdateJournal(tmp_path)
+    restarted.restore(None)
+    assert [raw["update_id"] for raw in restarted.replay()] == [5]
