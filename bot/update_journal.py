@@ -181,13 +181,21 @@ class UpdateJournal:
         """Makes every recorded update durable (one fsync for all since the last call)."""
         if not self._unsynced or self._file is None:
             return
-        self._unsynced = False
-        handle = self._file
         try:
-            handle.flush()
-            await asyncio.to_thread(os.fsync, handle.fileno())
+            self._file.flush()
+            # Our own descriptor: a snapshot may close the segment while the fsync runs.
+            fd = os.dup(self._file.fileno())
         except (OSError, ValueError) as exc:
             logger.error("Could not sync the update journal: %s", exc)
+            return
+        # Lines written from here on are synced by the next call (or by closing the segment).
+        self._unsynced = False
+        try:
+            await asyncio.to_thread(os.fsync, fd)
+        except OSError as exc:
+            logger.error("Could not sync the update journal: %s", exc)
+        finally:
+            os.close(fd)
 
     def busy_keys(self) -> frozenset[int]:
         """Chat and user ids with a fetched update not yet processed."""

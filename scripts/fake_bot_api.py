@@ -305,11 +305,17 @@ def make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # The bot opens up to 256 connections at once (a burst of replies); http.server's
+    # default listen backlog of 5 would reset some, which Telegram never does.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 @contextmanager
 def serve(api: FakeBotApi) -> Iterator[str]:
     """Serves `api` on 127.0.0.1 (a free port) and yields the base URL ("http://.../bot")."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(api))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), make_handler(api))
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
