@@ -165,7 +165,11 @@ def bot_env(
 
 @contextmanager
 def bot_under_test(
-    settings: Any, *, database_url: str | None = None, workdir: Path | None = None
+    settings: Any,
+    *,
+    database_url: str | None = None,
+    workdir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[tuple[FakeBotApi, BotProcess, str]]:
     """Runs the fake Bot API and a bot process over a fresh data dir; yields both and the DB URL.
 
@@ -173,6 +177,7 @@ def bot_under_test(
         settings: The configured Settings; its index, model and knowledge are reused.
         database_url: The leads database; a fresh SQLite file when None.
         workdir: Where the data dir and log go; a temporary directory when None.
+        extra_env: More environment for the bot (e.g. TELEGRAM_MESSAGES_PER_SECOND).
     """
     api = FakeBotApi(token=BOT_TOKEN, bot_user=BOT_USER)
     with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp:
@@ -188,6 +193,7 @@ def bot_under_test(
                 model_dir=Path(settings.model_dir).resolve(),
                 knowledge_dir=Path(settings.knowledge_dir).resolve(),
                 database_url=url,
+                extra=extra_env,
             )
             bot = BotProcess(env=env, cwd=root, log_path=root / "bot.log")
             bot.start(api)
