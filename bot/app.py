@@ -20,7 +20,19 @@ from telegram.ext import (
 
 from bot import texts
 from bot.context import DB_KEY, ENGINE_KEY, SETTINGS_KEY
-from bot.handlers import admin, ask, eligibility, errors, fallback, leads, privacy, staff, start
+from bot.handlers import (
+    admin,
+    ask,
+    doc_status,
+    eligibility,
+    errors,
+    fallback,
+    leads,
+    privacy,
+    staff,
+    start,
+    uploads,
+)
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
@@ -105,6 +117,8 @@ def build_application(
     eligibility.register(app)
     privacy.register(app)
     staff.register(app)
+    uploads.register(app)
+    doc_status.register(app)
     admin.register(app)
     start.register(app)
     ask.register(app)

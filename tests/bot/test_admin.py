@@ -20,7 +20,9 @@ import yaml
 
 from bot import texts
 from bot.handlers import admin
-from bot.handlers.admin import REINDEX_TASK_KEY, UPLOAD_KEY, parse_upload_meta, split_messages
+from bot.handlers import uploads as uploads_module
+from bot.handlers.admin import REINDEX_TASK_KEY, split_messages
+from bot.handlers.uploads import UPLOAD_KEY, parse_upload_meta
 from index.errors import DocumentError
 from index.settings import Settings
 from tests.bot.conftest import ADMIN_ID, BOT_TOKEN, OWNER_ID, REPO_ROOT, STAFF_CHAT_ID, STAFF_ID
@@ -124,9 +126,9 @@ def test_parse_upload_meta() -> None:
     meta = parse_upload_meta("Chỉ có tiêu đề")
     assert (meta.title, meta.number, meta.issued) == ("Chỉ có tiêu đề", None, None)
     assert parse_upload_meta("Tiêu đề | - | ").number is None
-    with pytest.raises(admin.MetaFormatError):
+    with pytest.raises(uploads_module.MetaFormatError):
         parse_upload_meta(" | 12/KH | 01/01/2026")
-    with pytest.raises(admin.MetaFormatError):
+    with pytest.raises(uploads_module.MetaFormatError):
         parse_upload_meta("Tiêu đề | 12 | 31/02/2026")
 
 
@@ -288,13 +290,16 @@ async def test_broken_or_empty_upload_is_rejected(
 ) -> None:
     version = bot_engine.version
     await send_document(app, recording, make_document_update, name, content)
-    sent.clear()
-    await app.process_update(make_callback_update("admin:meta:file", user_id=ADMIN_ID))
 
+    # Refused as soon as it arrives: the admin is never asked for metadata of a broken file.
     (reply,) = sent.texts()
     assert reply.startswith("❌") and expected in reply
     assert "Traceback" not in reply
     assert uploads(bot_settings) == []
+    assert not list((bot_settings.data_dir / "staging").glob("*/*"))
+    sent.clear()
+    await app.process_update(make_callback_update("admin:meta:file", user_id=ADMIN_ID))
+    assert sent.answered_callbacks() == [texts.ADMIN_UPLOAD_EXPIRED]
     assert REINDEX_TASK_KEY not in app.bot_data
     assert bot_engine.version == version
     assert "45/2012" in bot_engine.answer(DECREE_QUESTION).text
@@ -312,7 +317,7 @@ async def test_unsupported_and_oversized_uploads_are_refused(
     await send_document(
         app, recording, make_document_update, "lon.pdf", b"%PDF", size=25 * 1024 * 1024
     )
-    assert sent.texts() == [texts.ADMIN_UPLOAD_TOO_BIG.format(limit=admin.MAX_UPLOAD_MB)]
+    assert sent.texts() == [texts.ADMIN_UPLOAD_TOO_BIG.format(limit=uploads_module.MAX_UPLOAD_MB)]
     assert not sent.of("getFile")
     assert uploads(bot_settings) == []
 
