@@ -33,6 +33,7 @@ from index.dense import DenseIndex
 from index.documents import content_hash, iter_source_files, load_document
 from index.errors import DocumentError
 from index.lexical import LexicalIndex
+from index.lifecycle import load_applied
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
 
@@ -50,6 +51,9 @@ MAX_CHUNK_TOKENS = 400
 #: Whether BM25 indexes folded syllable bigrams (see scripts/evaluate.py for the effect).
 BM25_BIGRAMS = False
 LOCK_NAME = ".build.lock"
+#: Everything besides the sources and the model that changes what a build writes; caches of
+#: built indexes (tests, benchmarks) key on it.
+BUILD_VERSION_KEYS = (store.FORMAT_VERSION, CHUNKER_VERSION, MAX_CHUNK_TOKENS, BM25_BIGRAMS)
 
 
 @dataclass(slots=True)
@@ -370,8 +374,10 @@ def index_status(settings: Settings) -> str:
 def list_sources(settings: Settings) -> list[DocumentMeta]:
     """Lists the documents of the published index, sorted by doc_id.
 
+    Admins' status overrides (`index.lifecycle`) are applied, as the engine applies them.
+
     Args:
-        settings: Gives `index_dir`.
+        settings: Gives `index_dir` and the overrides file.
 
     Returns:
         Metadata of each indexed document; empty when nothing is published.
@@ -384,4 +390,5 @@ def list_sources(settings: Settings) -> list[DocumentMeta]:
         raw = json.loads(docs_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [DocumentMeta.from_dict(raw[doc_id]) for doc_id in sorted(raw)]
+    docs = {doc_id: DocumentMeta.from_dict(raw[doc_id]) for doc_id in sorted(raw)}
+    return list(load_applied(docs, settings.lifecycle_path).values())

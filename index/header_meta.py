@@ -84,13 +84,26 @@ def _is_upper(text: str) -> bool:
 
 
 def sentence_case(text: str) -> str:
-    """ "QUY ĐỊNH MỨC CHI … TỈNH PHÚ THỌ" -> "quy định mức chi … tỉnh Phú Thọ"."""
+    """ "QUY ĐỊNH MỨC CHI … TỈNH PHÚ THỌ" -> "quy định mức chi … tỉnh Phú Thọ".
+
+    Only a place name ending the text and the ministry or government named by it get
+    capitals back: anything else an admin corrects in the upload flow.
+    """
     lowered = " ".join(text.split()).lower()
     place = _PLACE_TAIL.search(lowered)
     if place is not None:
         name = " ".join(word.capitalize() for word in place.group(2).split())
         lowered = f"{lowered[: place.start(2)]}{name}"
+    lowered = re.sub(r"\bchính phủ\b", "Chính phủ", lowered)
+    ministry = re.match(r"^(.*\b)bộ ((?:[^\W\d_]+\s*){1,3})$", lowered)
+    if ministry is not None:  # the last "bộ …" names the ministry ("bộ trưởng bộ công thương")
+        name = " ".join(word.capitalize() for word in ministry.group(2).split())
+        lowered = f"{ministry.group(1)}Bộ {name}"
     return lowered
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def type_from_number(number: str) -> str | None:
@@ -189,7 +202,7 @@ def _issuer(header: list[str], type_at: int | None) -> str | None:
             if line.lower().startswith("căn cứ"):
                 break
             if _ISSUER_RE.match(line) and _is_upper(line):
-                return sentence_case(line).capitalize() if line else None
+                return _capitalized(sentence_case(line))
     # Otherwise the top-left block, before the national motto.
     parts: list[str] = []
     for line in header[:6]:
@@ -202,6 +215,5 @@ def _issuer(header: list[str], type_at: int | None) -> str | None:
         if _is_upper(left):
             parts.append(left)
     if parts:
-        text = " ".join(parts)
-        return sentence_case(text).capitalize()
+        return _capitalized(sentence_case(" ".join(parts)))
     return None

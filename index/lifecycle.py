@@ -271,6 +271,18 @@ def source_rank(doc: DocumentMeta) -> int:
     return 1 if doc.status in NOT_IN_FORCE else 0
 
 
+def same_jurisdiction(left: DocumentMeta, right: DocumentMeta) -> bool:
+    """Whether one document can stand in for the other: both national, or the same province.
+
+    A Phú Thọ regulation in force says nothing about Đồng Tháp's superseded one.
+    """
+    def area(doc: DocumentMeta) -> str:
+        province = (doc.province or "national").strip()
+        return "national" if province.casefold() == "national" else fold_diacritics(province).casefold()
+
+    return area(left) == area(right)
+
+
 def prefer_in_force(
     ranked: Sequence[T],
     *,

@@ -22,7 +22,7 @@ import numpy as np
 
 from index.answering import TermStats, best_sentence_match, content_tokens
 from index.glossary import english_terms, synonym_text
-from index.lifecycle import named_documents, prefer_in_force, source_rank
+from index.lifecycle import named_documents, prefer_in_force, same_jurisdiction, source_rank
 from index.schema import Chunk, DocumentMeta, Passage, RetrievalMode
 
 if TYPE_CHECKING:
@@ -385,8 +385,10 @@ class HybridRetriever:
     ) -> list[ScoredId]:
         """Ranks in-force passages ahead of superseded ones on the same matter, in the head.
 
-        A question that names the superseded document ("theo Thông tư liên tịch 26/2014 …")
-        asks about it on purpose: its passages keep their rank.
+        "The same matter" is a passage of the same jurisdiction (national, or the same
+        province) scoring at least `SAME_MATTER_SHARE` of the stale one. A question that
+        names the superseded document ("theo Thông tư liên tịch 26/2014 …") asks about it
+        on purpose: its passages keep their rank.
 
         Args:
             query: The query.
@@ -405,13 +407,19 @@ class HybridRetriever:
             head,
             rank_of=lambda item: ranks[item.chunk_id],
             exempt=lambda item: self._doc_of.get(item.chunk_id) in named,
-            same_matter=lambda weak, other: other.score >= SAME_MATTER_SHARE * weak.score,
+            same_matter=lambda weak, other: (
+                other.score >= SAME_MATTER_SHARE * weak.score
+                and same_jurisdiction(self._doc_for(weak.chunk_id), self._doc_for(other.chunk_id))
+            ),
         )
         return reordered + list(results[depth:])
 
+    def _doc_for(self, chunk_id: int) -> DocumentMeta:
+        doc_id = self._doc_of.get(chunk_id, "")
+        return self._docs.get(doc_id) or DocumentMeta(doc_id=doc_id, title=doc_id)
+
     def _source_rank(self, chunk_id: int) -> int:
-        doc = self._docs.get(self._doc_of.get(chunk_id, ""))
-        return source_rank(doc) if doc is not None else 1
+        return source_rank(self._doc_for(chunk_id))
 
     def search(
         self,

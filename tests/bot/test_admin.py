@@ -221,6 +221,81 @@ async def test_upload_txt_with_metadata_is_indexed_and_answered(
     assert not any((bot_settings.data_dir / "staging").iterdir())
 
 
+LEGAL_TXT = (
+    "ỦY BAN NHÂN DÂN TỈNH LÀO CAI\nSố: 12/2026/QĐ-UBND\nLào Cai, ngày 15 tháng 3 năm 2026\n"
+    "QUYẾT ĐỊNH\nVỀ HỖ TRỢ LÒ SẤY NĂNG LƯỢNG MẶT TRỜI\n"
+    "Điều 1. Mức hỗ trợ\n" + UNIQUE_TEXT.replace("\n\n", "\n") + "\n"
+    "Điều 2. Hiệu lực thi hành\nQuyết định này có hiệu lực kể từ ngày 01 tháng 4 năm 2026.\n"
+)
+
+
+async def test_upload_shows_what_the_header_says_and_takes_corrections(
+    app, sent, recording, make_document_update, make_message_update, bot_settings, bot_engine
+) -> None:
+    await send_document(app, recording, make_document_update, "qd-12.txt", LEGAL_TXT.encode())
+    (ask,) = sent.texts()
+    for found in ("Số hiệu: 12/2026/QĐ-UBND", "Loại văn bản: Quyết định", "Ngày ban hành: 15/03/2026",
+                  "Hiệu lực từ: 01/04/2026", "Ủy ban nhân dân tỉnh Lào Cai"):  # fmt: skip
+        assert found in ask, found
+
+    sent.clear()
+    await app.process_update(
+        make_message_update("số: 12/2026/QĐ-UBND-LC\nhiệu lực: 05/04/2026", user_id=ADMIN_ID)
+    )
+    sidecar = yaml.safe_load(
+        (bot_settings.uploads_dir / "qd-12.txt.meta.yaml").read_text(encoding="utf-8")
+    )
+    assert sidecar["number"] == "12/2026/QĐ-UBND-LC" and sidecar["effective"] == "2026-04-05"
+    assert sidecar["doc_type"] == "decision" and sidecar["issued"] == "2026-03-15"
+    await finished_build(app)
+    doc = next(d for d in bot_engine.sources() if d.doc_id == "uploads/qd-12.txt")
+    assert doc.number == "12/2026/QĐ-UBND-LC"
+    answer = bot_engine.answer(UNIQUE_QUESTION)
+    assert answer.citations[0].article == "Điều 1"  # a legal upload is cited by its article
+
+
+async def test_bad_correction_is_explained_and_the_upload_waits(
+    app, sent, recording, make_document_update, make_message_update, bot_settings
+) -> None:
+    await send_document(app, recording, make_document_update, "qd-12.txt", LEGAL_TXT.encode())
+    sent.clear()
+    await app.process_update(make_message_update("hiệu lực: 31/02/2026", user_id=ADMIN_ID))
+    assert "31/02/2026" in sent.text() and uploads(bot_settings) == []
+    sent.clear()
+    await app.process_update(make_message_update("loại: công văn", user_id=ADMIN_ID))
+    assert "công văn" in sent.text() and uploads(bot_settings) == []
+
+
+async def test_duplicate_upload_is_recognised_not_stored_twice(
+    app, sent, recording, make_document_update, bot_settings
+) -> None:
+    existing = bot_settings.knowledge_dir / "guides" / "thu-tuc-dang-ky.md"
+    await send_document(
+        app, recording, make_document_update, "ban-sao.md", existing.read_bytes(),
+        mime="text/markdown",
+    )  # fmt: skip
+    (reply,) = sent.texts()
+    assert "đã có trong kho" in reply and "guides/thu-tuc-dang-ky.md" in reply
+    assert uploads(bot_settings) == []
+    assert not list((bot_settings.data_dir / "staging").glob("*/*"))
+
+
+async def test_zip_bomb_upload_is_refused_in_vietnamese(
+    app, sent, recording, make_document_update, bot_settings, tmp_path
+) -> None:
+    from tests.index.test_file_limits import write_bomb
+
+    bomb = tmp_path / "bomb.docx"
+    write_bomb(bomb)
+    await send_document(
+        app, recording, make_document_update, "ke-hoach.docx", bomb.read_bytes(),
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )  # fmt: skip
+    (reply,) = sent.texts()
+    assert reply.startswith("❌") and "zip bomb" in reply and "giải nén quá lớn" in reply
+    assert uploads(bot_settings) == []
+
+
 async def test_upload_markdown_merges_metadata_into_front_matter(
     app, sent, recording, make_document_update, make_message_update, bot_settings, bot_engine
 ) -> None:

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
-from bot.context import ENGINE_KEY
 from bot.answer_views import render_answer
+from bot.context import ENGINE_KEY
 from bot.handlers.ask import ANSWERS_KEY, split_message
 from index.leads.db import session_scope
 from index.leads.models import Feedback, QuestionLog
