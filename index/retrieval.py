@@ -383,12 +383,15 @@ class HybridRetriever:
     def prefer_in_force(
         self, query: str, results: Sequence[ScoredId], *, depth: int
     ) -> list[ScoredId]:
-        """Ranks in-force passages ahead of superseded ones on the same matter, in the head.
+        """Ranks the document a question names, then documents in force, ahead on a matter.
 
-        "The same matter" is a passage of the same jurisdiction (national, or the same
-        province) scoring at least `SAME_MATTER_SHARE` of the stale one. A question that
-        names the superseded document ("theo Thông tư liên tịch 26/2014 …") asks about it
-        on purpose: its passages keep their rank.
+        Within the head, a passage moves just ahead of a weaker one on the same matter when
+        its document is named in the question ("nghị định 45 có hiệu lực từ ngày nào"), or
+        when the weaker one's document is no longer in force and its own is. "The same
+        matter" is a passage scoring at least `SAME_MATTER_SHARE` of the weaker one, of
+        the same jurisdiction (national, or the same province) unless the question names
+        it. A question that names a superseded document asks about it on purpose: its
+        passages are named, so they are never demoted.
 
         Args:
             query: The query.
@@ -399,18 +402,23 @@ class HybridRetriever:
             The results, reordered within the first `depth`.
         """
         head = list(results[:depth])
-        ranks = {item.chunk_id: self._source_rank(item.chunk_id) for item in head}
+        named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
+        ranks = {item.chunk_id: self._source_rank(item.chunk_id, named) for item in head}
         if len(set(ranks.values())) < 2:
             return list(results)  # one kind of source: nothing to prefer
-        named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
+
+        def same_matter(weak: ScoredId, other: ScoredId) -> bool:
+            if other.score < SAME_MATTER_SHARE * weak.score:
+                return False
+            return ranks[other.chunk_id] == 0 or same_jurisdiction(
+                self._doc_for(weak.chunk_id), self._doc_for(other.chunk_id)
+            )
+
         reordered = prefer_in_force(
             head,
             rank_of=lambda item: ranks[item.chunk_id],
-            exempt=lambda item: self._doc_of.get(item.chunk_id) in named,
-            same_matter=lambda weak, other: (
-                other.score >= SAME_MATTER_SHARE * weak.score
-                and same_jurisdiction(self._doc_for(weak.chunk_id), self._doc_for(other.chunk_id))
-            ),
+            exempt=lambda item: False,
+            same_matter=same_matter,
         )
         return reordered + list(results[depth:])
 
@@ -418,8 +426,10 @@ class HybridRetriever:
         doc_id = self._doc_of.get(chunk_id, "")
         return self._docs.get(doc_id) or DocumentMeta(doc_id=doc_id, title=doc_id)
 
-    def _source_rank(self, chunk_id: int) -> int:
-        return source_rank(self._doc_for(chunk_id))
+    def _source_rank(self, chunk_id: int, named: set[str]) -> int:
+        # 0: the question names this document; then 1 in force, 2 no longer in force.
+        doc_id = self._doc_of.get(chunk_id, "")
+        return 0 if doc_id in named else 1 + source_rank(self._doc_for(chunk_id))
 
     def search(
         self,
