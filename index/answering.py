@@ -972,8 +972,10 @@ def compose_answer(
     paragraphs = [" ".join(sentences) for _, sentences in selection]
     citations: list[Citation] = []
     for passage, _ in selection:
-        if all(c.doc_id != passage.doc.doc_id for c in citations):
-            citations.append(citation_for(passage))
+        # One citation per article: two clauses of one decree are two sources to check.
+        citation = citation_for(passage)
+        if all((c.doc_id, c.article) != (citation.doc_id, citation.article) for c in citations):
+            citations.append(citation)
     return Answer(
         question=question,
         text="\n\n".join(paragraphs),

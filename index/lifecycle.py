@@ -287,8 +287,8 @@ def prefer_in_force(
     ranked: Sequence[T],
     *,
     rank_of: Callable[[T], int],
-    exempt: Callable[[T], bool],
     same_matter: Callable[[T, T], bool],
+    exempt: Callable[[T], bool] | None = None,
 ) -> list[T]:
     """Moves a stronger source on the same matter ahead of a weaker one (see `source_rank`).
 
@@ -300,7 +300,7 @@ def prefer_in_force(
     Args:
         ranked: Passages (or ids), best first.
         rank_of: The source rank of a passage's document.
-        exempt: True when a passage must keep its place.
+        exempt: True when a passage must keep its place (none when not given).
         same_matter: Whether two passages cover the same matter.
 
     Returns:
@@ -311,7 +311,7 @@ def prefer_in_force(
     while position < len(order):
         weaker = order[position]
         rank = rank_of(weaker)
-        if rank > 0 and not exempt(weaker):
+        if rank > 0 and not (exempt is not None and exempt(weaker)):
             for later in range(position + 1, len(order)):
                 candidate = order[later]
                 if rank_of(candidate) < rank and same_matter(weaker, candidate):

@@ -417,7 +417,6 @@ class HybridRetriever:
         reordered = prefer_in_force(
             head,
             rank_of=lambda item: ranks[item.chunk_id],
-            exempt=lambda item: False,
             same_matter=same_matter,
         )
         return reordered + list(results[depth:])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,12 @@ from bot.handlers.admin import REINDEX_TASK_KEY, split_messages
 from bot.handlers.uploads import UPLOAD_KEY, parse_upload_meta
 from index.errors import DocumentError
 from index.settings import Settings
-from tests.bot.conftest import ADMIN_ID, BOT_TOKEN, OWNER_ID, REPO_ROOT, STAFF_CHAT_ID, STAFF_ID
+from tests.bot.conftest import (
+    ADMIN_ID,
+    OWNER_ID,
+    STAFF_ID,
+    private_copy_settings,
+)
 
 DECREE_QUESTION = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
 UNIQUE_TEXT = (
@@ -43,22 +47,7 @@ UNIQUE_QUESTION = "Lò sấy năng lượng mặt trời ở xã Tà Xùa đư�
 @pytest.fixture
 def bot_settings(tmp_path: Path, kb_settings: Settings) -> Settings:
     """Overrides the bot settings: a private knowledge dir and index copy for this test."""
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(REPO_ROOT / "knowledge", knowledge, ignore=shutil.ignore_patterns("uploads"))
-    index_dir = tmp_path / "index"
-    shutil.copytree(kb_settings.index_dir, index_dir)
-    (tmp_path / "data").mkdir(parents=True, exist_ok=True)
-    return Settings(
-        data_dir=tmp_path / "data",
-        knowledge_dir=knowledge,
-        INDEX_DIR=index_dir,
-        MODEL_DIR=kb_settings.model_dir,
-        DATABASE_URL=f"sqlite:///{(tmp_path / 'bot.db').as_posix()}",
-        telegram_bot_token=BOT_TOKEN,
-        staff_user_ids=[STAFF_ID],
-        admin_user_ids=[ADMIN_ID],
-        staff_chat_id=STAFF_CHAT_ID,
-    )
+    return private_copy_settings(tmp_path, kb_settings)
 
 
 @pytest.fixture

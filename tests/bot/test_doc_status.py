@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,12 @@ import yaml
 
 from bot import texts
 from index.settings import Settings
-from tests.bot.conftest import ADMIN_ID, BOT_TOKEN, OWNER_ID, REPO_ROOT, STAFF_CHAT_ID, STAFF_ID
+from tests.bot.conftest import (
+    ADMIN_ID,
+    OWNER_ID,
+    STAFF_ID,
+    private_copy_settings,
+)
 
 DOC_ID = "guides/chuong-trinh-khuyen-cong-quoc-gia-2026-2030.md"
 QUESTION = "Chương trình khuyến công quốc gia giai đoạn 2026-2030 có mục tiêu gì?"
@@ -20,22 +24,8 @@ QUESTION = "Chương trình khuyến công quốc gia giai đoạn 2026-2030 có
 
 @pytest.fixture
 def bot_settings(tmp_path: Path, kb_settings: Settings) -> Settings:
-    """A private copy of the knowledge base and index, so overrides stay in this test."""
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(REPO_ROOT / "knowledge", knowledge, ignore=shutil.ignore_patterns("uploads"))
-    shutil.copytree(kb_settings.index_dir, tmp_path / "index")
-    (tmp_path / "data").mkdir(parents=True, exist_ok=True)
-    return Settings(
-        data_dir=tmp_path / "data",
-        knowledge_dir=knowledge,
-        INDEX_DIR=tmp_path / "index",
-        MODEL_DIR=kb_settings.model_dir,
-        DATABASE_URL=f"sqlite:///{(tmp_path / 'bot.db').as_posix()}",
-        telegram_bot_token=BOT_TOKEN,
-        staff_user_ids=[STAFF_ID],
-        admin_user_ids=[ADMIN_ID],
-        staff_chat_id=STAFF_CHAT_ID,
-    )
+    """Overrides the bot settings: a private knowledge dir and index copy for this test."""
+    return private_copy_settings(tmp_path, kb_settings)
 
 
 @pytest.fixture
