@@ -14,7 +14,19 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import texts
 from bot.context import DB_KEY, ENGINE_KEY, SETTINGS_KEY
-from bot.handlers import admin, ask, eligibility, errors, fallback, leads, privacy, staff, start
+from bot.handlers import (
+    admin,
+    ask,
+    doc_status,
+    eligibility,
+    errors,
+    fallback,
+    leads,
+    privacy,
+    staff,
+    start,
+    uploads,
+)
 from bot.persistence import CheckpointedApplication, StatePersistence
 from bot.polling import JournaledUpdateQueue, PollingRequest
 from bot.rate_limit import MessageRateLimiter
@@ -120,6 +132,8 @@ def build_application(
     eligibility.register(app)
     privacy.register(app)
     staff.register(app)
+    uploads.register(app)
+    doc_status.register(app)
     admin.register(app)
     start.register(app)
     ask.register(app)
