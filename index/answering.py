@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from index.intents import ACTIONS, IntentClassifier, IntentPrediction
+from index.legal import article_label
 from index.lexicon import Entities, Lexicon, TermStats
 from index.question import Query
-from index.schema import NOT_IN_FORCE, Answer, Citation, Passage
+from index.schema import NOT_IN_FORCE, Answer, Citation, DocumentMeta, Passage
 from index.textnorm import legal_number_tokens
 from index.unit_scorer import (
     CANDIDATE_PASSAGES,
@@ -99,23 +100,26 @@ class AnswerModels:
         return self._contexts
 
 
-def citation_for(passage: Passage) -> Citation:
-    """The citation shown for a passage's document."""
-    doc = passage.doc
-    article = " ".join(p for p in passage.chunk.path if p.casefold().startswith(("điều", "khoản")))
+def document_citation(doc: DocumentMeta, *, article: str | None = None) -> Citation:
+    """The citation of a document (and optionally one of its articles), with its status."""
     return Citation(
         title=doc.title,
         number=doc.number,
         issued=doc.issued,
         url=doc.url,
         doc_id=doc.doc_id,
-        article=article or None,
+        article=article,
         doc_type=doc.doc_type,
         status=doc.status,
         amended_by=doc.amended_by,
         superseded_by=doc.superseded_by,
         expired_on=doc.expired_on,
     )
+
+
+def citation_for(passage: Passage) -> Citation:
+    """The citation shown for a passage: its article ("Điều 5 khoản 1"), document and status."""
+    return document_citation(passage.doc, article=article_label(passage.chunk.path))
 
 
 def refusal(question: str, reason: str) -> Answer:

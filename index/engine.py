@@ -5,10 +5,15 @@ command) and shared by all threads. The loaded index and the retriever over it l
 immutable `_Snapshot`; a reload builds a complete new snapshot and then replaces the single
 attribute that points to it, so a concurrent `answer()` uses either the old or the new
 index, never a mix of the two.
+
+Admins' status overrides (`index.lifecycle`) are applied to the documents of every
+snapshot. The engine notices a changed overrides file on the next question (one `stat`),
+so `khuyencong status` takes effect in a running bot without a restart or a re-index.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -19,10 +24,12 @@ from index.answering import AnswerModels, Selection, compose_answer, refusal
 from index.followup import rewrite_followup
 from index.intents import IntentPrediction, question_coverage
 from index.lexicon import load_lexicon
+from index.lifecycle import fingerprint, load_applied
 from index.question import Query, analyse, prepare_question
 from index.retrieval import HybridRetriever, Retrieval
 from index.schema import Answer, DocumentMeta, Passage, RetrievalMode
 from index.settings import Settings
+from index.store import LoadedIndex
 from index.unit_scorer import SCORER_FILE, UnitScorer
 
 if TYPE_CHECKING:
@@ -35,9 +42,13 @@ logger = logging.getLogger(__name__)
 class _Snapshot:
     """One published index version with its retriever; never mutated after creation."""
 
-    index: Any  # index.store.LoadedIndex
+    index: Any  # index.store.LoadedIndex, with the status overrides applied to `docs`
     retriever: HybridRetriever
     models: AnswerModels
+    #: The published index as loaded (before overrides), to re-apply changed overrides.
+    raw_index: Any = None
+    #: `index.lifecycle.fingerprint` of the overrides file the snapshot applied.
+    lifecycle: tuple[int, int] | None = None
 
     @property
     def version(self) -> str:
@@ -70,26 +81,48 @@ class Engine:
         Returns:
             A new engine sharing the loaded model and index.
         """
-        return Engine(self.settings.model_copy(update=changes), self.model, self._snapshot.index)
+        raw = self._snapshot.raw_index or self._snapshot.index
+        return Engine(self.settings.model_copy(update=changes), self.model, raw)
 
-    def _make_snapshot(self, index: Any) -> _Snapshot:
+    def _make_snapshot(self, index: Any, models: AnswerModels | None = None) -> _Snapshot:
         from index.answer_build import chunk_stats
 
-        stats = chunk_stats(index.units)
-        scorer = UnitScorer.load(self.settings.knowledge_dir / SCORER_FILE)
-        models = AnswerModels(
-            units=index.units,
-            stats=stats,
-            lexicon=load_lexicon(self.settings.knowledge_dir),
-            scorer=scorer,
-            classifier=index.intents,
-            selection=Selection.from_info(scorer.info),
-        )
+        if models is None:
+            scorer = UnitScorer.load(self.settings.knowledge_dir / SCORER_FILE)
+            models = AnswerModels(
+                units=index.units,
+                stats=chunk_stats(index.units),
+                lexicon=load_lexicon(self.settings.knowledge_dir),
+                scorer=scorer,
+                classifier=index.intents,
+                selection=Selection.from_info(scorer.info),
+            )
+        path = self.settings.lifecycle_path
+        stamp = fingerprint(path)
+        served = index
+        # A LoadedIndex gets the overrides; test doubles without `docs` are served as given.
+        if isinstance(index, LoadedIndex):
+            served = dataclasses.replace(index, docs=load_applied(index.docs, path))
         return _Snapshot(
-            index=index,
-            retriever=HybridRetriever(index, self.model, self.settings, stats=stats),
+            index=served,
+            retriever=HybridRetriever(served, self.model, self.settings, stats=models.stats),
             models=models,
+            raw_index=index,
+            lifecycle=stamp,
         )
+
+    def _current(self) -> _Snapshot:
+        """The snapshot to serve, re-applying the status overrides when their file changed."""
+        snapshot = self._snapshot
+        if fingerprint(self.settings.lifecycle_path) == snapshot.lifecycle:
+            return snapshot
+        with self._reload_lock:
+            snapshot = self._snapshot
+            if fingerprint(self.settings.lifecycle_path) != snapshot.lifecycle:
+                snapshot = self._make_snapshot(snapshot.raw_index, snapshot.models)
+                self._snapshot = snapshot
+                logger.info("Document status overrides changed: re-applied")
+        return snapshot
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -115,7 +148,7 @@ class Engine:
         prepared = prepare_question(query, max_chars=self.settings.max_question_chars)
         if prepared.reason == "empty":
             return []
-        return self._snapshot.retriever.search(prepared.text, k=k, mode=mode)
+        return self._current().retriever.search(prepared.text, k=k, mode=mode)
 
     def answer(
         self,
@@ -142,7 +175,7 @@ class Engine:
             The answer with citations, passages, `resolved` and `latency_ms` filled in.
         """
         started = time.perf_counter()
-        snapshot = self._snapshot  # one read: the whole answer uses this index version
+        snapshot = self._current()  # one read: the whole answer uses this index version
         original = question
         question = rewrite_followup(question, previous, snapshot.models.lexicon)
         prepared = prepare_question(question, max_chars=self.settings.max_question_chars)
@@ -176,7 +209,7 @@ class Engine:
         Returns:
             The analysed query, the retrieval, the intent prediction and the answer models.
         """
-        snapshot = self._snapshot
+        snapshot = self._current()
         return (*self._read(snapshot, question, k=k, mode=mode), snapshot.models)
 
     def _read(
@@ -202,8 +235,8 @@ class Engine:
         return query, retrieval, prediction
 
     def sources(self) -> list[DocumentMeta]:
-        """Documents of the index being served, sorted by title."""
-        docs = self._snapshot.index.docs
+        """Documents of the index being served (status overrides applied), sorted by title."""
+        docs = self._current().index.docs
         values = list(docs.values()) if isinstance(docs, dict) else list(docs)
         return sorted(values, key=lambda d: (d.title.casefold(), d.doc_id))
 

@@ -13,11 +13,13 @@ from telegram.constants import ChatAction, MessageLimit
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
-from bot.answer_views import render_answer
+from bot.answer_views import passage_record, render_answer, render_passage_record
 from bot.context import DB_KEY, ENGINE_KEY, get_db, get_engine, get_settings
 from bot.routing import start_flow
+from bot.update_processor import run_cpu_bound
 from index.followup import next_context
-from index.schema import Answer, Citation
+from index.leads.writer import writer_for
+from index.schema import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +30,8 @@ ANSWERS_KEY = "answers"
 CONTEXT_KEY = "last_question"
 #: How many recent answers keep working buttons (older ones say "expired").
 MAX_REMEMBERED_ANSWERS = 10
-#: Passages shown per "Xem thêm nguồn" page, and the excerpt length of each.
+#: Passages shown per "Xem thêm nguồn" page.
 PAGE_SIZE = 3
-EXCERPT_CHARS = 600
 
 _ENTITY_OR_TAG_RE = re.compile(r"&[#\w]*$|<[^>]*$")
 
@@ -64,38 +65,6 @@ def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[
     return parts
 
 
-def _format_date(issued: str | None) -> str | None:
-    if not issued:
-        return None
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", issued.strip())
-    return f"{match[3]}/{match[2]}/{match[1]}" if match else issued
-
-
-def format_citation(citation: Citation | dict[str, Any]) -> str:
-    """Formats one source line: title (linked when a URL is known) — number — date."""
-    data = citation if isinstance(citation, dict) else _citation_dict(citation)
-    title = html.escape(str(data.get("title") or "Tài liệu"))
-    url = data.get("url")
-    if url and str(url).startswith(("http://", "https://")):
-        title = f'<a href="{html.escape(str(url), quote=True)}">{title}</a>'
-    pieces = [title]
-    if data.get("number"):
-        pieces.append(texts.SOURCE_LINE_NUMBER.format(number=html.escape(str(data["number"]))))
-    date = _format_date(data.get("issued"))
-    if date:
-        pieces.append(texts.SOURCE_LINE_DATE.format(date=html.escape(date)))
-    return "• " + " — ".join(pieces)
-
-
-def _citation_dict(citation: Citation) -> dict[str, Any]:
-    return {
-        "title": citation.title,
-        "number": citation.number,
-        "issued": citation.issued,
-        "url": citation.url,
-    }
-
-
 def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
     """Returns the buttons under an answer: more sources, feedback, registration."""
     rows: list[list[InlineKeyboardButton]] = []
@@ -116,22 +85,7 @@ def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
 
 def _passage_records(answer: Answer) -> list[dict[str, Any]]:
     # Plain dicts so user_data stays picklable and small across restarts.
-    records = []
-    for passage in answer.passages:
-        excerpt = " ".join(passage.chunk.text.split())
-        if len(excerpt) > EXCERPT_CHARS:
-            excerpt = excerpt[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
-        records.append(
-            {
-                "chunk_id": passage.chunk.chunk_id,
-                "text": excerpt,
-                "title": passage.doc.title,
-                "number": passage.doc.number,
-                "issued": passage.doc.issued,
-                "url": passage.doc.url,
-            }
-        )
-    return records
+    return [passage_record(passage) for passage in answer.passages]
 
 
 def _remember(user_data: dict[str, Any], message_id: int, record: dict[str, Any]) -> None:
@@ -146,14 +100,6 @@ def _recall(user_data: dict[str, Any] | None, message: object) -> dict[str, Any]
         return None
     answers: dict[int, dict[str, Any]] = user_data.get(ANSWERS_KEY, {})
     return answers.get(message.message_id)
-
-
-def _log_question(db_engine: Any, **values: Any) -> None:
-    from index.leads.crud import log_question
-    from index.leads.db import session_scope
-
-    with session_scope(db_engine) as session:
-        log_question(session=session, **values)
 
 
 def _record_feedback(db_engine: Any, **values: Any) -> None:
@@ -188,7 +134,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
         text = text[: settings.max_question_chars]
     previous = user_data.get(CONTEXT_KEY)
-    answer = await asyncio.to_thread(get_engine(context).answer, text, previous=previous)
+    engine = get_engine(context)
+    answer = await run_cpu_bound(
+        context.application, lambda: engine.answer(text, previous=previous)
+    )
     if answer.reason == "empty":
         await message.reply_text(texts.EMPTY_QUESTION)
         return
@@ -196,9 +145,9 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if answer.resolved and answer.resolved != " ".join(text.split()):
         notes.append(texts.FOLLOWUP_UNDERSTOOD.format(question=html.escape(question)))
     user_data[CONTEXT_KEY] = next_context(previous, answer)
-    await _log(context, update, answer, question)
 
     if answer.outcome == "routed":
+        _log(context, update, answer, question)
         await _route(update, context, answer, notes)
         return
     body = render_answer(answer, as_html=True, notes=notes)
@@ -209,6 +158,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         sent = await message.reply_text(part, reply_markup=keyboard if last else None)
+    # After the reply and off the hot path: a slow or locked database never delays it.
+    _log(context, update, answer, question)
     if sent is not None:
         _remember(
             user_data,
@@ -227,6 +178,7 @@ async def _route(
 ) -> None:
     """Starts the flow a message asked for: registration, eligibility check, deletion, help."""
     from bot.handlers.privacy import ask_delete
+    from bot.handlers.start import main_menu
 
     message = update.effective_message
     assert message is not None
@@ -238,31 +190,26 @@ async def _route(
     elif intent == "delete_data":
         await ask_delete(update, context)
         return
-    # Help, a greeting, or a flow that could not start: the text (and the main menu).
-    from bot.handlers.start import main_menu
+    # Help, a greeting, or a flow that could not start: the text and the main menu.
+    await message.reply_text(
+        render_answer(answer, as_html=True, notes=notes), reply_markup=main_menu()
+    )
 
-    await message.reply_text(render_answer(answer, as_html=True, notes=notes), reply_markup=main_menu())
 
-
-async def _log(
+def _log(
     context: ContextTypes.DEFAULT_TYPE, update: Update, answer: Answer, question: str
 ) -> None:
-    """Logs the question for the statistics; a failing log never blocks the reply."""
+    """Queues the question for the statistics; never waits for, nor fails on, the database."""
     if DB_KEY not in context.bot_data:
         return
     user = update.effective_user
-    try:
-        await asyncio.to_thread(
-            _log_question,
-            get_db(context),
-            telegram_user_id=user.id if user else None,
-            question=question,
-            confident=answer.confident,
-            chunk_ids=answer.chunk_ids,
-            latency_ms=answer.latency_ms,
-        )
-    except Exception:  # any storage failure must not cost the user the answer
-        logger.warning("Could not log the question", exc_info=True)
+    writer_for(get_db(context)).log_question(
+        telegram_user_id=user.id if user else None,
+        question=question,
+        confident=answer.confident,
+        chunk_ids=answer.chunk_ids,
+        latency_ms=answer.latency_ms,
+    )
 
 
 async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -289,10 +236,7 @@ async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     end = offset + len(page)
     blocks = [texts.MORE_SOURCES_HEADER.format(start=offset + 1, end=end, total=len(passages))]
     for number, passage in enumerate(page, start=offset + 1):
-        blocks.append(
-            f"<b>{number}.</b> {format_citation(passage).removeprefix('• ')}\n"
-            f"<blockquote>{html.escape(passage['text'])}</blockquote>"
-        )
+        blocks.append(render_passage_record(passage, number))
     markup = None
     if end < len(passages):
         markup = InlineKeyboardMarkup(

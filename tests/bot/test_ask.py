@@ -15,6 +15,7 @@ from bot.context import ENGINE_KEY
 from bot.handlers.ask import ANSWERS_KEY, split_message
 from index.leads.db import session_scope
 from index.leads.models import Feedback, QuestionLog
+from index.leads.writer import writer_for
 from index.schema import Answer, Citation, Passage
 
 DECREE_QUESTION = "Văn bản gốc quy định về khuyến công là nghị định nào?"
@@ -23,6 +24,8 @@ NEAR_DOMAIN_QUESTION = "Hộ kinh doanh vay vốn ngân hàng để mua máy th�
 
 
 def _rows(db_engine: Any, model: type) -> list[Any]:
+    # Question logs are written in the background, after the reply.
+    assert writer_for(db_engine).flush()
     with session_scope(db_engine) as session:
         return list(session.exec(select(model)).all())
 
@@ -72,18 +75,20 @@ def test_source_lines_link_titles_when_urls_are_known() -> None:
                 number="45/2012/NĐ-CP",
                 issued="2012-05-21",
                 url="https://example.gov.vn/nd?id=1&x=2",
+                doc_type="decree",
+                article="Điều 5 khoản 1",
             ),
-            Citation(title="Hướng dẫn", number=None, issued=None, url=None),
+            Citation(title="Hướng dẫn <chung>", number=None, issued=None, url=None),
         ],
     )
     text = render_answer(answer, as_html=True)
 
     assert "Nội dung &amp; &lt;chi tiết&gt;" in text
     assert (
-        '• <a href="https://example.gov.vn/nd?id=1&amp;x=2">Nghị định &lt;45&gt; (45/2012/NĐ-CP)'
-        " (21/05/2012)</a>"
+        '• <a href="https://example.gov.vn/nd?id=1&amp;x=2">'
+        "Điều 5 khoản 1 — Nghị định 45/2012/NĐ-CP (21/05/2012)</a>"
     ) in text
-    assert "• Hướng dẫn" in text
+    assert "• Hướng dẫn &lt;chung&gt;" in text
     _assert_valid_html(text)
 
 
@@ -210,7 +215,9 @@ async def test_long_reply_is_split_at_paragraphs(app, sent, make_message_update)
         question="q",
         text="\n\n".join(f"{i}. {paragraph}" for i in range(12)),
         confident=True,
-        citations=[Citation(title="Nghị định 45/2012/NĐ-CP", number="45/2012/NĐ-CP")],
+        citations=[
+            Citation(title="Nghị định về khuyến công", number="45/2012/NĐ-CP", doc_type="decree")
+        ],
     )
     app.bot_data[ENGINE_KEY] = _FixedEngine(answer)
 
@@ -221,7 +228,7 @@ async def test_long_reply_is_split_at_paragraphs(app, sent, make_message_update)
     for part in parts:
         assert len(part) <= 4096
         _assert_valid_html(part)
-    assert parts[-1].rstrip().endswith("Nghị định 45/2012/NĐ-CP")
+    assert parts[-1].rstrip().endswith("• Nghị định 45/2012/NĐ-CP")
     # Only the last part carries the buttons.
     markups = [call.params.get("reply_markup") for call in sent.of("sendMessage")]
     assert all(markup is None for markup in markups[:-1]) and markups[-1] is not None
@@ -237,7 +244,8 @@ async def test_log_failure_does_not_block_the_reply(
     await app.process_update(make_message_update(DECREE_QUESTION))
 
     assert "45/2012" in sent.texts()[0]
-    assert "Could not log the question" in caplog.text
+    writer_for(db_engine).flush()
+    assert "Could not store a question" in caplog.text
 
 
 @pytest.mark.parametrize(
