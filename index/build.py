@@ -39,6 +39,7 @@ from index.chunking import CHUNKER_VERSION, chunk_document
 from index.dense import DenseIndex
 from index.documents import content_hash, iter_source_files, load_document
 from index.errors import DocumentError, IndexMismatchError
+from index.intents import FEATURES_VERSION as INTENT_FEATURES_VERSION
 from index.lexical import LexicalIndex
 from index.lifecycle import load_applied
 from index.schema import Chunk, DocumentMeta
@@ -61,7 +62,10 @@ BM25_BIGRAMS = False
 LOCK_NAME = ".build.lock"
 #: Everything besides the sources and the model that changes what a build writes; caches of
 #: built indexes (tests, benchmarks) key on it.
-BUILD_VERSION_KEYS = (store.FORMAT_VERSION, CHUNKER_VERSION, MAX_CHUNK_TOKENS, BM25_BIGRAMS)
+BUILD_VERSION_KEYS = (
+    store.FORMAT_VERSION, CHUNKER_VERSION, MAX_CHUNK_TOKENS, BM25_BIGRAMS, UNITS_VERSION,
+    INTENT_FEATURES_VERSION,
+)  # fmt: skip
 
 
 @dataclass(slots=True)
