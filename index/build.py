@@ -10,12 +10,15 @@ switch the `current` pointer. Any failure leaves the published index untouched.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import fcntl
 import json
 import logging
 import shutil
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +48,12 @@ MAX_CHUNK_TOKENS = 400
 #: Whether BM25 indexes folded syllable bigrams (see scripts/evaluate.py for the effect).
 BM25_BIGRAMS = False
 LOCK_NAME = ".build.lock"
+
+#: The chunker's own tokenizer per loaded model (see `chunking_tokenizer`).
+_TOKENIZER_COPIES: weakref.WeakKeyDictionary[Any, tuple[Any, threading.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+_COPIES_LOCK = threading.Lock()
 
 
 @dataclass(slots=True)
@@ -112,6 +121,35 @@ def source_hashes(settings: Settings) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def chunking_tokenizer(model: Any) -> Iterator[Any | None]:
+    """Lends the chunker a private copy of the model's tokenizer (None without a model).
+
+    A Hugging Face fast tokenizer is one Rust object that `tokenizer(..., truncation=...)`
+    reconfigures in place; an in-bot re-index counting tokens on the same object that
+    answer threads encode with fails with "Already borrowed". The copy shares nothing with
+    the model; it is made once per model (0.5 s) and lent to one build at a time.
+
+    Args:
+        model: The embedding model, or None.
+
+    Yields:
+        The private tokenizer, or None when the model has none.
+    """
+    tokenizer = getattr(model, "tokenizer", None)
+    if tokenizer is None:
+        yield None
+        return
+    with _COPIES_LOCK:
+        entry = _TOKENIZER_COPIES.get(model)
+        if entry is None:
+            entry = (copy.deepcopy(tokenizer), threading.Lock())
+            _TOKENIZER_COPIES[model] = entry
+    private, lock = entry
+    with lock:
+        yield private
+
+
 def _configured_model_id(settings: Settings) -> str:
     from index.embedding import model_id
 
@@ -126,17 +164,33 @@ def _embed(
 ) -> np.ndarray:
     from index.embedding import encode_passages
 
+    # Longest first, across the whole build: each forward pass pads to its longest text, so
+    # batches of similar length waste no work on padding (sentence-transformers only sorts
+    # within one call, and a call here is one progress step). The longest batch also runs
+    # first, so a memory problem shows at once.
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    ordered = [texts[i] for i in order]
     parts: list[np.ndarray] = []
     if progress is not None:
         progress(0, len(texts), "embedding")
-    for start in range(0, len(texts), EMBED_BATCH):
-        batch = texts[start : start + EMBED_BATCH]
+    for start in range(0, len(ordered), EMBED_BATCH):
+        batch = ordered[start : start + EMBED_BATCH]
         parts.append(
             np.asarray(encode_passages(model, batch, batch_size=batch_size), dtype=np.float32)
         )
         if progress is not None:
             progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding")
-    return np.vstack(parts)
+    vectors = np.empty_like(np.vstack(parts))
+    vectors[np.asarray(order, dtype=np.int64)] = np.vstack(parts)
+    return vectors
+
+
+def _same_vectors(settings: Settings, manifest: dict[str, Any]) -> bool:
+    return store.vectors_compatible(
+        manifest,
+        backend=settings.embedding_backend,
+        quantization=settings.embedding_quantization,
+    )
 
 
 def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.LoadedIndex | None:
@@ -150,8 +204,9 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
         manifest.get("model_id") != configured_id
         or manifest.get("format_version") != store.FORMAT_VERSION
         or manifest.get("chunker_version") != CHUNKER_VERSION
+        or not _same_vectors(settings, manifest)
     ):
-        logger.info("Published index uses another model/format: full rebuild")
+        logger.info("Published index uses another model/format/backend: full rebuild")
         return None
     version = store.current_version(settings)
     assert version is not None  # a manifest was read through the pointer
@@ -230,15 +285,15 @@ def build_index(
             for chunk in sorted(previous.chunks.values(), key=lambda c: (c.doc_id, c.ordinal)):
                 if chunk.doc_id in unchanged:
                     chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
-        tokenizer = getattr(model, "tokenizer", None) if model is not None else None
         new_chunks: list[Chunk] = []
-        for doc_id in to_embed:
-            source = sources[doc_id]
-            drafts = chunk_document(
-                source.meta, source.text, tokenizer=tokenizer, max_tokens=MAX_CHUNK_TOKENS
-            )
-            chunks_by_doc[doc_id] = drafts
-            new_chunks.extend(drafts)
+        with chunking_tokenizer(model) as tokenizer:
+            for doc_id in to_embed:
+                source = sources[doc_id]
+                drafts = chunk_document(
+                    source.meta, source.text, tokenizer=tokenizer, max_tokens=MAX_CHUNK_TOKENS
+                )
+                chunks_by_doc[doc_id] = drafts
+                new_chunks.extend(drafts)
 
         dense_ids: list[int] = []
         dense_parts: list[np.ndarray] = []
@@ -279,6 +334,8 @@ def build_index(
             "format_version": store.FORMAT_VERSION,
             "chunker_version": CHUNKER_VERSION,
             "model_id": configured_id,
+            "embedding_backend": settings.embedding_backend,
+            "embedding_quantization": settings.embedding_quantization,
             "dim": dim,
             "dense_kind": dense.kind,
             "dense_nlist": dense.nlist,
@@ -327,15 +384,24 @@ def index_status(settings: Settings) -> str:
         settings: Gives `knowledge_dir`, `index_dir` and the embedding model.
 
     Returns:
-        "missing" (nothing published or unreadable), "mismatch" (other model or format:
-        a full rebuild is needed), "stale" (sources changed) or "current".
+        "missing" (nothing published or unreadable), "corrupt" (a file of the current
+        version fails its checksum: see `store.verify_version`), "mismatch" (other model,
+        backend precision or format: a full rebuild is needed), "stale" (sources changed)
+        or "current".
     """
     manifest = store.current_manifest(settings)
     if manifest is None:
         return "missing"
+    version = store.current_version(settings)
+    assert version is not None  # a manifest was read through the pointer
+    try:
+        store.verify_version(store.versions_root(settings) / version)
+    except store.IndexCorruptError:
+        return "corrupt"
     if (
         manifest.get("model_id") != _configured_model_id(settings)
         or manifest.get("format_version") != store.FORMAT_VERSION
+        or not _same_vectors(settings, manifest)
     ):
         return "mismatch"
     published = {doc_id: info.get("hash") for doc_id, info in manifest.get("documents", {}).items()}

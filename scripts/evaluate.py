@@ -582,9 +582,7 @@ def _print_table(title: str, rows: dict[str, dict[str, Any]]) -> None:
     for name, metrics in rows.items():
         table.add_row(name, *(_format_cell(key, metrics.get(key)) for key in TABLE_KEYS))
         for kind, sub in (metrics.get("by_kind") or {}).items():
-            table.add_row(
-                f"  · {kind}", *(_format_cell(key, sub.get(key)) for key in TABLE_KEYS)
-            )
+            table.add_row(f"  · {kind}", *(_format_cell(key, sub.get(key)) for key in TABLE_KEYS))
     console = Console()
     if not console.is_terminal:
         console.width = 240  # a file or pipe gets the whole table, not an 80-column squeeze
