@@ -227,8 +227,6 @@ def _load_index(settings: Settings, model: Any, *, fallback: bool = True) -> Any
         settings,
         model_id=model_id(settings),
         dim=embedding_dim(model),
-        backend=settings.embedding_backend,
-        quantization=settings.embedding_quantization,
         fallback=fallback,
     )
 

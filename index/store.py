@@ -417,8 +417,6 @@ def load_published(
     *,
     model_id: str,
     dim: int,
-    backend: str = "torch",
-    quantization: str = "none",
     fallback: bool = True,
 ) -> LoadedIndex:
     """Loads the published index and checks it fits the configured model.
@@ -428,11 +426,9 @@ def load_published(
     (`reindex --if-needed` then rebuilds, as `index_status` says "corrupt").
 
     Args:
-        settings: Gives `index_dir`.
+        settings: Gives `index_dir` and the embedding backend and quantisation.
         model_id: The configured model id (`index.embedding.model_id(settings)`).
         dim: The loaded model's dimension.
-        backend: The configured embedding backend.
-        quantization: The configured quantisation.
         fallback: Serve the previous good version when the current one is damaged. A
             running engine reloads with False: it keeps what it serves rather than switch
             to a damaged or an older version.
@@ -453,8 +449,8 @@ def load_published(
     compatible: dict[str, Any] = {
         "model_id": model_id,
         "dim": dim,
-        "backend": backend,
-        "quantization": quantization,
+        "backend": settings.embedding_backend,
+        "quantization": settings.embedding_quantization,
     }
     try:
         if not path.is_dir():
