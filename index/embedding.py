@@ -91,7 +91,9 @@ def load_embedding_model(
     )
 
 
-@functools.lru_cache(maxsize=4)
+# A serving process holds one model, an evaluation two (build and serve threads); the test
+# session compares every backend with torch and must keep its shared model loaded.
+@functools.lru_cache(maxsize=8)
 def _load_cached(
     name: str,
     model_dir: str,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from index import store
-from index.backend_export import EXPORT_INFO, exported_dir, source_fingerprint
+from index.backend_export import EXPORT_INFO, ensure_exported, exported_dir, source_fingerprint
 from index.build import build_index, index_status
 from index.embedding import (
     QueryEncoder,
@@ -103,9 +103,11 @@ def test_export_goes_into_a_copy_and_is_cached(
     for name in ("tokenizer.json", "tokenizer_config.json", "config.json", "modules.json"):
         assert (target / name).read_bytes() == (source / name).read_bytes()
     assert not (target / "model.safetensors").exists()  # the runtime file holds the weights
-    # Loading again reuses the export (same instance from the process cache, same files).
-    again = load_embedding_model(Settings(MODEL_DIR=model_cache_dir))
-    assert again is embedding_model
+    # Asking again reuses the finished export: nothing is written, no staging is left.
+    stamp = (target / EXPORT_INFO).stat().st_mtime_ns
+    assert ensure_exported(source, model_cache_dir, DEFAULT_BACKEND, DEFAULT_QUANTIZATION) == target
+    assert (target / EXPORT_INFO).stat().st_mtime_ns == stamp
+    assert not list(model_cache_dir.glob(f".{target.name}.*"))
 
 
 def test_torch_with_int8_is_refused_at_start() -> None:
