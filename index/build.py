@@ -16,9 +16,7 @@ import fcntl
 import json
 import logging
 import shutil
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,11 +47,6 @@ MAX_CHUNK_TOKENS = 400
 BM25_BIGRAMS = False
 LOCK_NAME = ".build.lock"
 
-#: The chunker's own tokenizer per loaded model (see `chunking_tokenizer`).
-_TOKENIZER_COPIES: weakref.WeakKeyDictionary[Any, tuple[Any, threading.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
-_COPIES_LOCK = threading.Lock()
 
 
 @dataclass(slots=True)
@@ -122,32 +115,24 @@ def source_hashes(settings: Settings) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def chunking_tokenizer(model: Any) -> Iterator[Any | None]:
-    """Lends the chunker a private copy of the model's tokenizer (None without a model).
+def chunking_tokenizer(model: Any, *, shared: bool = True) -> Iterator[Any | None]:
+    """Lends the chunker a tokenizer that no other thread uses (None without a model).
 
     A Hugging Face fast tokenizer is one Rust object that `tokenizer(..., truncation=...)`
     reconfigures in place; an in-bot re-index counting tokens on the same object that
-    answer threads encode with fails with "Already borrowed". The copy shares nothing with
-    the model; it is made once per model (0.5 s) and lent to one build at a time.
+    answer threads encode with fails with "Already borrowed". So a build given a model that
+    others may use chunks with a private copy, made per build and dropped after it: the
+    e5 tokenizer holds ~300 MB (250k pieces), too much to keep beside the bot's own.
 
     Args:
         model: The embedding model, or None.
+        shared: Whether other threads may use the model (False when the build loaded it).
 
     Yields:
-        The private tokenizer, or None when the model has none.
+        The tokenizer for the chunker, or None when the model has none.
     """
     tokenizer = getattr(model, "tokenizer", None)
-    if tokenizer is None:
-        yield None
-        return
-    with _COPIES_LOCK:
-        entry = _TOKENIZER_COPIES.get(model)
-        if entry is None:
-            entry = (copy.deepcopy(tokenizer), threading.Lock())
-            _TOKENIZER_COPIES[model] = entry
-    private, lock = entry
-    with lock:
-        yield private
+    yield copy.deepcopy(tokenizer) if shared and tokenizer is not None else tokenizer
 
 
 def _configured_model_id(settings: Settings) -> str:
@@ -258,6 +243,7 @@ def build_index(
         report.removed = sorted(set(old_docs) - set(sources))
 
         to_embed = [*report.added, *report.changed]
+        shared_model = model is not None  # the caller's model may serve answers meanwhile
         if to_embed and model is None:
             from index.embedding import load_embedding_model
 
@@ -286,7 +272,7 @@ def build_index(
                 if chunk.doc_id in unchanged:
                     chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
         new_chunks: list[Chunk] = []
-        with chunking_tokenizer(model) as tokenizer:
+        with chunking_tokenizer(model, shared=shared_model) as tokenizer:
             for doc_id in to_embed:
                 source = sources[doc_id]
                 drafts = chunk_document(

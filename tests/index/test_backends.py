@@ -49,12 +49,6 @@ def _settings(model_cache_dir: Path, backend: str, quantization: str, **extra: A
     )
 
 
-@pytest.fixture(scope="session")
-def torch_model(model_cache_dir: Path) -> SentenceTransformer:
-    """The unquantised torch model: the reference every backend is compared with."""
-    return load_embedding_model(_settings(model_cache_dir, "torch", "none"))
-
-
 def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.min(np.sum(a * b, axis=1)))
 
@@ -70,18 +64,18 @@ def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
 )
 def test_backend_loads_and_matches_torch(
     model_cache_dir: Path,
-    torch_model: SentenceTransformer,
+    torch_embedding_model: SentenceTransformer,
     backend: str,
     quantization: str,
     floor: float,
 ) -> None:
     model = load_embedding_model(_settings(model_cache_dir, backend, quantization), threads=1)
-    assert model is not torch_model
+    assert model is not torch_embedding_model
     assert type(model.transformers_model).__module__.split(".")[1] == (
         "onnxruntime" if backend == "onnx" else "intel"
     )
     for encode in (encode_queries, encode_passages):
-        ours, reference = encode(model, TEXTS), encode(torch_model, TEXTS)
+        ours, reference = encode(model, TEXTS), encode(torch_embedding_model, TEXTS)
         assert ours.shape == reference.shape == (len(TEXTS), 384)
         assert ours.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
@@ -132,7 +126,7 @@ def test_vectors_compatible_rule() -> None:
 def torch_index(
     tmp_path_factory: pytest.TempPathFactory,
     model_cache_dir: Path,
-    torch_model: SentenceTransformer,
+    torch_embedding_model: SentenceTransformer,
 ) -> Settings:
     """The real knowledge base indexed with torch."""
     settings = _settings(
@@ -142,7 +136,7 @@ def torch_index(
         data_dir=tmp_path_factory.mktemp("torch-index"),
         knowledge_dir=REPO_KNOWLEDGE,
     )
-    build_index(settings, model=torch_model)
+    build_index(settings, model=torch_embedding_model)
     return settings
 
 

@@ -31,8 +31,9 @@ def test_chunker_tokenizer_is_a_private_copy(embedding_model: SentenceTransforme
         count_private, count_shared = make_token_counter(private), make_token_counter(shared)
         for text in QUESTIONS:
             assert count_private(text) == count_shared(text)
-    with chunking_tokenizer(embedding_model) as again:
-        assert again is private  # made once per model, lent to one build at a time
+    # A build that loaded its own model shares it with nobody and needs no copy.
+    with chunking_tokenizer(embedding_model, shared=False) as own:
+        assert own is shared
 
 
 def test_encoding_and_reindexing_at_once(
