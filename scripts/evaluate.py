@@ -372,6 +372,7 @@ def summarize(judged: Sequence[Judged], *, legacy_zero: bool = True) -> dict[str
     ranks = [j.rank for j in judged if j.item.answerable]
     latencies = [j.answer.latency_ms for j in judged]
     lengths = [float(len("\n\n".join(j.body))) for j in judged if j.item.answerable and j.body]
+
     def legacy(value: float | None) -> float | None:
         return (value or 0.0) if legacy_zero else value
 
@@ -411,8 +412,7 @@ def summarize_by_kind(judged: Sequence[Judged]) -> dict[str, dict[str, Any]]:
     """The same metrics for each kind of row, kinds in first-seen order."""
     kinds = list(dict.fromkeys(j.kind for j in judged))
     return {
-        kind: summarize([j for j in judged if j.kind == kind], legacy_zero=False)
-        for kind in kinds
+        kind: summarize([j for j in judged if j.kind == kind], legacy_zero=False) for kind in kinds
     }
 
 
