@@ -208,6 +208,7 @@ def build_index(
     full: bool = False,
     model: SentenceTransformer | None = None,
     progress: ProgressCallback | None = None,
+    exclusive_model: bool = False,
 ) -> BuildReport:
     """Builds a new index version from `knowledge/` and publishes it atomically.
 
@@ -216,6 +217,9 @@ def build_index(
         full: Re-embed every document even when the published index could be reused.
         model: An already loaded embedding model (loaded from settings when needed).
         progress: Called as `progress(done, total, label)` while embedding.
+        exclusive_model: The caller guarantees no other thread uses `model` during the
+            build (a CLI or benchmark process), so the chunker may count tokens with the
+            model's own tokenizer instead of a private copy (see `chunking_tokenizer`).
 
     Returns:
         What was added, changed, removed and kept, with chunk count and timing.
@@ -243,7 +247,8 @@ def build_index(
         report.removed = sorted(set(old_docs) - set(sources))
 
         to_embed = [*report.added, *report.changed]
-        shared_model = model is not None  # the caller's model may serve answers meanwhile
+        # A caller's model may serve answers meanwhile (an in-bot re-index).
+        shared_model = model is not None and not exclusive_model
         if to_embed and model is None:
             from index.embedding import load_embedding_model
 

@@ -212,7 +212,8 @@ def _build_phase(
 
     build_settings = _with_index_dir(settings, index_dir)
     with _phase(progress, "Full build of the knowledge base", 1) as step:
-        report = build_index(build_settings, full=True, model=model)
+        # Nothing else uses the model now, as in `python -m scripts reindex`.
+        report = build_index(build_settings, full=True, model=model, exclusive_model=True)
         step()
     with _phase(progress, "Raw encode_document of the same chunks", 1) as step:
         raw = raw_encode_rate(model, chunk_texts(index_dir), settings.embedding_batch_size)
