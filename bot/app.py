@@ -9,22 +9,31 @@ from typing import TYPE_CHECKING, Any
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    Defaults,
-    PersistenceInput,
-    PicklePersistence,
-)
+from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import texts
 from bot.context import DB_KEY, ENGINE_KEY, SETTINGS_KEY
-from bot.handlers import admin, ask, eligibility, errors, fallback, leads, privacy, staff, start
+from bot.handlers import (
+    admin,
+    ask,
+    doc_status,
+    eligibility,
+    errors,
+    fallback,
+    leads,
+    privacy,
+    staff,
+    start,
+    uploads,
+)
+from bot.persistence import CheckpointedApplication, StatePersistence
+from bot.polling import JournaledUpdateQueue, PollingRequest
+from bot.rate_limit import MessageRateLimiter
+from bot.update_journal import UpdateJournal
+from bot.update_processor import ChatOrderedUpdateProcessor
 
 if TYPE_CHECKING:
-    from telegram.request import BaseRequest
-
     from index.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -62,8 +71,13 @@ def build_application(
     """Builds the Application; resources not injected are loaded by post_init."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set; see .env.example.")
+    processor = ChatOrderedUpdateProcessor(
+        max_running=settings.concurrent_updates, cpu_threads=settings.answer_threads
+    )
     builder = (
         ApplicationBuilder()
+        .application_class(CheckpointedApplication)
+        .concurrent_updates(processor)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(
@@ -75,22 +89,35 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(
+            MessageRateLimiter(
+                overall_max_rate=settings.telegram_messages_per_second,
+                group_max_rate=settings.telegram_group_messages_per_minute,
+            )
+        )
         .post_init(setup_application)
         .post_shutdown(release_resources)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    journal: UpdateJournal | None = None
     if persistence:
         settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
-        # bot_data holds the engine and DB engine, which must never be pickled.
+        # Updates are journaled until a state snapshot covers them, so a crash drops none.
+        journal = UpdateJournal(settings.update_journal_dir)
         builder = builder.persistence(
-            PicklePersistence(
-                settings.persistence_path,
-                store_data=PersistenceInput(bot_data=False, callback_data=False),
+            StatePersistence(
+                settings.persistence_path, journal, save_interval=settings.state_save_seconds
             )
+        ).update_queue(
+            JournaledUpdateQueue(journal, sync_each_put=settings.telegram_mode == "webhook")
         )
+    # Same defaults as PTB's own getUpdates request (one connection for the long poll).
+    polling_request = request if request is not None else HTTPXRequest(connection_pool_size=1)
+    builder = builder.get_updates_request(PollingRequest(polling_request, journal))
     app = builder.build()
+    if isinstance(app, CheckpointedApplication):
+        processor.add_done_callback(app.update_done)
 
     # bot_data is not persisted, so what is stored here survives initialize().
     app.bot_data[SETTINGS_KEY] = settings
@@ -105,6 +132,8 @@ def build_application(
     eligibility.register(app)
     privacy.register(app)
     staff.register(app)
+    uploads.register(app)
+    doc_status.register(app)
     admin.register(app)
     start.register(app)
     ask.register(app)
@@ -151,7 +180,10 @@ async def publish_commands(
 
 
 async def release_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Disposes the DB engine created by setup_application."""
+    """Stores the queued question logs, then disposes the DB engine created by setup."""
     db_engine = app.bot_data.get(DB_KEY)
     if db_engine is not None and app.bot_data.get(_OWNS_DB_KEY):
+        from index.leads.writer import close_writer
+
+        await asyncio.to_thread(close_writer, db_engine)
         db_engine.dispose()

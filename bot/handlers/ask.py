@@ -13,9 +13,12 @@ from telegram.constants import ChatAction, MessageLimit
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
+from bot.answer_views import passage_record, render_answer, render_passage_record
 from bot.context import DB_KEY, ENGINE_KEY, get_db, get_engine, get_settings
+from bot.update_processor import run_cpu_bound
 from index.followup import rewrite_followup
-from index.schema import Answer, Citation
+from index.leads.writer import writer_for
+from index.schema import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +26,8 @@ logger = logging.getLogger(__name__)
 ANSWERS_KEY = "answers"
 #: How many recent answers keep working buttons (older ones say "expired").
 MAX_REMEMBERED_ANSWERS = 10
-#: Passages shown per "Xem thêm nguồn" page, and the excerpt length of each.
+#: Passages shown per "Xem thêm nguồn" page.
 PAGE_SIZE = 3
-EXCERPT_CHARS = 600
 
 _ENTITY_OR_TAG_RE = re.compile(r"&[#\w]*$|<[^>]*$")
 
@@ -59,64 +61,6 @@ def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[
     return parts
 
 
-def _format_date(issued: str | None) -> str | None:
-    if not issued:
-        return None
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", issued.strip())
-    return f"{match[3]}/{match[2]}/{match[1]}" if match else issued
-
-
-def format_citation(citation: Citation | dict[str, Any]) -> str:
-    """Formats one source line: title (linked when a URL is known) — number — date."""
-    data = citation if isinstance(citation, dict) else _citation_dict(citation)
-    title = html.escape(str(data.get("title") or "Tài liệu"))
-    url = data.get("url")
-    if url and str(url).startswith(("http://", "https://")):
-        title = f'<a href="{html.escape(str(url), quote=True)}">{title}</a>'
-    pieces = [title]
-    if data.get("number"):
-        pieces.append(texts.SOURCE_LINE_NUMBER.format(number=html.escape(str(data["number"]))))
-    date = _format_date(data.get("issued"))
-    if date:
-        pieces.append(texts.SOURCE_LINE_DATE.format(date=html.escape(date)))
-    return "• " + " — ".join(pieces)
-
-
-def _citation_dict(citation: Citation) -> dict[str, Any]:
-    return {
-        "title": citation.title,
-        "number": citation.number,
-        "issued": citation.issued,
-        "url": citation.url,
-    }
-
-
-def format_answer(answer: Answer, *, notes: list[str] | None = None) -> str:
-    """Formats a confident answer as HTML: notes, the answer text, then the sources."""
-    paragraphs = list(notes or [])
-    paragraphs.extend(
-        html.escape(paragraph.strip())
-        for paragraph in re.split(r"\n\s*\n", answer.text)
-        if paragraph.strip()
-    )
-    if answer.citations:
-        lines = [texts.SOURCES_HEADER]
-        lines.extend(format_citation(citation) for citation in _unique(answer.citations))
-        paragraphs.append("\n".join(lines))
-    return "\n\n".join(paragraphs)
-
-
-def _unique(citations: list[Citation]) -> list[Citation]:
-    seen: set[tuple[str, str | None]] = set()
-    unique: list[Citation] = []
-    for citation in citations:
-        key = (citation.title, citation.number)
-        if key not in seen:
-            seen.add(key)
-            unique.append(citation)
-    return unique
-
-
 def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
     """Returns the buttons under an answer: more sources, feedback, registration."""
     rows: list[list[InlineKeyboardButton]] = []
@@ -137,22 +81,7 @@ def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
 
 def _passage_records(answer: Answer) -> list[dict[str, Any]]:
     # Plain dicts so user_data stays picklable and small across restarts.
-    records = []
-    for passage in answer.passages:
-        excerpt = " ".join(passage.chunk.text.split())
-        if len(excerpt) > EXCERPT_CHARS:
-            excerpt = excerpt[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
-        records.append(
-            {
-                "chunk_id": passage.chunk.chunk_id,
-                "text": excerpt,
-                "title": passage.doc.title,
-                "number": passage.doc.number,
-                "issued": passage.doc.issued,
-                "url": passage.doc.url,
-            }
-        )
-    return records
+    return [passage_record(passage) for passage in answer.passages]
 
 
 def _remember(user_data: dict[str, Any], message_id: int, record: dict[str, Any]) -> None:
@@ -167,14 +96,6 @@ def _recall(user_data: dict[str, Any] | None, message: object) -> dict[str, Any]
         return None
     answers: dict[int, dict[str, Any]] = user_data.get(ANSWERS_KEY, {})
     return answers.get(message.message_id)
-
-
-def _log_question(db_engine: Any, **values: Any) -> None:
-    from index.leads.crud import log_question
-    from index.leads.db import session_scope
-
-    with session_scope(db_engine) as session:
-        log_question(session=session, **values)
 
 
 def _record_feedback(db_engine: Any, **values: Any) -> None:
@@ -212,24 +133,22 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if question != text:
         notes.append(texts.FOLLOWUP_UNDERSTOOD.format(question=html.escape(question)))
 
-    answer = await asyncio.to_thread(get_engine(context).answer, question)
+    answer = await run_cpu_bound(context.application, get_engine(context).answer, question)
     if answer.reason == "empty":
         await message.reply_text(texts.EMPTY_QUESTION)
         return
     user_data["last_question"] = question
     user_data["last_chunk_ids"] = answer.chunk_ids
-    await _log(context, update, answer, question)
 
-    if answer.confident:
-        body = format_answer(answer, notes=notes)
-    else:
-        body = "\n\n".join([*notes, texts.NOT_CONFIDENT])
+    body = render_answer(answer, as_html=True, notes=notes)
     keyboard = answer_keyboard(confident=answer.confident, has_more=bool(answer.passages))
     parts = split_message(body)
     sent: Message | None = None
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         sent = await message.reply_text(part, reply_markup=keyboard if last else None)
+    # After the reply and off the hot path: a slow or locked database never delays it.
+    _log(context, update, answer, question)
     if sent is not None:
         _remember(
             user_data,
@@ -243,25 +162,20 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
 
 
-async def _log(
+def _log(
     context: ContextTypes.DEFAULT_TYPE, update: Update, answer: Answer, question: str
 ) -> None:
-    """Logs the question for the statistics; a failing log never blocks the reply."""
+    """Queues the question for the statistics; never waits for, nor fails on, the database."""
     if DB_KEY not in context.bot_data:
         return
     user = update.effective_user
-    try:
-        await asyncio.to_thread(
-            _log_question,
-            get_db(context),
-            telegram_user_id=user.id if user else None,
-            question=question,
-            confident=answer.confident,
-            chunk_ids=answer.chunk_ids,
-            latency_ms=answer.latency_ms,
-        )
-    except Exception:  # any storage failure must not cost the user the answer
-        logger.warning("Could not log the question", exc_info=True)
+    writer_for(get_db(context)).log_question(
+        telegram_user_id=user.id if user else None,
+        question=question,
+        confident=answer.confident,
+        chunk_ids=answer.chunk_ids,
+        latency_ms=answer.latency_ms,
+    )
 
 
 async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -288,10 +202,7 @@ async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     end = offset + len(page)
     blocks = [texts.MORE_SOURCES_HEADER.format(start=offset + 1, end=end, total=len(passages))]
     for number, passage in enumerate(page, start=offset + 1):
-        blocks.append(
-            f"<b>{number}.</b> {format_citation(passage).removeprefix('• ')}\n"
-            f"<blockquote>{html.escape(passage['text'])}</blockquote>"
-        )
+        blocks.append(render_passage_record(passage, number))
     markup = None
     if end < len(passages):
         markup = InlineKeyboardMarkup(

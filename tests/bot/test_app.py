@@ -10,7 +10,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    PicklePersistence,
 )
 
 import bot.__main__ as entry
@@ -18,6 +17,7 @@ from bot import texts
 from bot.app import build_application, file_url_for, release_resources, setup_application
 from bot.context import DB_KEY, ENGINE_KEY, SETTINGS_KEY
 from bot.handlers import ask, errors, fallback, start
+from bot.persistence import StatePersistence
 from index.schema import Answer
 
 from .conftest import STAFF_CHAT_ID, RecordingRequest
@@ -46,8 +46,8 @@ def test_file_url_is_derived_from_the_api_url() -> None:
 def test_persistence_never_pickles_bot_data(bot_settings) -> None:
     app = build_application(bot_settings, engine=object(), db_engine=object())
 
-    assert isinstance(app.persistence, PicklePersistence)
-    assert app.persistence.filepath == bot_settings.persistence_path
+    assert isinstance(app.persistence, StatePersistence)
+    assert app.persistence.path == bot_settings.persistence_path
     assert app.persistence.store_data.bot_data is False
     assert app.persistence.store_data.user_data is True
     assert app.bot_data[SETTINGS_KEY] is bot_settings

@@ -36,8 +36,8 @@ def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names()) - {"alembic_version"}
 
 
-def test_head_is_the_initial_revision() -> None:
-    assert head_revision() == "0001"
+def test_head_is_the_lead_owner_revision() -> None:
+    assert head_revision() == "0002"
 
 
 def test_upgrade_downgrade_upgrade(empty_engine: Engine, db_url: str) -> None:
@@ -106,7 +106,7 @@ def test_sqlite_engine_settings(tmp_path: Path) -> None:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2_000
     finally:
         engine.dispose()
 
