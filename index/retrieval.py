@@ -235,6 +235,8 @@ class HybridRetriever:
             results (see `rerank`).
         units: The index's answer units (`index.units.UnitStore`), whose stored tokens the
             rerank matches; defaults to `index.units`.
+        encoder: Query embedding with a vector cache (`index.embedding.QueryEncoder`);
+            the model is called directly when None.
     """
 
     def __init__(
@@ -247,8 +249,10 @@ class HybridRetriever:
         max_per_doc: int | None = None,
         stats: TermStats | None = None,
         units: Any = None,
+        encoder: Any | None = None,
     ) -> None:
         self.index = index
+        self.encoder = encoder
         self.model = model
         self.settings = settings
         self.pool = pool
@@ -266,6 +270,8 @@ class HybridRetriever:
 
     def encode(self, query: str) -> np.ndarray:
         """Embeds one query (with the model's query prefix) as a (1, dim) float32 array."""
+        if self.encoder is not None:
+            return np.asarray(self.encoder.encode(query), dtype=np.float32).reshape(1, -1)
         from index.embedding import encode_queries
 
         vectors = encode_queries(self.model, [query])

