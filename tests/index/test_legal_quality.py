@@ -66,7 +66,10 @@ def legal_settings(model_cache_dir: Path, embedding_model: Any) -> Settings:
     from index.uploads import import_paths
 
     probe = Settings(MODEL_DIR=model_cache_dir)
-    key = _content_key(model_id(probe))
+    # The backend and quantisation change the vectors: an index cached for another is stale.
+    key = _content_key(
+        f"{model_id(probe)}|{probe.embedding_backend}|{probe.embedding_quantization}"
+    )
     root = CACHE / f"legal-{key}"
     settings = Settings(
         data_dir=root / "data",
