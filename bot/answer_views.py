@@ -68,6 +68,11 @@ def status_notice(citation: Citation) -> str:
     return texts.NOTICE_AMENDED_UNNAMED.format(doc=doc)
 
 
+def doc_status_label(status: str) -> str:
+    """The Vietnamese name of a document status ("còn hiệu lực"); unknown values as they are."""
+    return texts.DOC_STATUS_LABELS.get(status, status)
+
+
 def unique_citations(citations: Iterable[Citation]) -> list[Citation]:
     """Citations without repeats of the same article of the same document, in order."""
     seen: set[tuple[str, str | None]] = set()

@@ -117,6 +117,15 @@ DOC_TYPE_NAMES = {
 }
 #: How our own summaries are cited: they are not the law, whatever number they discuss.
 CITATION_GUIDE = "Tài liệu hướng dẫn của Trung tâm: {title}"
+#: The legal status of a document (index.schema.DOC_STATUSES), in /sources and the CLI.
+DOC_STATUS_LABELS = {
+    "in_force": "còn hiệu lực",
+    "amended": "còn hiệu lực, đã được sửa đổi",
+    "superseded": "đã được thay thế",
+    "expired": "hết hiệu lực",
+    "unknown": "chưa rõ hiệu lực",
+    "not_applicable": "không áp dụng (tin bài)",
+}
 CITATION_ARTICLE_SEP = " — "
 NOTICE_SUPERSEDED = "⚠️ {doc} đã hết hiệu lực{detail}."
 NOTICE_SUPERSEDED_BY = " (thay thế bởi {numbers})"
@@ -184,6 +193,9 @@ ELIG_BTN_REGISTER = "📝 Đăng ký tư vấn"
 ELIG_BTN_RESTART = "🔎 Kiểm tra lại"
 ELIG_CANCELLED = "Đã hủy kiểm tra điều kiện. Gõ /kiemtra khi bạn muốn kiểm tra lại."
 ELIG_STALE = "Phiên kiểm tra này đã kết thúc."
+ELIG_TIMED_OUT = (
+    "⏱ Phiên kiểm tra điều kiện đã hết hạn vì lâu không có lựa chọn. Gõ /kiemtra để làm lại."
+)
 ELIG_STALE_MESSAGE = "Phiên kiểm tra điều kiện này đã kết thúc. Gõ /kiemtra để kiểm tra lại."
 ELIG_OLD_BUTTON = "Vui lòng dùng các nút ở tin nhắn kiểm tra mới nhất."
 ELIG_UNAVAILABLE = (
@@ -292,6 +304,11 @@ LEAD_STALE = "Phiên đăng ký này đã kết thúc. Gõ /dangky để đăng 
 LEAD_CANCELLED = "Đã hủy đăng ký; không có thông tin nào được lưu. Gõ /dangky khi bạn cần."
 LEAD_PAUSED = "Đã dừng đăng ký tư vấn (chưa lưu thông tin). Gõ /dangky để đăng ký lại sau."
 LEAD_NOTHING_TO_CANCEL = "Hiện không có thao tác nào đang thực hiện."
+LEAD_TIMED_OUT = (
+    "⏱ Phiên đăng ký đã hết hạn vì lâu không có trả lời; thông tin chưa lưu đã được xóa. "
+    "Gõ /dangky để đăng ký lại."
+)
+PROVINCE_NOW_PART_OF = "{old} (nay thuộc {new})"
 LEAD_TEXT_ONLY = "Bot chỉ nhận chữ ở bước này, vui lòng gõ câu trả lời."
 LEAD_USE_BUTTONS = "Vui lòng bấm một nút bên dưới."
 LEAD_TOO_LONG = "Nội dung quá dài (tối đa {limit} ký tự). Vui lòng nhập ngắn gọn hơn."
@@ -314,6 +331,11 @@ PRIVACY_FAILED = "⚠️ Xin lỗi, chưa xóa được dữ liệu do sự cố
 STAFF_REFUSAL = "Xin lỗi, chức năng này chỉ dành cho cán bộ Trung tâm Khuyến công."
 STAFF_NO_LEADS = "Chưa có hồ sơ nào phù hợp với điều kiện lọc."
 STAFF_UNKNOWN_PROVINCE = "Chưa có hồ sơ nào ở tỉnh/thành «{province}»."
+STAFF_NOT_A_PROVINCE = (
+    "Chưa có hồ sơ nào ở «{province}», và đây không phải tên một tỉnh/thành. "
+    "Vui lòng kiểm tra lại tên."
+)
+STAFF_PROVINCE_AMBIGUOUS = "«{province}» có thể là một trong các tỉnh/thành sau. Vui lòng chọn:"
 STAFF_LEADS_HEADER = "<b>Hồ sơ đăng ký</b>{filters}\nHiển thị {first}–{last} trên tổng số {total}."
 STAFF_FILTER_STATUS = " · trạng thái: <i>{status}</i>"
 STAFF_FILTER_PROVINCE = " · tỉnh: <i>{province}</i>"
@@ -352,6 +374,7 @@ STAFF_NOTE_EMPTY = "Ghi chú đang trống. Vui lòng gửi nội dung, hoặc g
 STAFF_NOTE_TOO_LONG = "Ghi chú quá dài (tối đa {limit} ký tự). Vui lòng rút gọn."
 STAFF_NOTE_SAVED = "Đã lưu ghi chú cho hồ sơ #{lead_id}."
 STAFF_NOTE_CANCELLED = "Đã hủy thêm ghi chú."
+STAFF_NOTE_TIMED_OUT = "⏱ Đã hủy thêm ghi chú vì lâu không nhận được nội dung."
 STAFF_EXPORT_EMPTY = "Không có hồ sơ nào để xuất theo điều kiện đã chọn."
 STAFF_EXPORT_BAD_ARGS = (
     "Chưa hiểu điều kiện xuất. Ví dụ: <code>/export new 2026-01-01 2026-12-31</code>\n"
@@ -430,8 +453,9 @@ ADMIN_SOURCE_LINE = (
 )
 ADMIN_SOURCE_NUMBER = " · số {value}"
 ADMIN_SOURCE_ISSUED = " · ngày {value}"
-ADMIN_STATUS_IN_FORCE = "còn hiệu lực"
-ADMIN_STATUS_SUPERSEDED = "đã được thay thế"
+ADMIN_UPLOAD_TIMED_OUT = (
+    "⏱ Đã hủy tải tài liệu vì lâu không nhận được thông tin tài liệu. Gửi lại tệp khi cần."
+)
 ADMIN_REMOVE_USAGE = (
     "Cách dùng: <code>/remove &lt;doc_id hoặc một phần tiêu đề/số hiệu&gt;</code>\n"
     "Xem doc_id bằng lệnh /sources."

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     staff_user_ids: IdList = Field(default_factory=list)
     admin_user_ids: IdList = Field(default_factory=list)
     staff_chat_id: int | None = None
+    #: A /dangky, /kiemtra, note or upload left this long without an answer ends, and its
+    #: draft (name, phone) is deleted: data minimisation under Nghị định 13/2023/NĐ-CP. 0: never.
+    conversation_timeout_minutes: float = Field(default=30, ge=0)
+    #: How often the running bot looks for an index published by the CLI. 0: never.
+    index_reload_seconds: float = Field(default=60, ge=0)
 
     # --- Paths ----------------------------------------------------------------------------
     data_dir: Path = Path("data")
@@ -103,6 +108,12 @@ class Settings(BaseSettings):
     def persistence_path(self) -> Path:
         """Pickle file that keeps conversation state across bot restarts."""
         return self.data_dir / "bot_state.pickle"
+
+    @property
+    def has_telegram_token(self) -> bool:
+        """Tells whether a non-blank Telegram token is configured (else: the console chat)."""
+        token = self.telegram_bot_token
+        return token is not None and bool(token.get_secret_value().strip())
 
     def is_staff(self, user_id: int | None) -> bool:
         """Tells whether a Telegram user may use the staff commands (admins may too)."""

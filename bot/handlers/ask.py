@@ -10,10 +10,10 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, MessageLimit
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
-from bot.context import DB_KEY, ENGINE_KEY, get_db, get_engine, get_settings
+from bot.context import BotApplication, BotContext, get_db, get_engine, get_settings
 from index.followup import rewrite_followup
 from index.schema import Answer, Citation
 
@@ -185,12 +185,12 @@ def _record_feedback(db_engine: Any, **values: Any) -> None:
         record_feedback(session=session, **values)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_question(update: Update, context: BotContext) -> None:
     """Answers a free-text question from the knowledge base, with sources and buttons."""
     message = update.message
     if message is None or message.text is None:
         return
-    if ENGINE_KEY not in context.bot_data:
+    if context.bot_data.engine is None:
         await message.reply_text(texts.ENGINE_UNAVAILABLE)
         return
     settings = get_settings(context)
@@ -217,7 +217,6 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await message.reply_text(texts.EMPTY_QUESTION)
         return
     user_data["last_question"] = question
-    user_data["last_chunk_ids"] = answer.chunk_ids
     await _log(context, update, answer, question)
 
     if answer.confident:
@@ -244,10 +243,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _log(
-    context: ContextTypes.DEFAULT_TYPE, update: Update, answer: Answer, question: str
+    context: BotContext, update: Update, answer: Answer, question: str
 ) -> None:
     """Logs the question for the statistics; a failing log never blocks the reply."""
-    if DB_KEY not in context.bot_data:
+    if context.bot_data.db is None:
         return
     user = update.effective_user
     try:
@@ -264,7 +263,7 @@ async def _log(
         logger.warning("Could not log the question", exc_info=True)
 
 
-async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def more_sources(update: Update, context: BotContext) -> None:
     """Shows the next page of retrieved passages of the answer whose button was pressed."""
     query = update.callback_query
     if query is None or query.data is None:
@@ -306,7 +305,7 @@ async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             _remember(context.user_data, sent.message_id, record)
 
 
-async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feedback(update: Update, context: BotContext) -> None:
     """Stores a 👍/👎 once per answer and thanks the user."""
     query = update.callback_query
     if query is None or query.data is None:
@@ -336,7 +335,7 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(texts.FEEDBACK_THANKS)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: BotApplication) -> None:
     """Registers the free-text catch-all and the ask:* buttons."""
     app.add_handler(
         MessageHandler(

@@ -29,9 +29,9 @@ from index.leads.models import (
     LeadStatus,
     QuestionLog,
     compute_need_key,
-    fold_text,
     utcnow,
 )
+from index.leads.provinces import province_key
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _update_open_lead(session: Session, lead: Lead, lead_in: LeadCreate) -> Lead
             continue
         setattr(lead, name, value)
     lead.support_items = list(lead_in.support_items)
-    lead.province_key = fold_text(lead.province)
+    lead.province_key = province_key(lead.province)
     lead.updated_at = utcnow()
     assert lead.id is not None  # loaded from the database
     session.add(lead)
@@ -141,7 +141,7 @@ def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
             return _update_open_lead(session, existing, lead_in), False
         lead = Lead.model_validate(
             lead_in,
-            update={"need_key": need_key, "province_key": fold_text(lead_in.province)},
+            update={"need_key": need_key, "province_key": province_key(lead_in.province)},
         )
         try:
             session.add(lead)
@@ -190,7 +190,7 @@ def _filters(
     if status is not None:
         clauses.append(Lead.status == LeadStatus(status))
     if province is not None and province.strip():
-        clauses.append(Lead.province_key == fold_text(province))
+        clauses.append(Lead.province_key == province_key(province))
     if since is not None:
         clauses.append(col(Lead.created_at) >= since)
     if until is not None:
@@ -213,8 +213,9 @@ def list_leads(
     Args:
         session: An open session.
         status: Only leads in this status.
-        province: Only leads from this province; case and diacritics are ignored
-            ("dong thap" matches "Đồng Tháp").
+        province: Only leads from this province, named as `resolve_province` reads it:
+            case and diacritics are ignored, and a pre-2025 name finds its current province
+            ("quang nam" finds the leads of Đà Nẵng).
         since: Only leads created at or after this aware datetime.
         until: Only leads created before this aware datetime.
         offset: How many matching leads to skip (pagination).
@@ -247,7 +248,7 @@ def count_leads(
     Args:
         session: An open session.
         status: Only leads in this status.
-        province: Only leads from this province (case and diacritics ignored).
+        province: Only leads from this province (as in list_leads).
         since: Only leads created at or after this aware datetime.
         until: Only leads created before this aware datetime.
     """

@@ -10,11 +10,12 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
-from bot.context import ENGINE_KEY
 from bot.handlers.ask import ANSWERS_KEY, format_answer, split_message
 from index.leads.db import session_scope
 from index.leads.models import Feedback, QuestionLog
 from index.schema import Answer, Citation, Passage
+
+pytestmark = pytest.mark.real_engine
 
 DECREE_QUESTION = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
 OFF_TOPIC_QUESTION = "Giá vé máy bay từ Hà Nội đi Paris tháng sau là bao nhiêu?"
@@ -137,7 +138,7 @@ async def test_more_sources_pages_through_stored_passages(
     assert len(passages) > 3
     sent.clear()
 
-    app.bot_data[ENGINE_KEY] = _NoSearch()
+    app.bot_data.engine = _NoSearch()  # type: ignore[assignment]
     await app.process_update(make_callback_update("ask:more:0", message_id=answer_id))
 
     assert sent.methods() == ["answerCallbackQuery", "sendMessage"]
@@ -209,7 +210,7 @@ async def test_long_reply_is_split_at_paragraphs(app, sent, make_message_update)
         confident=True,
         citations=[Citation(title="Nghị định 45/2012/NĐ-CP", number="45/2012/NĐ-CP")],
     )
-    app.bot_data[ENGINE_KEY] = _FixedEngine(answer)
+    app.bot_data.engine = _FixedEngine(answer)  # type: ignore[assignment]
 
     await app.process_update(make_message_update("Câu hỏi bất kỳ về khuyến công"))
 

@@ -28,6 +28,8 @@ from index.settings import Settings
 
 from .conftest import BOT_ID, BOT_TOKEN, BOT_USERNAME, STAFF_CHAT_ID
 
+pytestmark = pytest.mark.real_engine
+
 USER = {"id": 111, "is_bot": False, "first_name": "An", "username": "owner", "language_code": "vi"}
 CHAT = {"id": 111, "type": "private", "first_name": "An", "username": "owner"}
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Trợ lý", "username": BOT_USERNAME}

@@ -154,7 +154,7 @@ def test_reindex_then_if_needed_then_sources(
     result = run("sources")
     assert result.exit_code == 0, result.output
     assert "Quyết định hỗ trợ lò sấy chè Shan tuyết" in result.output
-    assert "77/QĐ-SCT" in result.output and "2026-02-03" in result.output
+    assert "77/QĐ-SCT" in result.output and "03/02/2026" in result.output
     assert "huong-dan.txt" in result.output
 
 

@@ -1,0 +1,114 @@
+"""A registration in progress: what the owner has answered so far, and what to ask next.
+
+Transport-agnostic: the Telegram flow keeps one `LeadDraft` per user (in its persisted
+user_data), asks for `next_missing()` until it is None, then builds the `LeadCreate`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from index.leads.models import LeadCreate
+
+#: The questions of a registration, in the order they are asked.
+DraftField = Literal[
+    "full_name",
+    "phone",
+    "establishment_name",
+    "establishment_type",
+    "province",
+    "district",
+    "support_items",
+    "consent_at",
+]
+ASK_ORDER: tuple[DraftField, ...] = (
+    "full_name",
+    "phone",
+    "establishment_name",
+    "establishment_type",
+    "province",
+    "district",
+    "support_items",
+    "consent_at",
+)
+#: Questions an owner may skip; a skipped one is answered (with nothing).
+OPTIONAL: frozenset[DraftField] = frozenset({"district"})
+
+
+class LeadDraft(BaseModel):
+    """The answers of an unfinished registration (None: not answered yet)."""
+
+    full_name: str | None = None
+    phone: str | None = None
+    establishment_name: str | None = None
+    establishment_type: str | None = None
+    sector: str | None = None
+    province: str | None = None
+    district: str | None = None
+    #: [] is an answer too ("chưa rõ"); None means not asked yet.
+    support_items: list[str] | None = None
+    #: Items ticked on the buttons before "Xong".
+    support_selection: list[str] = Field(default_factory=list)
+    eligibility_answers: dict[str, Any] = Field(default_factory=dict)
+    question: str | None = None
+    consent_at: datetime | None = None
+    skipped: set[str] = Field(default_factory=set)
+
+    def next_missing(self) -> DraftField | None:
+        """The first question not answered (or skipped) yet; None when the draft is complete."""
+        for name in ASK_ORDER:
+            if getattr(self, name) is None and name not in self.skipped:
+                return name
+        return None
+
+    def skip(self, name: DraftField) -> None:
+        """Records that the owner chose not to answer an optional question."""
+        if name not in OPTIONAL:
+            raise ValueError(f"{name} cannot be skipped")
+        setattr(self, name, None)
+        self.skipped.add(name)
+
+    def clear(self, *names: str) -> None:
+        """Forgets answers, so they are asked again (editing from the summary)."""
+        for name in names:
+            if name == "support_items":
+                self.support_selection = []
+            setattr(self, name, None)
+            self.skipped.discard(name)
+
+    def to_lead_create(
+        self, *, telegram_user_id: int | None, telegram_username: str | None
+    ) -> LeadCreate:
+        """The validated registration.
+
+        Raises:
+            pydantic.ValidationError: If an answer is missing or invalid (e.g. no consent).
+        """
+        return LeadCreate.model_validate(
+            {
+                **self.model_dump(exclude={"support_selection", "skipped"}),
+                "support_items": list(self.support_items or []),
+                "telegram_user_id": telegram_user_id,
+                "telegram_username": telegram_username,
+            }
+        )
+
+    @classmethod
+    def from_stored(cls, raw: object) -> LeadDraft:
+        """Reads a draft kept in user_data, including the plain dicts of earlier versions.
+
+        Earlier versions stored a dict in which a present key meant "answered", so a present
+        district of None means the owner skipped it.
+        """
+        if isinstance(raw, cls):
+            return raw
+        if not isinstance(raw, dict):
+            return cls()
+        values = {key: value for key, value in raw.items() if key in cls.model_fields}
+        draft = cls.model_validate(values)
+        if "district" in raw and raw["district"] is None:
+            draft.skipped.add("district")
+        return draft

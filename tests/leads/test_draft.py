@@ -1,0 +1,79 @@
+"""LeadDraft: what a registration still needs, and the LeadCreate it becomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from index.leads.draft import ASK_ORDER, LeadDraft
+
+
+def _complete() -> LeadDraft:
+    return LeadDraft(
+        full_name="Nguyễn Văn An",
+        phone="+84912345678",
+        establishment_name="Cơ sở mây tre Phú Vinh",
+        establishment_type="Hộ kinh doanh",
+        province="Quảng Nam",
+        district="Duy Xuyên",
+        support_items=[],
+        consent_at=datetime(2026, 11, 25, 3, 0, tzinfo=UTC),
+    )
+
+
+def test_next_missing_walks_the_questions_in_order() -> None:
+    draft = LeadDraft()
+    asked = []
+    while (field := draft.next_missing()) is not None:
+        asked.append(field)
+        if field == "district":
+            draft.skip("district")
+        else:
+            setattr(draft, field, getattr(_complete(), field))
+    assert tuple(asked) == ASK_ORDER
+
+
+def test_an_empty_need_is_an_answer_and_a_skip_can_be_undone() -> None:
+    draft = _complete()
+    assert draft.next_missing() is None  # support_items == [] means "chưa rõ"
+    draft.clear("province", "district")
+    assert draft.next_missing() == "province"
+    draft.province = "Đà Nẵng"
+    draft.skip("district")
+    assert draft.next_missing() is None
+    draft.clear("district")
+    assert draft.next_missing() == "district"
+    with pytest.raises(ValueError, match="cannot be skipped"):
+        draft.skip("phone")  # type: ignore[arg-type]
+
+
+def test_to_lead_create_validates_and_needs_consent() -> None:
+    lead_in = _complete().to_lead_create(telegram_user_id=7, telegram_username="an")
+    assert (lead_in.telegram_user_id, lead_in.province, lead_in.support_items) == (
+        7,
+        "Quảng Nam",
+        [],
+    )
+    draft = _complete()
+    draft.consent_at = None
+    with pytest.raises(ValidationError, match="consent_at"):
+        draft.to_lead_create(telegram_user_id=7, telegram_username=None)
+
+
+def test_drafts_stored_by_earlier_versions_still_load() -> None:
+    legacy = {
+        "full_name": "An",
+        "phone": "+84912345678",
+        "establishment_name": "Cơ sở",
+        "establishment_type": "Hộ kinh doanh",
+        "province": "Quảng Nam",
+        "district": None,  # a present None meant "skipped"
+        "support_selection": ["Máy móc"],
+    }
+    draft = LeadDraft.from_stored(legacy)
+    assert draft.next_missing() == "support_items"
+    assert draft.support_selection == ["Máy móc"]
+    assert LeadDraft.from_stored(None).next_missing() == "full_name"
+    assert LeadDraft.from_stored(draft) is draft
