@@ -356,11 +356,12 @@ def _rate(values: Sequence[bool | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def summarize(judged: Sequence[Judged]) -> dict[str, Any]:
+def summarize(judged: Sequence[Judged], *, legacy_zero: bool = True) -> dict[str, Any]:
     """Aggregates judged answers into the metrics named in `METRIC_KEYS` and `EXTRA_KEYS`.
 
-    Rates keep their old meaning (0.0 over no rows) for the original keys; the added rates
-    are None over no rows, and `COUNT_KEYS` say how many rows each was computed over.
+    With `legacy_zero`, the original keys keep their old meaning (0.0 over no rows); the
+    added rates are None over no rows, and `COUNT_KEYS` say how many rows each was
+    computed over. Per-kind summaries use None for every rate that does not apply.
     """
 
     def flag(name: str) -> list[bool | None]:
@@ -369,14 +370,20 @@ def summarize(judged: Sequence[Judged]) -> dict[str, Any]:
     ranks = [j.rank for j in judged if j.item.answerable]
     latencies = [j.answer.latency_ms for j in judged]
     lengths = [float(len("\n\n".join(j.body))) for j in judged if j.item.answerable and j.body]
+    def legacy(value: float | None) -> float | None:
+        return (value or 0.0) if legacy_zero else value
+
+    def ranked(value: float) -> float | None:
+        return value if ranks or legacy_zero else None
+
     metrics: dict[str, Any] = {
-        "hit@1": hit_at(ranks, 1),
-        "hit@3": hit_at(ranks, 3),
-        "hit@5": hit_at(ranks, 5),
-        "mrr@5": mrr_at(ranks, 5),
-        "answer_hit": _rate(flag("answer_hit")) or 0.0,
-        "abstain_accuracy": _rate(flag("abstain")) or 0.0,
-        "false_abstain": _rate(flag("false_abstain")) or 0.0,
+        "hit@1": ranked(hit_at(ranks, 1)),
+        "hit@3": ranked(hit_at(ranks, 3)),
+        "hit@5": ranked(hit_at(ranks, 5)),
+        "mrr@5": ranked(mrr_at(ranks, 5)),
+        "answer_hit": legacy(_rate(flag("answer_hit"))),
+        "abstain_accuracy": legacy(_rate(flag("abstain"))),
+        "false_abstain": legacy(_rate(flag("false_abstain"))),
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
         "n": len(judged),
@@ -401,7 +408,10 @@ def summarize(judged: Sequence[Judged]) -> dict[str, Any]:
 def summarize_by_kind(judged: Sequence[Judged]) -> dict[str, dict[str, Any]]:
     """The same metrics for each kind of row, kinds in first-seen order."""
     kinds = list(dict.fromkeys(j.kind for j in judged))
-    return {kind: summarize([j for j in judged if j.kind == kind]) for kind in kinds}
+    return {
+        kind: summarize([j for j in judged if j.kind == kind], legacy_zero=False)
+        for kind in kinds
+    }
 
 
 def ask_all(
