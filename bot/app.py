@@ -15,12 +15,12 @@ from telegram.ext import (
     ApplicationBuilder,
     Defaults,
     PersistenceInput,
-    PicklePersistence,
 )
 
 from bot import texts
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.handlers import admin, ask, eligibility, errors, fallback, leads, privacy, staff, start
+from bot.persistence import StatePersistence
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
@@ -83,7 +83,7 @@ def build_application(
         settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
         # bot_data holds the engine and DB engine, which must never be pickled.
         builder = builder.persistence(
-            PicklePersistence(
+            StatePersistence(
                 settings.persistence_path,
                 store_data=PersistenceInput(bot_data=False, callback_data=False),
             )

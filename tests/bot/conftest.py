@@ -432,8 +432,13 @@ async def app(
     bot_engine: Engine,
     db_engine: sqlalchemy.Engine,
     recording: RecordingRequest,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    """The real Application, initialized and set up by the same code as post_init."""
+    """The real Application, initialized and set up by the same code as post_init.
+
+    Tests marked `persistent` get production's PicklePersistence at
+    `bot_settings.persistence_path` (flushed by `await app.update_persistence()`).
+    """
     from bot.app import build_application, setup_application
 
     application = build_application(
@@ -441,7 +446,7 @@ async def app(
         engine=bot_engine,
         db_engine=db_engine,
         request=recording,
-        persistence=False,
+        persistence=request.node.get_closest_marker("persistent") is not None,
     )
     async with application:
         await setup_application(application)

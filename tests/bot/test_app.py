@@ -231,3 +231,39 @@ async def test_polling_network_errors_are_only_logged(app, sent, caplog) -> None
     staff_notes = [c.params["text"] for c in sent.of("sendMessage")]
     assert len(staff_notes) == 1 and "RuntimeError" in staff_notes[0]
     assert "connection reset" in caplog.text
+
+
+class _ReloadingEngine:
+    """Counts reload_if_changed calls; the first one finds a new version."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.version = "v1"
+
+    def reload_if_changed(self) -> bool:
+        self.calls += 1
+        if self.calls == 1:
+            self.version = "v2"
+            return True
+        return False
+
+
+async def test_a_repeating_job_picks_up_an_index_rebuilt_by_the_cli(app, bot_settings) -> None:
+    import datetime as dt
+
+    (job,) = app.job_queue.get_jobs_by_name("index-reload")
+    assert job.job.trigger.interval == dt.timedelta(seconds=bot_settings.index_reload_seconds)
+    engine = _ReloadingEngine()
+    app.bot_data.engine = engine  # type: ignore[assignment]
+
+    await job.run(app)  # what the job queue does every INDEX_RELOAD_SECONDS
+    await job.run(app)
+
+    assert engine.calls == 2 and engine.version == "v2"
+
+
+def test_the_reload_job_can_be_switched_off(bot_settings) -> None:
+    settings = bot_settings.model_copy(update={"index_reload_seconds": 0})
+    app = build_application(settings, engine=object(), db_engine=object(), persistence=False)
+    assert app.job_queue is not None
+    assert not app.job_queue.get_jobs_by_name("index-reload")

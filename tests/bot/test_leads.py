@@ -463,3 +463,63 @@ async def test_edited_answer_does_not_count_as_the_next_one(
     assert texts.LEAD_BAD_PHONE not in sent.texts()
     await bot.text("0912345678")
     assert sent.texts()[-1] == texts.LEAD_ASK_ESTABLISHMENT
+
+
+def _conversation(app: Any, name: str) -> Any:
+    from telegram.ext import ConversationHandler
+
+    return next(
+        handler
+        for handlers in app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, ConversationHandler) and handler.name == name
+    )
+
+
+async def _stored_user_data(bot_settings: Any) -> dict[int, Any]:
+    """What the state file holds, read back by a fresh persistence (like a restart)."""
+    from telegram.ext import PicklePersistence
+
+    return await PicklePersistence(bot_settings.persistence_path).get_user_data()
+
+
+@pytest.mark.persistent
+async def test_abandoned_registration_times_out_and_its_draft_is_deleted(
+    app, bot, sent, bot_settings, bot_engine
+) -> None:
+    from telegram.ext import PicklePersistence
+
+    await bot.command("/dangky")
+    await bot.text("Bùi Văn Long")
+    await bot.text("0912 888 999")
+    await app.update_persistence()
+    draft = (await _stored_user_data(bot_settings))[OWNER_ID]["lead_draft"]
+    assert draft.phone == "+84912888999"  # the name and phone are in the state file now
+
+    registration = _conversation(app, "registration")
+    assert registration.conversation_timeout == bot_settings.conversation_timeout_minutes * 60
+    job = registration.timeout_jobs[(OWNER_ID, OWNER_ID)]
+    await job.run(app)  # what the job queue does after 30 quiet minutes
+
+    assert sent.texts()[-1] == texts.LEAD_TIMED_OUT
+    assert "lead_draft" not in app.user_data[OWNER_ID]
+    await app.update_persistence()
+    assert "lead_draft" not in (await _stored_user_data(bot_settings)).get(OWNER_ID, {})
+    conversations = await PicklePersistence(bot_settings.persistence_path).get_conversations(
+        "registration"
+    )
+    assert (OWNER_ID, OWNER_ID) not in conversations
+    # The conversation is over: the next text is a question, not the establishment's name.
+    await bot.text("Xưởng gỗ Long")
+    assert bot_engine.questions == ["Xưởng gỗ Long"]
+
+
+async def test_a_timeout_is_scheduled_again_after_every_answer(app, bot) -> None:
+    registration = _conversation(app, "registration")
+    await bot.command("/dangky")
+    first = registration.timeout_jobs[(OWNER_ID, OWNER_ID)]
+    await bot.text("Bùi Văn Long")
+    second = registration.timeout_jobs[(OWNER_ID, OWNER_ID)]
+    assert second is not first  # the clock restarts: only silence ends a registration
+    await bot.command("/huy")
+    assert (OWNER_ID, OWNER_ID) not in registration.timeout_jobs
