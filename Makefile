@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run console test lint eval eval-legal bench reindex doctor clean
+.PHONY: install run console test test-fast lint eval eval-legal bench reindex doctor clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ test: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest -q
+
+# The inner loop: no lint, nothing marked slow, SQLite only; stops at the first failure.
+test-fast: install
+	$(PY) -m pytest -q -x -m "not slow and not postgres"
 
 lint: install
 	$(PY) -m ruff check .

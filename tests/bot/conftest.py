@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -393,11 +394,15 @@ def bot_settings(
 
 
 @pytest.fixture
-def db_engine(bot_settings: Settings) -> Iterator[sqlalchemy.Engine]:
-    """The leads database of this test, migrated to head."""
-    from index.leads.db import create_db_engine, migrate
+def db_engine(bot_settings: Settings, migrated_sqlite: Path) -> Iterator[sqlalchemy.Engine]:
+    """The leads database of this test: a copy of the session's migrated SQLite file."""
+    from sqlalchemy.engine import make_url
 
-    migrate(bot_settings.database_url)
+    from index.leads.db import create_db_engine
+
+    database = make_url(bot_settings.database_url).database
+    assert database is not None
+    shutil.copyfile(migrated_sqlite, database)
     engine = create_db_engine(bot_settings.database_url)
     yield engine
     engine.dispose()

@@ -25,16 +25,17 @@ from index.errors import DocumentError
 from index.settings import Settings
 from tests.bot.conftest import ADMIN_ID, BOT_TOKEN, OWNER_ID, REPO_ROOT, STAFF_CHAT_ID, STAFF_ID
 
-pytestmark = pytest.mark.real_engine
-
 DECREE_QUESTION = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
 UNIQUE_TEXT = (
     "Kế hoạch thí điểm lò sấy nông sản dùng năng lượng mặt trời tại xã Tà Xùa.\n\n"
     "Mỗi hợp tác xã tham gia được hỗ trợ 37 triệu đồng để lắp đặt lò sấy năng lượng mặt trời "
     "cho thảo quả và chè Shan tuyết. Hồ sơ nộp tại Trung tâm Khuyến công trước ngày 30/6."
 )
-# The tests drive an initialized (not running) Application and await its tasks themselves.
-pytestmark = pytest.mark.filterwarnings("ignore:Tasks created via:telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.real_engine,
+    # The tests drive an initialized (not running) Application and await its tasks themselves.
+    pytest.mark.filterwarnings("ignore:Tasks created via:telegram.warnings.PTBUserWarning"),
+]
 
 _file_ids = itertools.count(1)
 UNIQUE_QUESTION = "Lò sấy năng lượng mặt trời ở xã Tà Xùa được hỗ trợ bao nhiêu tiền?"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scripts.bench import main, run_benchmark, synthetic_texts
+from scripts.bench import main, synthetic_texts
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -34,29 +34,21 @@ def test_synthetic_texts_are_vietnamese_like_and_deterministic() -> None:
 
 
 @pytest.mark.slow
-def test_benchmark_smoke_run(
-    make_settings: Callable[..., Settings], embedding_model: SentenceTransformer
-) -> None:
-    settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
-    results = run_benchmark(settings, n_queries=3, synthetic=300, model=embedding_model)
-    assert REQUIRED <= set(results)
-    assert results["kb_chunks"] > 0 and results["synthetic_chunks"] == 300
-    assert results["build_chunks_per_s"] > 0 and results["peak_rss_mb"] > 0
-    # The benchmark builds into a temp dir and leaves the configured index alone.
-    assert not (settings.index_dir / "current").exists()
-
-
-@pytest.mark.slow
-def test_bench_json_is_one_object(
+def test_bench_smoke_run_prints_one_json_object(
     make_settings: Callable[..., Settings],
     embedding_model: SentenceTransformer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """One small run through the command line (a build of the knowledge base is the cost)."""
     import index.embedding
 
     monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
     settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
-    assert main(["--json", "--n-queries", "2", "--synthetic", "200"], settings=settings) == 0
-    payload = json.loads(capsys.readouterr().out)
-    assert REQUIRED <= set(payload)
+    assert main(["--json", "--n-queries", "3", "--synthetic", "300"], settings=settings) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert REQUIRED <= set(results)
+    assert results["kb_chunks"] > 0 and results["synthetic_chunks"] == 300
+    assert results["build_chunks_per_s"] > 0 and results["peak_rss_mb"] > 0
+    # The benchmark builds into a temp dir and leaves the configured index alone.
+    assert not (settings.index_dir / "current").exists()
