@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot import texts
-from index.followup import rewrite_followup
+from index.followup import next_context, rewrite_followup
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -96,8 +96,7 @@ def run_console(
             logger.exception("Console answer failed")
             output(texts.CONSOLE_ERROR.format(error=type(exc).__name__))
             continue
-        if answer.reason is None:
-            previous = question
+        previous = next_context(previous, answer)  # the same rule as Telegram's
         output(format_console_answer(answer))
         output("")
     output(texts.CONSOLE_BYE)

@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
 from bot.context import BotApplication, BotContext, get_db, get_engine, get_settings
-from index.followup import rewrite_followup
+from index.followup import next_context, rewrite_followup
 from index.schema import Answer, Citation
 
 logger = logging.getLogger(__name__)
@@ -216,7 +216,8 @@ async def answer_question(update: Update, context: BotContext) -> None:
     if answer.reason == "empty":
         await message.reply_text(texts.EMPTY_QUESTION)
         return
-    user_data["last_question"] = question
+    # The one rule for what the next follow-up is resolved against (console alike).
+    user_data["last_question"] = next_context(user_data.get("last_question"), answer)
     await _log(context, update, answer, question)
 
     if answer.confident:

@@ -206,3 +206,62 @@ async def test_date_ranges_are_vietnam_days_in_both(
     # Without filters the dates shown are Vietnam days too (24/11 23:30 stays 24/11).
     everything = cli_listed(cli("leads", "list"))
     assert everything[ids["Bình"]] == "24/11/2026" and everything[ids["Cúc"]] == "26/11/2026"
+
+
+class _ScriptedEngine:
+    """Refuses questions about gold prices, answers everything else; records what it got."""
+
+    def __init__(self) -> None:
+        self.questions: list[str] = []
+
+    def answer(self, question: str, **_: Any) -> Any:
+        from index.schema import Answer
+
+        self.questions.append(question)
+        refused = "vàng" in question
+        return Answer(
+            question=question,
+            text="" if refused else "Tối đa 50% chi phí.",
+            confident=not refused,
+            reason="no_match" if refused else None,
+            outcome="refused" if refused else "answered",
+            resolved=question,
+        )
+
+
+TURNS = (
+    "Mức hỗ trợ máy móc thiết bị tối đa bao nhiêu?",
+    "Giá vàng hôm nay?",
+    "còn ở Quảng Nam thì sao?",
+)
+
+
+async def test_a_refused_question_is_no_follow_up_context_in_either(
+    app, make_message_update, bot_settings
+) -> None:
+    from bot.console import run_console
+
+    telegram = _ScriptedEngine()
+    app.bot_data.engine = telegram  # type: ignore[assignment]
+    for turn in TURNS:
+        await app.process_update(make_message_update(turn))
+
+    console = _ScriptedEngine()
+    lines = iter(TURNS)
+
+    def typed(_prompt: str) -> str:
+        line = next(lines, None)
+        if line is None:
+            raise EOFError
+        return line
+
+    run_console(
+        bot_settings,
+        input_fn=typed,
+        output=lambda _text: None,
+        engine=console,  # type: ignore[arg-type]
+    )
+
+    # The follow-up is resolved against the last question that was answered, not the refusal.
+    assert telegram.questions == console.questions
+    assert "máy móc" in telegram.questions[-1] and "Quảng Nam" in telegram.questions[-1]
