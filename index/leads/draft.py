@@ -7,13 +7,13 @@ user_data), asks for `next_missing()` until it is None, then builds the `LeadCre
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from index.leads.models import LeadCreate
 
-#: The questions of a registration, in the order they are asked.
+#: The questions of a registration, in the order they are asked (ASK_ORDER).
 DraftField = Literal[
     "full_name",
     "phone",
@@ -24,16 +24,7 @@ DraftField = Literal[
     "support_items",
     "consent_at",
 ]
-ASK_ORDER: tuple[DraftField, ...] = (
-    "full_name",
-    "phone",
-    "establishment_name",
-    "establishment_type",
-    "province",
-    "district",
-    "support_items",
-    "consent_at",
-)
+ASK_ORDER: tuple[DraftField, ...] = get_args(DraftField)
 #: Questions an owner may skip; a skipped one is answered (with nothing).
 OPTIONAL: frozenset[DraftField] = frozenset({"district"})
 

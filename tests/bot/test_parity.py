@@ -98,23 +98,29 @@ def csv_ids(raw: bytes) -> set[int]:
 
 
 @pytest.mark.parametrize(
-    ("typed", "expected"),
+    ("option", "typed", "expected"),
     [
-        ("quang nam", {"Hoa", "Bình"}),  # Quảng Nam is part of Đà Nẵng since 2025
-        ("Đà Nẵng", {"Hoa", "Bình"}),
-        ("vung tau", {"Dũng"}),
-        ("TP HCM", {"Dũng"}),
-        ("quang ngai", {"Cúc"}),
-        ("dong thap", {"Em"}),
-        ("ca mau", set()),
+        ("--province", "quang nam", {"Hoa", "Bình"}),  # Quảng Nam is part of Đà Nẵng since 2025
+        ("--province", "Đà Nẵng", {"Hoa", "Bình"}),
+        ("--province", "vung tau", {"Dũng"}),
+        ("--province", "TP HCM", {"Dũng"}),
+        ("--province", "quang ngai", {"Cúc"}),
+        ("--province", "dong thap", {"Em"}),
+        ("--province", "ca mau", set()),
+        ("--status", "moi", {"Hoa", "Cúc"}),
+        ("--status", "Mới", {"Hoa", "Cúc"}),
+        ("--status", "da lien he", {"Bình"}),
+        ("--status", "not_eligible", {"Dũng"}),
+        ("--status", "khong du dieu kien", {"Dũng"}),
+        ("--status", "đã đóng", {"Em"}),
     ],
 )
-async def test_province_filters_select_the_same_leads(
-    app, sent, make_command_update, ids, cli, typed: str, expected: set[str]
+async def test_province_and_status_words_select_the_same_leads(
+    app, sent, make_command_update, ids, cli, option: str, typed: str, expected: set[str]
 ) -> None:
     want = {ids[name] for name in expected}
     assert await telegram_listed(app, sent, make_command_update, typed) == want
-    result = cli("leads", "list", "--province", typed)
+    result = cli("leads", "list", option, typed)
     assert result.exit_code == 0, result.output
     assert set(cli_listed(result)) == want
 
@@ -158,27 +164,6 @@ def _callback(app: Any, data: str) -> Any:
     for obj in (update, query, message):
         obj.set_bot(app.bot)
     return update
-
-
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("moi", {"Hoa", "Cúc"}),
-        ("Mới", {"Hoa", "Cúc"}),
-        ("da lien he", {"Bình"}),
-        ("not_eligible", {"Dũng"}),
-        ("khong du dieu kien", {"Dũng"}),
-        ("đã đóng", {"Em"}),
-    ],
-)
-async def test_status_words_select_the_same_leads(
-    app, sent, make_command_update, ids, cli, typed: str, expected: set[str]
-) -> None:
-    want = {ids[name] for name in expected}
-    assert await telegram_listed(app, sent, make_command_update, typed) == want
-    result = cli("leads", "list", "--status", typed)
-    assert result.exit_code == 0, result.output
-    assert set(cli_listed(result)) == want
 
 
 async def test_date_ranges_are_vietnam_days_in_both(
