@@ -46,7 +46,8 @@ def _parameters(parser: argparse.ArgumentParser) -> list[tuple[argparse.Action, 
         if not action.option_strings:
             raise NotImplementedError(f"positional argument {action.dest} is not bridged")
         annotation, extra = _option_type(action)
-        option = typer.Option(*action.option_strings, help=action.help, show_default=False, **extra)
+        shown = annotation is not bool and action.default is not None
+        option = typer.Option(*action.option_strings, help=action.help, show_default=shown, **extra)
         default: Any = inspect.Parameter.empty if action.required else action.default
         if annotation is bool:
             default = False
