@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot import texts
 from index.dates import format_vn_date
@@ -264,6 +264,33 @@ def stats_text(stats: Stats) -> str:
         lines.append(texts.STAFF_STATS_NONE)
     lines += [f"• {esc(question)} ({count})" for question, count in stats.top_unanswered]
     return "\n".join(lines)
+
+
+def inline_buttons(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline buttons from rows of (text, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
+
+
+def support_keyboard(labels: Sequence[str], selected: set[str]) -> InlineKeyboardMarkup:
+    """One button per support item (ticked when selected), then "Chưa rõ" and "Xong"."""
+    rows = [
+        [(("✅ " if label in selected else "") + label, f"lead:sup:{index}")]
+        for index, label in enumerate(labels)
+    ]
+    rows.append([(texts.LEAD_BTN_UNKNOWN, "lead:sup:u"), (texts.LEAD_BTN_DONE, "lead:sup:done")])
+    return inline_buttons(rows)
+
+
+def phone_keyboard(example: str) -> ReplyKeyboardMarkup:
+    """The keyboard with Telegram's "share my number" button."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.LEAD_BTN_SHARE_PHONE, request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+        input_field_placeholder=example,
+    )
 
 
 def registration_summary(draft: LeadDraft) -> str:

@@ -22,9 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -44,7 +42,7 @@ from bot.conversations import (
 )
 from bot.handlers.eligibility import RESULT_KEY, criteria_for
 from bot.handlers.staff import notify_new_lead
-from bot.lead_views import registration_summary
+from bot.lead_views import inline_buttons, phone_keyboard, registration_summary, support_keyboard
 from index.eligibility import CriteriaError
 from index.leads import crud
 from index.leads.db import session_scope
@@ -54,8 +52,6 @@ from index.leads.models import (
     ESTABLISHMENT_MAX,
     NAME_MAX,
     PROVINCE_MAX,
-    QUESTION_MAX,
-    SECTOR_MAX,
     SUPPORT_ITEM_MAX,
     TYPE_MAX,
     LeadCreate,
@@ -95,6 +91,12 @@ LAST_LEAD_KEY = "last_lead_id"
 PROVINCE_BUTTONS = 12
 PHONE_EXAMPLE = "0912 345 678"
 
+#: How the prefill note names the fields the eligibility check filled in.
+_FIELD_LABELS = {
+    "establishment_type": texts.LEAD_FIELD_TYPE,
+    "province": texts.LEAD_FIELD_PROVINCE,
+    "support_items": texts.LEAD_FIELD_SUPPORT,
+}
 # "lead:edit:<field>" -> draft fields to clear (a new province makes the old district stale).
 _EDIT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "name": (texts.LEAD_FIELD_NAME, ("full_name",)),
@@ -151,28 +153,8 @@ def _criteria_labels(context: BotContext, kind: str) -> list[str]:
 
 
 def _support_keyboard(context: BotContext) -> InlineKeyboardMarkup:
-    selected = set(_draft(context).support_selection)
-    rows = [
-        [
-            InlineKeyboardButton(
-                ("✅ " if label in selected else "") + label, callback_data=f"lead:sup:{index}"
-            )
-        ]
-        for index, label in enumerate(_criteria_labels(context, "support"))
-    ]
-    rows.append(
-        [
-            InlineKeyboardButton(texts.LEAD_BTN_UNKNOWN, callback_data="lead:sup:u"),
-            InlineKeyboardButton(texts.LEAD_BTN_DONE, callback_data="lead:sup:done"),
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
-
-
-def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
+    labels = _criteria_labels(context, "support")
+    return support_keyboard(labels, set(_draft(context).support_selection))
 
 
 def _question(context: BotContext, field: DraftField) -> tuple[int, str, Markup | None]:
@@ -180,35 +162,29 @@ def _question(context: BotContext, field: DraftField) -> tuple[int, str, Markup 
     if field == "full_name":
         return NAME, texts.LEAD_ASK_NAME, None
     if field == "phone":
-        keyboard = ReplyKeyboardMarkup(
-            [[KeyboardButton(texts.LEAD_BTN_SHARE_PHONE, request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-            input_field_placeholder=PHONE_EXAMPLE,
-        )
-        return PHONE, texts.LEAD_ASK_PHONE, keyboard
+        return PHONE, texts.LEAD_ASK_PHONE, phone_keyboard(PHONE_EXAMPLE)
     if field == "establishment_name":
         return ESTABLISHMENT, texts.LEAD_ASK_ESTABLISHMENT, None
     if field == "establishment_type":
         labels = _criteria_labels(context, "type")
         rows = [[(label, f"lead:type:{index}")] for index, label in enumerate(labels)]
-        return TYPE, texts.LEAD_ASK_TYPE, _buttons(rows) if rows else None
+        return TYPE, texts.LEAD_ASK_TYPE, inline_buttons(rows) if rows else None
     if field == "province":
         labels = _criteria_labels(context, "province")
         buttons = [(label, f"lead:prov:{index}") for index, label in enumerate(labels)]
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
         rows.append([(texts.LEAD_BTN_OTHER_PROVINCE, "lead:prov:other")])
-        return PROVINCE, texts.LEAD_ASK_PROVINCE, _buttons(rows)
+        return PROVINCE, texts.LEAD_ASK_PROVINCE, inline_buttons(rows)
     if field == "district":
         skip = [(texts.LEAD_BTN_SKIP, "lead:district:skip")]
-        return DISTRICT, texts.LEAD_ASK_DISTRICT, _buttons([skip])
+        return DISTRICT, texts.LEAD_ASK_DISTRICT, inline_buttons([skip])
     if field == "support_items":
         return SUPPORT, texts.LEAD_ASK_SUPPORT, _support_keyboard(context)
     consent = [
         (texts.LEAD_BTN_CONSENT_YES, "lead:consent:yes"),
         (texts.LEAD_BTN_CONSENT_NO, "lead:consent:no"),
     ]
-    return CONSENT, texts.LEAD_ASK_CONSENT, _buttons([consent])
+    return CONSENT, texts.LEAD_ASK_CONSENT, inline_buttons([consent])
 
 
 async def ask_next(update: Update, context: BotContext, prefix: str | None = None) -> int:
@@ -218,36 +194,11 @@ async def ask_next(update: Update, context: BotContext, prefix: str | None = Non
     field = draft.next_missing()
     if field is None:
         row = [(texts.LEAD_BTN_CONFIRM, "lead:confirm"), (texts.LEAD_BTN_EDIT, "lead:edit")]
-        await _send(update, context, lead_in + registration_summary(draft), _buttons([row]))
+        await _send(update, context, lead_in + registration_summary(draft), inline_buttons([row]))
         return CONFIRM
     state, prompt, markup = _question(context, field)
     await _send(update, context, lead_in + prompt, markup)
     return state
-
-
-def _prefilled_draft(data: dict[Any, Any]) -> tuple[LeadDraft, list[str]]:
-    """A new draft with what the eligibility check and the last question already told us."""
-    draft = LeadDraft()
-    prefilled: list[str] = []
-    check = data.get(RESULT_KEY)
-    if isinstance(check, dict):
-        draft.eligibility_answers = dict(check)
-        if check.get("establishment_type_label"):
-            draft.establishment_type = str(check["establishment_type_label"])[:TYPE_MAX]
-            prefilled.append(texts.LEAD_FIELD_TYPE)
-        if check.get("sector_label"):
-            draft.sector = str(check["sector_label"])[:SECTOR_MAX]
-        if check.get("province_label"):
-            draft.province = str(check["province_label"])[:PROVINCE_MAX]
-            prefilled.append(texts.LEAD_FIELD_PROVINCE)
-        labels = [str(label)[:SUPPORT_ITEM_MAX] for label in check.get("support_item_labels", [])]
-        if labels:
-            draft.support_items = labels
-            prefilled.append(texts.LEAD_FIELD_SUPPORT)
-    question = data.get("last_question")
-    if isinstance(question, str) and question.strip():
-        draft.question = question.strip()[:QUESTION_MAX]
-    return draft, prefilled
 
 
 async def start_registration(update: Update, context: BotContext) -> int:
@@ -256,8 +207,12 @@ async def start_registration(update: Update, context: BotContext) -> int:
         await update.callback_query.answer()
     data = user_state(context)
     data[SUBMITTING_KEY] = False
-    draft, prefilled = _prefilled_draft(data)
+    check = data.get(RESULT_KEY)
+    draft = LeadDraft.prefilled(
+        check if isinstance(check, dict) else None, data.get("last_question")
+    )
     data[DRAFT_KEY] = draft
+    prefilled = [_FIELD_LABELS[name] for name in draft.prefilled_fields()]
     prefix = texts.LEAD_PREFILLED.format(fields=", ".join(prefilled)) if prefilled else None
     return await ask_next(update, context, prefix)
 
@@ -420,7 +375,7 @@ async def show_edit_menu(update: Update, context: BotContext) -> int:
     await query.answer()
     rows = [[(label, f"lead:edit:{key}")] for key, (label, _) in _EDIT_FIELDS.items()]
     rows.append([(texts.LEAD_BTN_BACK_TO_SUMMARY, "lead:edit:back")])
-    await _send(update, context, texts.LEAD_ASK_EDIT, _buttons(rows))
+    await _send(update, context, texts.LEAD_ASK_EDIT, inline_buttons(rows))
     return EDIT
 
 

@@ -11,7 +11,14 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from index.leads.models import LeadCreate
+from index.leads.models import (
+    PROVINCE_MAX,
+    QUESTION_MAX,
+    SECTOR_MAX,
+    SUPPORT_ITEM_MAX,
+    TYPE_MAX,
+    LeadCreate,
+)
 
 #: The questions of a registration, in the order they are asked (ASK_ORDER).
 DraftField = Literal[
@@ -69,6 +76,34 @@ class LeadDraft(BaseModel):
                 self.support_selection = []
             setattr(self, name, None)
             self.skipped.discard(name)
+
+    @classmethod
+    def prefilled(cls, check: dict[str, Any] | None, last_question: object) -> LeadDraft:
+        """A new draft with what an eligibility check and the last question already told us.
+
+        Args:
+            check: The stored /kiemtra result (labels of the chosen options), if any.
+            last_question: The last question the owner asked, kept as the lead's question.
+        """
+        draft = cls()
+        if check:
+            draft.eligibility_answers = dict(check)
+            if check.get("establishment_type_label"):
+                draft.establishment_type = str(check["establishment_type_label"])[:TYPE_MAX]
+            if check.get("sector_label"):
+                draft.sector = str(check["sector_label"])[:SECTOR_MAX]
+            if check.get("province_label"):
+                draft.province = str(check["province_label"])[:PROVINCE_MAX]
+            labels = [str(label)[:SUPPORT_ITEM_MAX] for label in check.get("support_item_labels", [])]
+            draft.support_items = labels or None
+        if isinstance(last_question, str) and last_question.strip():
+            draft.question = last_question.strip()[:QUESTION_MAX]
+        return draft
+
+    def prefilled_fields(self) -> list[DraftField]:
+        """The questions an eligibility check already answered (they are skipped)."""
+        names: tuple[DraftField, ...] = ("establishment_type", "province", "support_items")
+        return [name for name in names if getattr(self, name)]
 
     def to_lead_create(
         self, *, telegram_user_id: int | None, telegram_username: str | None

@@ -77,3 +77,20 @@ def test_drafts_stored_by_earlier_versions_still_load() -> None:
     assert draft.support_selection == ["Máy móc"]
     assert LeadDraft.from_stored(None).next_missing() == "full_name"
     assert LeadDraft.from_stored(draft) is draft
+
+
+def test_a_check_prefills_the_questions_it_answered() -> None:
+    check = {
+        "verdict": "likely_eligible",
+        "establishment_type_label": "Hộ kinh doanh",
+        "sector_label": "Chế biến nông sản",
+        "province_label": "Quảng Nam",
+        "support_item_labels": ["Máy móc thiết bị"],
+    }
+    draft = LeadDraft.prefilled(check, "  Hỗ trợ máy móc bao nhiêu? ")
+    assert draft.prefilled_fields() == ["establishment_type", "province", "support_items"]
+    assert draft.eligibility_answers["verdict"] == "likely_eligible"
+    assert (draft.sector, draft.question) == ("Chế biến nông sản", "Hỗ trợ máy móc bao nhiêu?")
+    assert draft.next_missing() == "full_name"
+    empty = LeadDraft.prefilled(None, None)
+    assert empty.prefilled_fields() == [] and empty.question is None
