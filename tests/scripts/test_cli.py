@@ -350,7 +350,7 @@ def test_doctor_shows_the_index_version_and_model_backend(cli_env: dict[str, Pat
 
     report = json.loads(result.output)
     assert report["info"]["index_version"] == current_version(get_settings())
-    assert report["info"]["index_chunks"] and report["info"]["model_backend"] == "torch"
+    assert report["info"]["index_chunks"] and report["info"]["model_backend"]
     human = run("doctor")
     assert "⚠ Chưa có TELEGRAM_BOT_TOKEN" in human.output
     assert f"Phiên bản chỉ mục: {report['info']['index_version']}" in human.output
