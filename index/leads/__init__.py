@@ -39,6 +39,7 @@ from index.leads.models import (
     LeadStatus,
     QuestionLog,
 )
+from index.leads.draft import LeadDraft
 from index.leads.phones import InvalidPhoneError, normalize_vn_phone
 from index.leads.provinces import Province, ProvinceMatch, province_key, resolve_province
 from index.leads.status import parse_status, split_status_prefix, status_label
@@ -51,6 +52,7 @@ __all__ = [
     "InvalidPhoneError",
     "Lead",
     "LeadCreate",
+    "LeadDraft",
     "LeadEvent",
     "LeadNotFoundError",
     "LeadPublic",
