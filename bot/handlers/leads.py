@@ -17,7 +17,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -33,7 +33,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import MessageHandler as Msg
 
 from bot import texts
-from bot.context import BotApplication, BotContext, app_settings, get_db, user_state
+from bot.context import BotApplication, BotContext, app_settings, get_db, get_settings, user_state
 from bot.conversations import (
     CONVERSATION_GROUP,
     build_conversation,
@@ -90,6 +90,8 @@ LAST_LEAD_KEY = "last_lead_id"
 #: How many province buttons to offer before "Tỉnh khác".
 PROVINCE_BUTTONS = 12
 PHONE_EXAMPLE = "0912 345 678"
+#: How often drafts left behind by a restart are looked for (seconds).
+SWEEP_INTERVAL = 300
 
 #: How the prefill note names the fields the eligibility check filled in.
 _FIELD_LABELS = {
@@ -190,6 +192,7 @@ def _question(context: BotContext, field: DraftField) -> tuple[int, str, Markup 
 async def ask_next(update: Update, context: BotContext, prefix: str | None = None) -> int:
     """Asks for the first field still missing from the draft, or shows the summary."""
     draft = _draft(context)
+    draft.touch()
     lead_in = f"{prefix}\n\n" if prefix else ""
     field = draft.next_missing()
     if field is None:
@@ -486,6 +489,29 @@ async def stale_button(update: Update, context: BotContext) -> None:
     await query.answer(texts.LEAD_STALE, show_alert=True)
 
 
+async def sweep_abandoned_drafts(context: BotContext) -> None:
+    """Deletes drafts older than the conversation timeout that no timeout job will end.
+
+    PTB does not persist conversation timeouts: after a restart, a registration left before
+    it would keep its draft (name, phone) forever. This job catches those.
+    """
+    settings = get_settings(context)
+    if settings.conversation_timeout_minutes <= 0:
+        return
+    timeout = timedelta(minutes=settings.conversation_timeout_minutes)
+    application = context.application
+    for user_id, data in list(application.user_data.items()):
+        if data.get(DRAFT_KEY) is None:
+            continue
+        # A dict from an earlier version becomes a draft whose clock starts now.
+        draft = data[DRAFT_KEY] = LeadDraft.from_stored(data[DRAFT_KEY])
+        if draft.abandoned(timeout):
+            data.pop(DRAFT_KEY, None)
+            data.pop(SUBMITTING_KEY, None)
+            application.mark_data_for_update_persistence(user_ids=user_id)
+            logger.info("Deleted the abandoned registration draft of user %s", user_id)
+
+
 def build_registration(*, persistent: bool, timeout_minutes: float) -> ConversationHandler[Any]:
     """Builds the /dangky conversation (every step stops the update; see bot.conversations)."""
     # New messages only: an edited earlier answer must not count as the current one.
@@ -555,3 +581,9 @@ def register(app: BotApplication) -> None:
     )
     # Group 0, so it only sees presses the conversation did not claim.
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^lead:(?!start$)"))
+    if app.job_queue is not None and settings.conversation_timeout_minutes > 0:
+        # Every few minutes is plenty next to a 30-minute timeout; the first run after start-up
+        # catches the drafts a restart left without their timeout job.
+        app.job_queue.run_repeating(
+            sweep_abandoned_drafts, interval=SWEEP_INTERVAL, first=60, name="draft-sweep"
+        )

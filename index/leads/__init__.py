@@ -27,6 +27,7 @@ from index.leads.db import (
     migrate,
     session_scope,
 )
+from index.leads.draft import LeadDraft
 from index.leads.models import (
     OPEN_STATUSES,
     STATUS_LABELS,
@@ -39,7 +40,6 @@ from index.leads.models import (
     LeadStatus,
     QuestionLog,
 )
-from index.leads.draft import LeadDraft
 from index.leads.phones import InvalidPhoneError, normalize_vn_phone
 from index.leads.provinces import Province, ProvinceMatch, province_key, resolve_province
 from index.leads.status import parse_status, split_status_prefix, status_label

@@ -6,7 +6,7 @@ user_data), asks for `next_missing()` until it is None, then builds the `LeadCre
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
@@ -54,6 +54,8 @@ class LeadDraft(BaseModel):
     question: str | None = None
     consent_at: datetime | None = None
     skipped: set[str] = Field(default_factory=set)
+    #: When the owner last answered; a draft older than the conversation timeout is deleted.
+    touched_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def next_missing(self) -> DraftField | None:
         """The first question not answered (or skipped) yet; None when the draft is complete."""
@@ -61,6 +63,14 @@ class LeadDraft(BaseModel):
             if getattr(self, name) is None and name not in self.skipped:
                 return name
         return None
+
+    def touch(self, now: datetime | None = None) -> None:
+        """Records that the owner just answered."""
+        self.touched_at = now or datetime.now(UTC)
+
+    def abandoned(self, timeout: timedelta, now: datetime | None = None) -> bool:
+        """Tells whether nobody answered for longer than `timeout`."""
+        return (now or datetime.now(UTC)) - self.touched_at > timeout
 
     def skip(self, name: DraftField) -> None:
         """Records that the owner chose not to answer an optional question."""
@@ -115,7 +125,7 @@ class LeadDraft(BaseModel):
         """
         return LeadCreate.model_validate(
             {
-                **self.model_dump(exclude={"support_selection", "skipped"}),
+                **self.model_dump(exclude={"support_selection", "skipped", "touched_at"}),
                 "support_items": list(self.support_items or []),
                 "telegram_user_id": telegram_user_id,
                 "telegram_username": telegram_username,

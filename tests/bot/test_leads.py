@@ -523,3 +523,25 @@ async def test_a_timeout_is_scheduled_again_after_every_answer(app, bot) -> None
     assert second is not first  # the clock restarts: only silence ends a registration
     await bot.command("/huy")
     assert (OWNER_ID, OWNER_ID) not in registration.timeout_jobs
+
+
+@pytest.mark.persistent
+async def test_drafts_a_restart_left_without_a_timeout_are_swept(
+    app, bot, sent, bot_settings
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    await bot.command("/dangky")
+    await bot.text("Bùi Văn Long")
+    await bot.command("/dangky", user_id=222)
+    old = app.user_data[OWNER_ID]["lead_draft"]
+    old.touched_at = datetime.now(UTC) - timedelta(minutes=31)  # as if left before a restart
+    (job,) = app.job_queue.get_jobs_by_name("draft-sweep")
+
+    await job.run(app)
+
+    assert "lead_draft" not in app.user_data[OWNER_ID]
+    assert app.user_data[222]["lead_draft"].next_missing() == "full_name"  # still fresh
+    await app.update_persistence()
+    stored = await _stored_user_data(bot_settings)
+    assert "lead_draft" not in stored.get(OWNER_ID, {}) and "lead_draft" in stored[222]
