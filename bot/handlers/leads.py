@@ -118,7 +118,12 @@ def _draft(context: BotContext) -> LeadDraft:
     return draft
 
 
-async def _send(update: Update, context: BotContext, text: str, markup: Any = None) -> None:
+async def _send(
+    update: Update,
+    context: BotContext,
+    text: str,
+    markup: Markup | ReplyKeyboardRemove | None = None,
+) -> None:
     chat = update.effective_chat
     if chat is not None:
         await context.bot.send_message(chat_id=chat.id, text=text, reply_markup=markup)
