@@ -44,12 +44,14 @@ eval: install
 	$(PY) -m scripts.evaluate --questions ../shared/eval/dev_questions.jsonl --all-modes
 
 # The legal dev set over knowledge/ plus ../shared/corpus (test data, never needed at run time):
-# both are copied into data/eval-legal/knowledge and indexed into data/eval-legal/index.
+# knowledge/ is copied into data/eval-legal/knowledge, the corpus imported there with
+# `khuyencong add` (the admin's bulk import: README and *.raw are skipped), and both are
+# indexed into data/eval-legal/index. Unchanged files keep their vectors between runs.
 LEGAL_ENV := KNOWLEDGE_DIR=data/eval-legal/knowledge INDEX_DIR=data/eval-legal/index
 eval-legal: install
-	mkdir -p data/eval-legal/knowledge/corpus
-	rsync -a --delete --exclude corpus knowledge/ data/eval-legal/knowledge/
-	rsync -a --delete --include '*.md' --exclude README.md --exclude '*' ../shared/corpus/ data/eval-legal/knowledge/corpus/
+	mkdir -p data/eval-legal/knowledge
+	rsync -a --delete knowledge/ data/eval-legal/knowledge/
+	$(LEGAL_ENV) $(PY) -m scripts add ../shared/corpus
 	$(LEGAL_ENV) $(PY) -m scripts.evaluate --questions ../shared/eval/legal_dev.jsonl --all-modes
 	$(LEGAL_ENV) $(PY) -m scripts.evaluate --questions ../shared/eval/dev_questions.jsonl
 

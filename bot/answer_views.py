@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from bot import texts
+from index.answering import citation_for
 from index.dates import format_vn_date
-from index.schema import NEEDS_NOTICE, NOT_IN_FORCE, Answer, Citation
+from index.schema import NEEDS_NOTICE, NOT_IN_FORCE, Answer, Citation, DocumentMeta, Passage
 
 _TAG_RE = re.compile(r"<[^>]+>")
+#: Longest clause text shown for one passage under "Xem thêm nguồn", in characters.
+PASSAGE_CHARS = 900
 
 
 def to_plain(markup: str) -> str:
@@ -146,3 +150,86 @@ def body_paragraphs(answer: Answer) -> list[str]:
     rendered = render_answer(answer)
     header = to_plain(texts.SOURCES_HEADER)
     return [p for p in rendered.split("\n\n") if not p.startswith(header)]
+
+
+def document_status_text(doc: DocumentMeta) -> str:
+    """A document's status with its relations: "hết hiệu lực (…), thay thế bởi 28/2018/TT-BTC"."""
+    parts = [doc_status_label(doc.status)]
+    if doc.amended_by:
+        parts.append(texts.DOC_RELATION_AMENDED_BY.format(numbers=", ".join(doc.amended_by)))
+    if doc.superseded_by:
+        parts.append(texts.DOC_RELATION_SUPERSEDED_BY.format(numbers=", ".join(doc.superseded_by)))
+    if doc.expired_on and doc.status in NOT_IN_FORCE:
+        parts.append(texts.DOC_RELATION_EXPIRED_ON.format(date=format_vn_date(doc.expired_on)))
+    if doc.effective and doc.status not in NOT_IN_FORCE:
+        parts.append(texts.DOC_RELATION_EFFECTIVE.format(date=format_vn_date(doc.effective)))
+    if doc.replaces:
+        parts.append(texts.DOC_RELATION_REPLACES.format(numbers=", ".join(doc.replaces)))
+    if doc.based_on:
+        parts.append(texts.DOC_RELATION_BASED_ON.format(numbers=", ".join(doc.based_on)))
+    return "; ".join(parts)
+
+
+def document_lines(doc: DocumentMeta) -> tuple[str, str]:
+    """(name, status) of a document for the source lists: its title with number and date,
+    then `document_status_text`. Our own guides show no law's number or date as theirs."""
+    pieces = [doc.title]
+    if doc.doc_type != "guide":
+        if doc.number and doc.number not in doc.title:
+            pieces.append(texts.DOC_LINE_NUMBER.format(number=doc.number))
+        date = format_vn_date(doc.issued)
+        if date:
+            pieces.append(texts.DOC_LINE_ISSUED.format(date=date))
+    return " · ".join(pieces), document_status_text(doc)
+
+
+def found_metadata_lines(values: Mapping[str, Any]) -> list[str]:
+    """One plain "Label: value" line per metadata field found in (or set for) a file."""
+    lines = []
+    for key, label in texts.META_FIELD_LABELS.items():
+        value = values.get(key)
+        if not value:
+            continue
+        if key == "doc_type":
+            value = texts.DOC_TYPE_NAMES.get(str(value), str(value))
+        elif key in ("issued", "effective"):
+            value = format_vn_date(str(value)) or value
+        elif key == "status":
+            value = doc_status_label(str(value))
+        lines.append(f"{label}: {value}")
+    return lines
+
+
+def passage_record(passage: Passage) -> dict[str, Any]:
+    """What "Xem thêm nguồn" keeps of a passage: its citation line, notice and clause text.
+
+    A plain dict, so it can be stored in the bot's persisted user data. The text keeps its
+    lines (clauses, points and table rows stay one per line), cut at a line end when long.
+    """
+    citation = citation_for(passage)
+    text = passage.chunk.text.strip()
+    if len(text) > PASSAGE_CHARS:
+        cut = text[:PASSAGE_CHARS]
+        text = (cut.rsplit("\n", 1)[0] if "\n" in cut else cut.rsplit(" ", 1)[0]) + " …"
+    return {
+        "chunk_id": passage.chunk.chunk_id,
+        "citation": citation_line(citation),
+        "notice": status_notice(citation),
+        "url": citation.url,
+        "text": text,
+        "title": citation.title,
+    }
+
+
+def render_passage_record(record: Mapping[str, Any], number: int) -> str:
+    """One "Xem thêm nguồn" entry as Telegram HTML: the numbered citation, its notice and
+    the clause text in a quote."""
+    line = html.escape(str(record.get("citation") or record.get("title") or ""))
+    url = record.get("url")
+    if url and str(url).startswith(("http://", "https://")):
+        line = f'<a href="{html.escape(str(url), quote=True)}">{line}</a>'
+    parts = [f"<b>{number}.</b> {line}"]
+    if record.get("notice"):
+        parts.append(html.escape(str(record["notice"])))
+    parts.append(f"<blockquote>{html.escape(str(record.get('text', '')))}</blockquote>")
+    return "\n".join(parts)

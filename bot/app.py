@@ -19,7 +19,19 @@ from telegram.ext import (
 
 from bot import texts
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
-from bot.handlers import admin, ask, eligibility, errors, fallback, leads, privacy, staff, start
+from bot.handlers import (
+    admin,
+    ask,
+    doc_status,
+    eligibility,
+    errors,
+    fallback,
+    leads,
+    privacy,
+    staff,
+    start,
+    uploads,
+)
 from bot.persistence import StatePersistence
 
 if TYPE_CHECKING:
@@ -95,11 +107,14 @@ def build_application(
     app.bot_data.engine = engine
     app.bot_data.db = db_engine
 
-    # Order matters! The text-taking conversations (note, upload, then registration) sit in
-    # bot.conversations.CONVERSATION_GROUP, before group 0; in group 0 the check and the
-    # commands claim their updates before the catch-all question handler of ask, and
-    # fallback takes whatever nobody claimed.
+    # Order matters! The text-taking conversations (note, upload, document status, then
+    # registration) sit in bot.conversations.CONVERSATION_GROUP, before group 0, so a staff
+    # member's note is never taken as their name; in group 0 the check and the commands claim
+    # their updates before the catch-all question handler of ask, and fallback takes whatever
+    # nobody claimed.
     staff.register(app)
+    uploads.register(app)
+    doc_status.register(app)
     admin.register(app)
     leads.register(app)
     eligibility.register(app)

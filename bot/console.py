@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot import texts
+from bot.answer_views import render_answer
 from index.followup import next_context, rewrite_followup
 
 if TYPE_CHECKING:
     from index.engine import Engine
-    from index.schema import Answer, Citation
     from index.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,26 +37,6 @@ def ensure_index(settings: Settings, output: Output = print, *, model: Any = Non
     # A mismatch means another embedding model built it; only a full rebuild can fix that.
     report = build_index(settings, full=status == "mismatch", model=model, progress=progress)
     output(texts.CONSOLE_INDEX_READY.format(chunks=report.chunks))
-
-
-def format_citation_line(citation: Citation) -> str:
-    """Formats one source as "title — number — date — url" for the terminal."""
-    pieces = [citation.title]
-    pieces.extend(value for value in (citation.number, citation.issued, citation.url) if value)
-    return "  • " + " — ".join(pieces)
-
-
-def format_console_answer(answer: Answer) -> str:
-    """Formats an answer for the terminal: its text, then the sources when confident."""
-    lines = [answer.text.strip()]
-    if answer.confident and answer.citations:
-        lines.append(texts.CONSOLE_SOURCES)
-        seen: set[tuple[str, str | None]] = set()
-        for citation in answer.citations:
-            if (citation.title, citation.number) not in seen:
-                seen.add((citation.title, citation.number))
-                lines.append(format_citation_line(citation))
-    return "\n".join(lines)
 
 
 def run_console(
@@ -97,6 +77,6 @@ def run_console(
             output(texts.CONSOLE_ERROR.format(error=type(exc).__name__))
             continue
         previous = next_context(previous, answer)  # the same rule as Telegram's
-        output(format_console_answer(answer))
+        output(render_answer(answer))
         output("")
     output(texts.CONSOLE_BYE)

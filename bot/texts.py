@@ -6,6 +6,8 @@ Each feature keeps its texts in its own section below; edit inside your section 
 
 from __future__ import annotations
 
+from index.header_meta import TYPE_NAMES
+
 # === common: start, help, menu, free questions, errors (bot/handlers/start.py, ask.py, ...) ===
 WELCOME = (
     "Xin chào <b>{name}</b>! Tôi là <b>Trợ lý Khuyến công</b>.\n\n"
@@ -49,8 +51,6 @@ COMMAND_HELP = "Hướng dẫn sử dụng"
 COMMAND_DELETE_DATA = "Xóa dữ liệu cá nhân"
 
 SOURCES_HEADER = "<b>Nguồn:</b>"
-SOURCE_LINE_NUMBER = "số {number}"
-SOURCE_LINE_DATE = "ngày {date}"
 MORE_SOURCES_HEADER = "<b>Các đoạn liên quan khác ({start}–{end}/{total}):</b>"
 NO_MORE_SOURCES = "Không còn nguồn nào khác cho câu hỏi này."
 MORE_SOURCES_EXPIRED = "Kết quả này đã cũ, vui lòng hỏi lại."
@@ -103,29 +103,11 @@ ERROR_STAFF_NOTICE = "⚠️ Lỗi bot (mã <code>{error_id}</code>): {error_typ
 
 # Answers and their sources (bot/answer_views.py renders these for Telegram, the console
 # and the evaluation alike).
-#: Document type -> how a citation names it ("Nghị định 45/2012/NĐ-CP").
-DOC_TYPE_NAMES = {
-    "decree": "Nghị định",
-    "circular": "Thông tư",
-    "joint_circular": "Thông tư liên tịch",
-    "decision": "Quyết định",
-    "resolution": "Nghị quyết",
-    "directive": "Chỉ thị",
-    "guidance": "Hướng dẫn",
-    "law": "Luật",
-    "plan": "Kế hoạch",
-}
+#: Document type -> how a citation names it ("Nghị định 45/2012/NĐ-CP"). The names are legal
+#: vocabulary the core also needs (titles read from a document's header), so they live there.
+DOC_TYPE_NAMES: dict[str, str] = dict(TYPE_NAMES)
 #: How our own summaries are cited: they are not the law, whatever number they discuss.
 CITATION_GUIDE = "Tài liệu hướng dẫn của Trung tâm: {title}"
-#: The legal status of a document (index.schema.DOC_STATUSES), in /sources and the CLI.
-DOC_STATUS_LABELS = {
-    "in_force": "còn hiệu lực",
-    "amended": "còn hiệu lực, đã được sửa đổi",
-    "superseded": "đã được thay thế",
-    "expired": "hết hiệu lực",
-    "unknown": "chưa rõ hiệu lực",
-    "not_applicable": "không áp dụng (tin bài)",
-}
 CITATION_ARTICLE_SEP = " — "
 NOTICE_SUPERSEDED = "⚠️ {doc} đã hết hiệu lực{detail}."
 NOTICE_SUPERSEDED_BY = " (thay thế bởi {numbers})"
@@ -138,6 +120,34 @@ NOTICE_AMENDED_UNNAMED = (
     "ℹ️ {doc} đã được sửa đổi, bổ sung; nội dung trích dẫn là bản gốc, có thể đã thay đổi."
 )
 THIS_DOCUMENT = "Văn bản này"
+#: Document status -> how the source lists (/sources, `khuyencong sources`) name it.
+DOC_STATUS_LABELS = {
+    "in_force": "còn hiệu lực",
+    "amended": "còn hiệu lực, đã được sửa đổi, bổ sung",
+    "superseded": "hết hiệu lực (đã bị thay thế)",
+    "expired": "hết hiệu lực",
+    "unknown": "chưa rõ hiệu lực",
+    "not_applicable": "tin tức, không phải văn bản quy phạm",
+}
+DOC_RELATION_AMENDED_BY = "sửa đổi bởi {numbers}"
+DOC_RELATION_SUPERSEDED_BY = "thay thế bởi {numbers}"
+DOC_RELATION_EXPIRED_ON = "từ ngày {date}"
+DOC_RELATION_REPLACES = "thay thế {numbers}"
+DOC_RELATION_BASED_ON = "tóm tắt từ {numbers}"
+DOC_RELATION_EFFECTIVE = "hiệu lực từ {date}"
+DOC_LINE_NUMBER = "số {number}"
+DOC_LINE_ISSUED = "ngày {date}"
+#: Labels of the metadata found in an uploaded file (upload flow, `khuyencong add`).
+META_FIELD_LABELS = {
+    "title": "Tiêu đề",
+    "doc_type": "Loại văn bản",
+    "number": "Số hiệu",
+    "issuer": "Cơ quan ban hành",
+    "issued": "Ngày ban hành",
+    "effective": "Hiệu lực từ",
+    "province": "Tỉnh",
+    "status": "Trạng thái",
+}
 ANSWER_UNKNOWN = (
     "Tài liệu hiện có chưa nêu thông tin chính xác cho nội dung bạn hỏi, "
     "nên tôi chưa thể xác nhận."
@@ -158,7 +168,6 @@ CONSOLE_BUILDING_INDEX = "Đang xây dựng chỉ mục tài liệu lần đầu
 CONSOLE_INDEX_PROGRESS = "  [{done}/{total}] {name}"
 CONSOLE_INDEX_READY = "Đã sẵn sàng ({chunks} đoạn văn bản)."
 CONSOLE_LOADING = "Đang tải mô hình và chỉ mục…"
-CONSOLE_SOURCES = "Nguồn:"
 CONSOLE_FOLLOWUP = "(Hiểu câu hỏi là: {question})"
 CONSOLE_ERROR = "Xin lỗi, có lỗi khi trả lời: {error}"
 NO_TOKEN = (
@@ -220,6 +229,7 @@ ELIG_ITEM_UNCONFIRMED = "(thông tin chưa được xác nhận đầy đủ)"
 ELIG_ITEMS_MORE = "… và {count} nội dung khác. Gõ câu hỏi để xem chi tiết."
 ELIG_NEXT_STEP = "👉 <b>Bước tiếp theo:</b> {text}"
 ELIG_NOTICE = "⚖️ <i>{text}</i>"
+ELIG_BASIS_STATUS = "<b>Hiệu lực của căn cứ pháp lý:</b>"
 ELIG_REGISTER_HINT = "Bấm «Đăng ký tư vấn» để cán bộ khuyến công liên hệ với bạn."
 # === end eligibility ===
 
@@ -401,6 +411,7 @@ STAFF_COMMAND_STATS = "Thống kê hồ sơ và câu hỏi"
 ADMIN_REFUSAL = "Xin lỗi, chức năng này chỉ dành cho quản trị viên."
 ADMIN_COMMAND_REINDEX = "Cập nhật chỉ mục tài liệu"
 ADMIN_COMMAND_SOURCES = "Danh sách tài liệu đã nạp"
+ADMIN_COMMAND_STATUS = "Đặt trạng thái hiệu lực của một văn bản"
 ADMIN_COMMAND_REMOVE = "Gỡ một tài liệu đã tải lên"
 ADMIN_UPLOAD_UNSUPPORTED = (
     "Xin lỗi, chưa hỗ trợ định dạng «{suffix}». Vui lòng gửi tệp PDF, DOCX, MD, TXT hoặc HTML."
@@ -408,17 +419,27 @@ ADMIN_UPLOAD_UNSUPPORTED = (
 ADMIN_UPLOAD_TOO_BIG = "Tệp quá lớn (tối đa {limit} MB). Vui lòng gửi tệp nhỏ hơn."
 ADMIN_UPLOAD_DOWNLOAD_FAILED = "Không tải được tệp từ Telegram. Vui lòng gửi lại sau ít phút."
 ADMIN_UPLOAD_ASK_META = (
-    "Đã nhận tệp <b>{name}</b>.\n"
-    "Gửi thông tin tài liệu theo mẫu:\n<code>Tiêu đề | Số hiệu | Ngày (dd/mm/yyyy)</code>\n"
-    "Ví dụ: <code>Kế hoạch khuyến công 2026 | 123/KH-UBND | 15/01/2026</code>\n"
-    "Số hiệu và ngày có thể bỏ trống. Hoặc bấm «Lấy từ tệp» để dùng thông tin sẵn có trong tệp. "
-    "Gõ /huy để hủy."
+    "Đã nhận tệp <b>{name}</b>. Thông tin đọc được từ tệp:\n{found}\n\n"
+    "Bấm «Lấy từ tệp» nếu đúng. Để sửa, gửi từng dòng <code>trường: giá trị</code>, ví dụ:\n"
+    "<code>số: 45/2012/NĐ-CP</code>\n<code>hiệu lực: 05/07/2012</code>\n"
+    "(trường: tiêu đề, loại, số, cơ quan, ngày, hiệu lực), hoặc cả dòng "
+    "<code>Tiêu đề | Số hiệu | Ngày (dd/mm/yyyy)</code>. Gõ /huy để hủy."
+)
+ADMIN_UPLOAD_NOTHING_FOUND = "(không tìm thấy số hiệu, ngày hay tiêu đề trong tệp)"
+ADMIN_UPLOAD_DUPLICATE = (
+    "Tài liệu này đã có trong kho tri thức (<code>{doc_id}</code>, cùng nội dung), "
+    "nên không lưu thêm bản nữa."
+)
+ADMIN_UPLOAD_BAD_TYPE = (
+    "Loại văn bản «{value}» chưa đúng; dùng: Nghị định, Thông tư, Thông tư liên tịch, "
+    "Quyết định, Nghị quyết, Chỉ thị, Kế hoạch, Hướng dẫn."
 )
 ADMIN_BUTTON_FROM_FILE = "📄 Lấy từ tệp"
 ADMIN_BUTTON_CANCEL = "Hủy"
 ADMIN_UPLOAD_BAD_META = (
     "Chưa đúng mẫu. Vui lòng gửi: <code>Tiêu đề | Số hiệu | Ngày (dd/mm/yyyy)</code> "
-    "(bắt buộc có tiêu đề), hoặc bấm «Lấy từ tệp»."
+    "(bắt buộc có tiêu đề), hoặc từng dòng <code>trường: giá trị</code> (tiêu đề, loại, số, "
+    "cơ quan, ngày, hiệu lực), hoặc bấm «Lấy từ tệp»."
 )
 ADMIN_UPLOAD_BAD_DATE = "Ngày «{value}» chưa hợp lệ; vui lòng ghi theo dạng dd/mm/yyyy."
 ADMIN_UPLOAD_CANCELLED = "Đã hủy tải tài liệu lên."
@@ -427,7 +448,8 @@ ADMIN_UPLOAD_INVALID = (
     "❌ Không thể thêm tài liệu này: {error}\nTài liệu chưa được đưa vào kho tri thức."
 )
 ADMIN_UPLOAD_SAVED = (
-    "Đã lưu tài liệu <b>{title}</b> ({doc_id}). Đang cập nhật chỉ mục, sẽ báo lại khi xong…"
+    "Đã lưu tài liệu <b>{title}</b> ({status}; <code>{doc_id}</code>). "
+    "Đang cập nhật chỉ mục, sẽ báo lại khi xong…"
 )
 ADMIN_REINDEX_STARTED = "Đang cập nhật chỉ mục{full}, sẽ báo lại khi xong…"
 ADMIN_REINDEX_FULL = " (xây lại toàn bộ)"
@@ -446,16 +468,45 @@ ADMIN_REINDEX_FAILED = (
     "Quản trị viên kỹ thuật có thể xem nhật ký (log) để biết chi tiết."
 )
 ADMIN_REINDEX_ROLLED_BACK = "\nTài liệu vừa tải lên đã được gỡ ra để kho tri thức nhất quán."
+ADMIN_REINDEX_SKIPPED = "⚠️ Bỏ qua {count} tài liệu không đọc được (bản cũ, nếu có, vẫn được dùng):"
+ADMIN_REINDEX_SKIPPED_LINE = "• <code>{doc_id}</code>: {error}"
 ADMIN_SOURCES_EMPTY = "Chỉ mục chưa có tài liệu nào."
 ADMIN_SOURCES_HEADER = "<b>Tài liệu trong chỉ mục ({count})</b>"
-ADMIN_SOURCE_LINE = (
-    "{n}. {upload}<b>{title}</b>{number}{issued} · {status}\n   <code>{doc_id}</code>"
+ADMIN_SOURCE_LINE = "{n}. {upload}<b>{title}</b>\n   {status}\n   <code>{doc_id}</code>"
+ADMIN_STATUS_USAGE = (
+    "Cách dùng: <code>/status &lt;số hiệu, doc_id hoặc một phần tiêu đề&gt;</code>, "
+    "ví dụ <code>/status 29/2014/QĐ-UBND</code>. Xem doc_id bằng lệnh /sources."
 )
-ADMIN_SOURCE_NUMBER = " · số {value}"
-ADMIN_SOURCE_ISSUED = " · ngày {value}"
 ADMIN_UPLOAD_TIMED_OUT = (
     "⏱ Đã hủy tải tài liệu vì lâu không nhận được thông tin tài liệu. Gửi lại tệp khi cần."
 )
+ADMIN_STATUS_NOT_FOUND = "Không tìm thấy văn bản nào khớp «{query}»."
+ADMIN_STATUS_AMBIGUOUS = "Có nhiều văn bản khớp «{query}». Vui lòng ghi rõ số hiệu hoặc doc_id:\n{choices}"
+ADMIN_STATUS_CARD = "<b>{title}</b>\nHiện tại: {status}\n<code>{doc_id}</code>\n\nChọn trạng thái mới:"
+ADMIN_STATUS_BUTTONS = {
+    "in_force": "✅ Còn hiệu lực",
+    "amended": "✏️ Đã sửa đổi",
+    "superseded": "⛔ Bị thay thế",
+    "expired": "⌛ Hết hiệu lực",
+    "clear": "↩️ Theo tệp gốc",
+}
+ADMIN_STATUS_ASK_BY = (
+    "Gửi số hiệu văn bản {relation} (nhiều số cách nhau bằng dấu phẩy), "
+    "hoặc gõ <code>-</code> nếu chưa rõ. Gõ /huy để hủy."
+)
+ADMIN_STATUS_RELATION = {"amended": "sửa đổi, bổ sung", "superseded": "thay thế"}
+ADMIN_STATUS_ASK_DATE = (
+    "Gửi ngày hết hiệu lực (dd/mm/yyyy), hoặc gõ <code>-</code> nếu chưa rõ. Gõ /huy để hủy."
+)
+ADMIN_STATUS_BAD_DATE = "Ngày «{value}» chưa hợp lệ; vui lòng ghi theo dạng dd/mm/yyyy, hoặc gõ -."
+ADMIN_STATUS_DONE = (
+    "✅ Đã cập nhật: <b>{title}</b>\n{status}\n"
+    "Câu trả lời của bot áp dụng ngay, không cần khởi động lại."
+)
+ADMIN_STATUS_EXPIRED = "Yêu cầu này đã hết hạn. Vui lòng gõ lại lệnh /status."
+ADMIN_STATUS_CANCELLED = "Đã hủy, trạng thái văn bản giữ nguyên."
+ADMIN_STATUS_FAILED = "Không lưu được trạng thái: {error}"
+ADMIN_STATUS_TIMED_OUT = "⏱ Đã hủy đổi trạng thái vì lâu không nhận được số hiệu hoặc ngày."
 ADMIN_REMOVE_USAGE = (
     "Cách dùng: <code>/remove &lt;doc_id hoặc một phần tiêu đề/số hiệu&gt;</code>\n"
     "Xem doc_id bằng lệnh /sources."

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from index.glossary import EnglishRendering, english_terms, synonyms_for
-from index.schema import Answer, Citation, Passage
+from index.legal import article_label
+from index.schema import Answer, Citation, DocumentMeta, Passage
 from index.textnorm import fold_diacritics
 
 #: Shown when the question is empty, or holds only emoji, spaces or punctuation.
@@ -911,21 +912,26 @@ def _context_of(passage: Passage) -> str:
     return " ".join([doc.title, doc.province or "", *chunk.heading_path, chunk.index_text])
 
 
-def citation_for(passage: Passage) -> Citation:
-    """The citation shown for a passage's document."""
-    doc = passage.doc
+def document_citation(doc: DocumentMeta, *, article: str | None = None) -> Citation:
+    """The citation of a document (and optionally one of its articles), with its status."""
     return Citation(
         title=doc.title,
         number=doc.number,
         issued=doc.issued,
         url=doc.url,
         doc_id=doc.doc_id,
+        article=article,
         doc_type=doc.doc_type,
         status=doc.status,
         amended_by=doc.amended_by,
         superseded_by=doc.superseded_by,
         expired_on=doc.expired_on,
     )
+
+
+def citation_for(passage: Passage) -> Citation:
+    """The citation shown for a passage: its article ("Điều 5 khoản 1"), document and status."""
+    return document_citation(passage.doc, article=article_label(passage.chunk.path))
 
 
 def compose_answer(
@@ -966,8 +972,10 @@ def compose_answer(
     paragraphs = [" ".join(sentences) for _, sentences in selection]
     citations: list[Citation] = []
     for passage, _ in selection:
-        if all(c.doc_id != passage.doc.doc_id for c in citations):
-            citations.append(citation_for(passage))
+        # One citation per article: two clauses of one decree are two sources to check.
+        citation = citation_for(passage)
+        if all((c.doc_id, c.article) != (citation.doc_id, citation.article) for c in citations):
+            citations.append(citation)
     return Answer(
         question=question,
         text="\n\n".join(paragraphs),

@@ -1,10 +1,14 @@
 """Building and publishing the index, incrementally by default.
 
-Order of a build: read every document first (a broken one aborts before anything is
-written), compare content hashes with the published manifest, embed only added or changed
-documents (vectors of unchanged chunks are reused from the published dense index), rebuild
-BM25 over all chunks, write a new version directory, load it back to verify, and only then
-switch the `current` pointer. Any failure leaves the published index untouched.
+Order of a build: read every document first, compare content hashes with the published
+manifest, embed only added or changed documents (vectors of unchanged chunks are reused
+from the published dense index), rebuild BM25 over all chunks, write a new version
+directory, load it back to verify, and only then switch the `current` pointer. Any failure
+leaves the published index untouched.
+
+A document that cannot be read is reported by name in `BuildReport.failed` and skipped: it
+never aborts the build. If an earlier version of it is published, that version is kept (a
+broken edit never takes a working document out of the index).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from index import store
 from index.chunking import CHUNKER_VERSION, chunk_document
 from index.dense import DenseIndex
 from index.documents import content_hash, iter_source_files, load_document
+from index.errors import DocumentError
 from index.lexical import LexicalIndex
+from index.lifecycle import load_applied
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
 
@@ -45,6 +51,9 @@ MAX_CHUNK_TOKENS = 400
 #: Whether BM25 indexes folded syllable bigrams (see scripts/evaluate.py for the effect).
 BM25_BIGRAMS = False
 LOCK_NAME = ".build.lock"
+#: Everything besides the sources and the model that changes what a build writes; caches of
+#: built indexes (tests, benchmarks) key on it.
+BUILD_VERSION_KEYS = (store.FORMAT_VERSION, CHUNKER_VERSION, MAX_CHUNK_TOKENS, BM25_BIGRAMS)
 
 
 @dataclass(slots=True)
@@ -60,6 +69,9 @@ class BuildReport:
     version: str = ""
     #: Texts sent to the embedding model by this build (0 when nothing changed).
     embedded: int = 0
+    #: Documents that could not be read: (doc_id, reason). Skipped, or kept in their
+    #: previously published version when there is one.
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -88,13 +100,21 @@ def build_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _load_sources(settings: Settings) -> dict[str, _Source]:
+def _load_sources(settings: Settings) -> tuple[dict[str, _Source], list[tuple[str, str]]]:
     root = settings.knowledge_dir
+    limits = settings.document_limits
     sources: dict[str, _Source] = {}
+    failed: list[tuple[str, str]] = []
     for path in iter_source_files(root):
-        meta, text = load_document(path, root=root)
+        try:
+            meta, text = load_document(path, root=root, limits=limits)
+        except DocumentError as exc:
+            # One bad file must not cost the other documents their index.
+            logger.warning("Skipping %s: %s", path, exc)
+            failed.append((path.relative_to(root).as_posix(), str(exc)))
+            continue
         sources[meta.doc_id] = _Source(meta, text, content_hash(path))
-    return sources
+    return sources, failed
 
 
 def source_hashes(settings: Settings) -> dict[str, str]:
@@ -180,18 +200,23 @@ def build_index(
     Returns:
         What was added, changed, removed and kept, with chunk count and timing.
 
-    Raises:
-        DocumentError: A document is broken or empty; nothing was written and the
-            published index keeps serving.
+    A document that cannot be read is listed in `BuildReport.failed` and skipped (its
+    previously published version, if any, is kept); it never aborts the build.
     """
     started = time.perf_counter()
-    # Documents first: a broken upload must fail before anything touches the index dir.
-    sources = _load_sources(settings)
+    sources, failed = _load_sources(settings)
     configured_id = _configured_model_id(settings)
     with build_lock(settings):
         previous = _reusable(settings, configured_id=configured_id, full=full)
         old_docs: dict[str, Any] = previous.manifest.get("documents", {}) if previous else {}
-        report = BuildReport()
+        report = BuildReport(failed=failed)
+        if previous is not None:
+            for doc_id, _ in failed:
+                if doc_id in old_docs and doc_id in previous.docs:
+                    # Keep serving the last good version; its old hash makes the index
+                    # "stale", so every later build tries the file again.
+                    kept = previous.docs[doc_id]
+                    sources[doc_id] = _Source(kept, "", str(old_docs[doc_id].get("hash", "")))
         for doc_id, source in sources.items():
             old = old_docs.get(doc_id)
             if old is None:
@@ -220,6 +245,8 @@ def build_index(
             dim = int(embedding_dim(model))
         if previous is not None and previous.dense.dim != dim:
             previous = None
+            # A failed document kept from the old version has no text to re-embed.
+            sources = {doc_id: src for doc_id, src in sources.items() if src.text}
             report.added = sorted(sources)
             report.changed, report.unchanged = [], []
             to_embed = list(report.added)
@@ -347,8 +374,10 @@ def index_status(settings: Settings) -> str:
 def list_sources(settings: Settings) -> list[DocumentMeta]:
     """Lists the documents of the published index, sorted by doc_id.
 
+    Admins' status overrides (`index.lifecycle`) are applied, as the engine applies them.
+
     Args:
-        settings: Gives `index_dir`.
+        settings: Gives `index_dir` and the overrides file.
 
     Returns:
         Metadata of each indexed document; empty when nothing is published.
@@ -361,4 +390,5 @@ def list_sources(settings: Settings) -> list[DocumentMeta]:
         raw = json.loads(docs_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [DocumentMeta.from_dict(raw[doc_id]) for doc_id in sorted(raw)]
+    docs = {doc_id: DocumentMeta.from_dict(raw[doc_id]) for doc_id in sorted(raw)}
+    return list(load_applied(docs, settings.lifecycle_path).values())

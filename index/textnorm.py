@@ -24,6 +24,8 @@ _WORD_RE = re.compile(r"[^\W_]+")
 
 #: Kind words of Vietnamese legal documents (diacritic-folded, lower case) -> short code.
 _KIND_WORDS: dict[str, str] = {
+    "thong tu lien tich": "ttlt",
+    "ttlt": "ttlt",
     "nghi dinh": "nd",
     "nd": "nd",
     "quyet dinh": "qd",
@@ -38,7 +40,7 @@ _KIND_WORDS: dict[str, str] = {
 _KIND_ALT = "|".join(
     sorted((re.escape(k).replace(r"\ ", r"\s+") for k in _KIND_WORDS), key=len, reverse=True)
 )
-_CODE_ALT = "nd|qd|tt|ct|nq"
+_CODE_ALT = "ttlt|nd|qd|tt|ct|nq"
 
 # "45/2012/nd-cp", "2665/qd-ubnd", "04/ct-bct": number, optional year, then the kind code.
 _NUMBER_FIRST_RE = re.compile(rf"(?<![\w/])(\d{{1,5}})(?:/((?:19|20)\d\d))?/({_CODE_ALT})(?![a-z])")
@@ -86,7 +88,8 @@ def legal_number_tokens(text: str) -> list[str]:
     """Finds references to legal documents and returns their canonical tokens.
 
     `Nghị định 45/2012/NĐ-CP`, `nđ 45`, `45/2012/ND-CP` and `NĐ-CP 45` all give `nd45`
-    (plus `nd45_2012` when the year is written); likewise `qd2665`, `tt28`, `ct4`, `nq23`.
+    (plus `nd45_2012` when the year is written); likewise `qd2665`, `tt28`, `ct4`, `nq23`,
+    and `ttlt26` for `Thông tư liên tịch 26/2014` or `26/2014/TTLT-BTC-BCT`.
 
     Args:
         text: A document text or a question.

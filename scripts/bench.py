@@ -257,6 +257,60 @@ def run_benchmark(
     return results
 
 
+#: Test corpus of the legal issue (never needed at run time); the corpus build is skipped
+#: without it.
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+# One child process imports knowledge/ plus the corpus with `khuyencong add`'s code and
+# builds a fresh index, so its peak RSS is the build's own, not the benchmark's.
+_CORPUS_BUILD = """
+import json, resource, shutil, sys, time
+from pathlib import Path
+from index.build import build_index
+from index.settings import Settings
+from index.uploads import import_paths
+knowledge, corpus, tmp, model_dir = (Path(a) for a in sys.argv[1:5])
+settings = Settings(data_dir=tmp / "data", knowledge_dir=tmp / "knowledge",
+                    INDEX_DIR=tmp / "index", MODEL_DIR=model_dir)
+shutil.copytree(knowledge, settings.knowledge_dir, ignore=shutil.ignore_patterns("uploads"))
+started = time.perf_counter()
+items, _ = import_paths(settings, [corpus])
+report = build_index(settings, full=True)
+print(json.dumps({"seconds": time.perf_counter() - started, "chunks": report.chunks,
+                  "added": sum(i.outcome == "added" for i in items),
+                  "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def corpus_build(settings: Settings, corpus: Path = CORPUS_DIR) -> dict[str, float]:
+    """Imports knowledge/ plus the legal corpus and builds it in a child process.
+
+    Args:
+        settings: Gives the knowledge and model directories.
+        corpus: The corpus folder (`../shared/corpus`).
+
+    Returns:
+        corpus_build_seconds (import + full build, model load included),
+        corpus_build_peak_rss_mb, corpus_build_chunks; empty when the corpus is absent.
+    """
+    import subprocess
+
+    if not corpus.is_dir():
+        return {}
+    with tempfile.TemporaryDirectory(prefix="bench-corpus-") as tmp:
+        args = [str(settings.knowledge_dir), str(corpus), tmp, str(settings.model_dir)]
+        done = subprocess.run(
+            [sys.executable, "-c", _CORPUS_BUILD, *args],
+            capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+        )  # fmt: skip
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "corpus_build_seconds": round(measured["seconds"], 1),
+        "corpus_build_peak_rss_mb": round(measured["rss_kb"] / 1024.0, 1),
+        "corpus_build_chunks": float(measured["chunks"]),
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The options of `python -m scripts.bench`; `khuyencong bench` is generated from it."""
     parser = argparse.ArgumentParser(
@@ -266,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--n-queries", type=int, default=200, help="timed queries per phase")
     parser.add_argument(
         "--synthetic", type=int, default=100_000, help="chunks of the synthetic index (0: skip)"
+    )
+    parser.add_argument(
+        "--no-corpus", action="store_true", help="skip the knowledge + legal corpus build"
     )
     return parser
 
@@ -308,6 +365,10 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> 
         results = run_benchmark(
             settings, n_queries=args.n_queries, synthetic=args.synthetic, progress=progress
         )
+        if not args.no_corpus:
+            with _phase(progress, "Knowledge + legal corpus: import and full build", 1) as step:
+                results.update(corpus_build(settings))
+                step()
     if args.json:
         sys.stdout.write(json.dumps(results) + "\n")
     else:

@@ -17,6 +17,7 @@ from rich.table import Table
 from index.logs import configure_logging
 from scripts.argparse_typer import add_argparse_command
 from scripts.cli_state import CliState, db_session, fail, hint, settings_of, state_of
+from scripts.documents_cli import add_documents, document_status
 from scripts.leads_cli import leads_app
 
 if TYPE_CHECKING:
@@ -137,42 +138,55 @@ def reindex(
         f"{report.seconds:.1f}",
     )
     state.console.print(table)
+    _print_failed(state.console, report.failed)
     state.console.print(f"Phiên bản chỉ mục: {report.version}")
+
+
+def _print_failed(console: Console, failed: list[tuple[str, str]]) -> None:
+    """Names every document a build skipped, with the reason."""
+    if not failed:
+        return
+    table = Table(title=f"⚠️ Bỏ qua {len(failed)} tài liệu không đọc được")
+    table.add_column("Tài liệu", overflow="fold")
+    table.add_column("Lý do", overflow="fold")
+    for doc_id, reason in failed:
+        table.add_row(doc_id, reason)
+    console.print(table)
 
 
 @app.command()
 def sources(ctx: typer.Context) -> None:
-    """Liệt kê các tài liệu đã có trong chỉ mục."""
+    """Liệt kê các tài liệu đã có trong chỉ mục, với hiệu lực và văn bản liên quan."""
     state = state_of(ctx)
     settings = settings_of(ctx)
+    from bot.answer_views import document_status_text
     from index.build import list_sources
+    from index.dates import format_vn_date
     from index.errors import KhuyenCongError
 
     try:
         docs = list_sources(settings)
     except KhuyenCongError as exc:
         fail(state.console, str(exc))
-    from bot.answer_views import doc_status_label
-    from index.dates import format_vn_date
-
     table = Table(title=f"Tài liệu trong chỉ mục ({len(docs)})")
     for column in ("Tiêu đề", "Số hiệu", "Ngày ban hành", "Hiệu lực", "doc_id"):
         table.add_column(column, overflow="fold")
     for doc in docs:
-        table.add_row(
-            doc.title,
-            doc.number or "—",
-            format_vn_date(doc.issued) or "—",
-            doc_status_label(doc.status),
-            doc.doc_id,
-        )
+        # Our own guides are not the law: they show no law's number or date as theirs.
+        number = "—" if doc.doc_type == "guide" else doc.number or "—"
+        issued = "—" if doc.doc_type == "guide" else format_vn_date(doc.issued) or "—"
+        table.add_row(doc.title, number, issued, document_status_text(doc), doc.doc_id)
     state.console.print(table)
     if not docs:
         hint(
             state.console,
-            f"Chỉ mục chưa có tài liệu: thêm tệp vào {settings.knowledge_dir} "
-            "rồi chạy `python -m scripts reindex`.",
+            f"Chỉ mục chưa có tài liệu: thêm bằng `khuyencong add THƯ_MỤC` (hoặc chép tệp vào "
+            f"{settings.knowledge_dir} rồi chạy `python -m scripts reindex`).",
         )
+
+
+app.command("status")(document_status)
+app.command("add")(add_documents)
 
 
 # --- stats ------------------------------------------------------------------------------------

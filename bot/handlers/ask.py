@@ -13,9 +13,10 @@ from telegram.constants import ChatAction, MessageLimit
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
+from bot.answer_views import passage_record, render_answer, render_passage_record
 from bot.context import BotApplication, BotContext, get_db, get_engine, get_settings
 from index.followup import next_context, rewrite_followup
-from index.schema import Answer, Citation
+from index.schema import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +24,8 @@ logger = logging.getLogger(__name__)
 ANSWERS_KEY = "answers"
 #: How many recent answers keep working buttons (older ones say "expired").
 MAX_REMEMBERED_ANSWERS = 10
-#: Passages shown per "Xem thêm nguồn" page, and the excerpt length of each.
+#: Passages shown per "Xem thêm nguồn" page.
 PAGE_SIZE = 3
-EXCERPT_CHARS = 600
 
 _ENTITY_OR_TAG_RE = re.compile(r"&[#\w]*$|<[^>]*$")
 
@@ -59,64 +59,6 @@ def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[
     return parts
 
 
-def _format_date(issued: str | None) -> str | None:
-    if not issued:
-        return None
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", issued.strip())
-    return f"{match[3]}/{match[2]}/{match[1]}" if match else issued
-
-
-def format_citation(citation: Citation | dict[str, Any]) -> str:
-    """Formats one source line: title (linked when a URL is known) — number — date."""
-    data = citation if isinstance(citation, dict) else _citation_dict(citation)
-    title = html.escape(str(data.get("title") or "Tài liệu"))
-    url = data.get("url")
-    if url and str(url).startswith(("http://", "https://")):
-        title = f'<a href="{html.escape(str(url), quote=True)}">{title}</a>'
-    pieces = [title]
-    if data.get("number"):
-        pieces.append(texts.SOURCE_LINE_NUMBER.format(number=html.escape(str(data["number"]))))
-    date = _format_date(data.get("issued"))
-    if date:
-        pieces.append(texts.SOURCE_LINE_DATE.format(date=html.escape(date)))
-    return "• " + " — ".join(pieces)
-
-
-def _citation_dict(citation: Citation) -> dict[str, Any]:
-    return {
-        "title": citation.title,
-        "number": citation.number,
-        "issued": citation.issued,
-        "url": citation.url,
-    }
-
-
-def format_answer(answer: Answer, *, notes: list[str] | None = None) -> str:
-    """Formats a confident answer as HTML: notes, the answer text, then the sources."""
-    paragraphs = list(notes or [])
-    paragraphs.extend(
-        html.escape(paragraph.strip())
-        for paragraph in re.split(r"\n\s*\n", answer.text)
-        if paragraph.strip()
-    )
-    if answer.citations:
-        lines = [texts.SOURCES_HEADER]
-        lines.extend(format_citation(citation) for citation in _unique(answer.citations))
-        paragraphs.append("\n".join(lines))
-    return "\n\n".join(paragraphs)
-
-
-def _unique(citations: list[Citation]) -> list[Citation]:
-    seen: set[tuple[str, str | None]] = set()
-    unique: list[Citation] = []
-    for citation in citations:
-        key = (citation.title, citation.number)
-        if key not in seen:
-            seen.add(key)
-            unique.append(citation)
-    return unique
-
-
 def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
     """Returns the buttons under an answer: more sources, feedback, registration."""
     rows: list[list[InlineKeyboardButton]] = []
@@ -137,22 +79,7 @@ def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
 
 def _passage_records(answer: Answer) -> list[dict[str, Any]]:
     # Plain dicts so user_data stays picklable and small across restarts.
-    records = []
-    for passage in answer.passages:
-        excerpt = " ".join(passage.chunk.text.split())
-        if len(excerpt) > EXCERPT_CHARS:
-            excerpt = excerpt[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
-        records.append(
-            {
-                "chunk_id": passage.chunk.chunk_id,
-                "text": excerpt,
-                "title": passage.doc.title,
-                "number": passage.doc.number,
-                "issued": passage.doc.issued,
-                "url": passage.doc.url,
-            }
-        )
-    return records
+    return [passage_record(passage) for passage in answer.passages]
 
 
 def _remember(user_data: dict[str, Any], message_id: int, record: dict[str, Any]) -> None:
@@ -220,10 +147,7 @@ async def answer_question(update: Update, context: BotContext) -> None:
     user_data["last_question"] = next_context(user_data.get("last_question"), answer)
     await _log(context, update, answer, question)
 
-    if answer.confident:
-        body = format_answer(answer, notes=notes)
-    else:
-        body = "\n\n".join([*notes, texts.NOT_CONFIDENT])
+    body = render_answer(answer, as_html=True, notes=notes)
     keyboard = answer_keyboard(confident=answer.confident, has_more=bool(answer.passages))
     parts = split_message(body)
     sent: Message | None = None
@@ -288,10 +212,7 @@ async def more_sources(update: Update, context: BotContext) -> None:
     end = offset + len(page)
     blocks = [texts.MORE_SOURCES_HEADER.format(start=offset + 1, end=end, total=len(passages))]
     for number, passage in enumerate(page, start=offset + 1):
-        blocks.append(
-            f"<b>{number}.</b> {format_citation(passage).removeprefix('• ')}\n"
-            f"<blockquote>{html.escape(passage['text'])}</blockquote>"
-        )
+        blocks.append(render_passage_record(passage, number))
     markup = None
     if end < len(passages):
         markup = InlineKeyboardMarkup(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from telegram.constants import MessageLimit
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot import texts
+from bot.answer_views import status_notice
 from bot.context import BotApplication, BotContext, app_settings, get_settings
 from bot.conversations import build_conversation, forget_on_timeout
 from index.eligibility import (
@@ -25,9 +27,11 @@ from index.eligibility import (
     Criteria,
     CriteriaError,
     EligibilityResult,
+    basis_citations,
     evaluate_eligibility,
     load_criteria,
 )
+from index.schema import DocumentMeta
 
 logger = logging.getLogger(__name__)
 
@@ -224,8 +228,14 @@ async def old_button(update: Update, context: BotContext) -> None:  # noqa: ARG0
         await update.callback_query.answer(texts.ELIG_OLD_BUTTON)
 
 
-def describe_result(criteria: Criteria, result: EligibilityResult) -> str:
-    """Renders the result as escaped HTML that fits one Telegram message."""
+def describe_result(
+    criteria: Criteria, result: EligibilityResult, docs: Sequence[DocumentMeta] = ()
+) -> str:
+    """Renders the result as escaped HTML that fits one Telegram message.
+
+    `docs` are the indexed documents: a legal basis naming one that is amended or no longer
+    in force gets its status notice, as a cited passage would.
+    """
     esc = html.escape
     answers = result.answers
     labels = _answer_labels(criteria, answers)
@@ -244,6 +254,15 @@ def describe_result(criteria: Criteria, result: EligibilityResult) -> str:
     tail = []
     if province is not None and province.note and not province.is_other:
         tail += ["", f"📍 <b>{esc(province.label)}:</b> {esc(province.note)}"]
+    notices = list(
+        dict.fromkeys(
+            notice
+            for notice in map(status_notice, basis_citations(criteria, result, docs))
+            if notice
+        )
+    )
+    if notices:
+        tail += ["", texts.ELIG_BASIS_STATUS, *(esc(notice) for notice in notices)]
     tail += [
         "",
         texts.ELIG_NEXT_STEP.format(text=esc(result.next_step)),
@@ -345,7 +364,8 @@ async def show_result(update: Update, context: BotContext) -> int:
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.ELIG_BTN_REGISTER, callback_data="lead:start")]]
     )
-    text = describe_result(criteria, result)
+    engine = context.bot_data.engine
+    text = describe_result(criteria, result, engine.sources() if engine is not None else ())
     query = update.callback_query
     if query is not None:
         await query.edit_message_text(text, reply_markup=markup)

@@ -368,6 +368,32 @@ def _real_engine(request: pytest.FixtureRequest) -> bool:
     return request.node.get_closest_marker("real_engine") is not None
 
 
+def private_copy_settings(tmp_path: Path, kb_settings: Settings) -> Settings:
+    """Bot settings over a private copy of knowledge/ and of the built index.
+
+    For tests that write into the knowledge base (uploads, status overrides): incremental
+    builds then embed only the new document, and nothing leaks into the shared index.
+    """
+    import shutil
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(REPO_ROOT / "knowledge", knowledge, ignore=shutil.ignore_patterns("uploads"))
+    index_dir = tmp_path / "index"
+    shutil.copytree(kb_settings.index_dir, index_dir)
+    (tmp_path / "data").mkdir(parents=True, exist_ok=True)
+    return Settings(
+        data_dir=tmp_path / "data",
+        knowledge_dir=knowledge,
+        INDEX_DIR=index_dir,
+        MODEL_DIR=kb_settings.model_dir,
+        DATABASE_URL=f"sqlite:///{(tmp_path / 'bot.db').as_posix()}",
+        telegram_bot_token=BOT_TOKEN,
+        staff_user_ids=[STAFF_ID],
+        admin_user_ids=[ADMIN_ID],
+        staff_chat_id=STAFF_CHAT_ID,
+    )
+
+
 @pytest.fixture
 def bot_settings(
     tmp_path: Path, model_cache_dir: Path, request: pytest.FixtureRequest

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,17 @@ import yaml
 
 from bot import texts
 from bot.handlers import admin
-from bot.handlers.admin import UPLOAD_KEY, parse_upload_meta, split_messages
+from bot.handlers import uploads as uploads_module
+from bot.handlers.admin import split_messages
+from bot.handlers.uploads import UPLOAD_KEY, parse_upload_meta
 from index.errors import DocumentError
 from index.settings import Settings
-from tests.bot.conftest import ADMIN_ID, BOT_TOKEN, OWNER_ID, REPO_ROOT, STAFF_CHAT_ID, STAFF_ID
+from tests.bot.conftest import (
+    ADMIN_ID,
+    OWNER_ID,
+    STAFF_ID,
+    private_copy_settings,
+)
 
 DECREE_QUESTION = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
 UNIQUE_TEXT = (
@@ -31,9 +37,9 @@ UNIQUE_TEXT = (
     "Mỗi hợp tác xã tham gia được hỗ trợ 37 triệu đồng để lắp đặt lò sấy năng lượng mặt trời "
     "cho thảo quả và chè Shan tuyết. Hồ sơ nộp tại Trung tâm Khuyến công trước ngày 30/6."
 )
+# The tests drive an initialized (not running) Application and await its tasks themselves.
 pytestmark = [
     pytest.mark.real_engine,
-    # The tests drive an initialized (not running) Application and await its tasks themselves.
     pytest.mark.filterwarnings("ignore:Tasks created via:telegram.warnings.PTBUserWarning"),
 ]
 
@@ -44,22 +50,7 @@ UNIQUE_QUESTION = "Lò sấy năng lượng mặt trời ở xã Tà Xùa đư�
 @pytest.fixture
 def bot_settings(tmp_path: Path, kb_settings: Settings) -> Settings:
     """Overrides the bot settings: a private knowledge dir and index copy for this test."""
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(REPO_ROOT / "knowledge", knowledge, ignore=shutil.ignore_patterns("uploads"))
-    index_dir = tmp_path / "index"
-    shutil.copytree(kb_settings.index_dir, index_dir)
-    (tmp_path / "data").mkdir(parents=True, exist_ok=True)
-    return Settings(
-        data_dir=tmp_path / "data",
-        knowledge_dir=knowledge,
-        INDEX_DIR=index_dir,
-        MODEL_DIR=kb_settings.model_dir,
-        DATABASE_URL=f"sqlite:///{(tmp_path / 'bot.db').as_posix()}",
-        telegram_bot_token=BOT_TOKEN,
-        staff_user_ids=[STAFF_ID],
-        admin_user_ids=[ADMIN_ID],
-        staff_chat_id=STAFF_CHAT_ID,
-    )
+    return private_copy_settings(tmp_path, kb_settings)
 
 
 @pytest.fixture
@@ -127,9 +118,9 @@ def test_parse_upload_meta() -> None:
     meta = parse_upload_meta("Chỉ có tiêu đề")
     assert (meta.title, meta.number, meta.issued) == ("Chỉ có tiêu đề", None, None)
     assert parse_upload_meta("Tiêu đề | - | ").number is None
-    with pytest.raises(admin.MetaFormatError):
+    with pytest.raises(uploads_module.MetaFormatError):
         parse_upload_meta(" | 12/KH | 01/01/2026")
-    with pytest.raises(admin.MetaFormatError):
+    with pytest.raises(uploads_module.MetaFormatError):
         parse_upload_meta("Tiêu đề | 12 | 31/02/2026")
 
 
@@ -222,6 +213,81 @@ async def test_upload_txt_with_metadata_is_indexed_and_answered(
     assert not any((bot_settings.data_dir / "staging").iterdir())
 
 
+LEGAL_TXT = (
+    "ỦY BAN NHÂN DÂN TỈNH LÀO CAI\nSố: 12/2026/QĐ-UBND\nLào Cai, ngày 15 tháng 3 năm 2026\n"
+    "QUYẾT ĐỊNH\nVỀ HỖ TRỢ LÒ SẤY NĂNG LƯỢNG MẶT TRỜI\n"
+    "Điều 1. Mức hỗ trợ\n" + UNIQUE_TEXT.replace("\n\n", "\n") + "\n"
+    "Điều 2. Hiệu lực thi hành\nQuyết định này có hiệu lực kể từ ngày 01 tháng 4 năm 2026.\n"
+)
+
+
+async def test_upload_shows_what_the_header_says_and_takes_corrections(
+    app, sent, recording, make_document_update, make_message_update, bot_settings, bot_engine
+) -> None:
+    await send_document(app, recording, make_document_update, "qd-12.txt", LEGAL_TXT.encode())
+    (ask,) = sent.texts()
+    for found in ("Số hiệu: 12/2026/QĐ-UBND", "Loại văn bản: Quyết định", "Ngày ban hành: 15/03/2026",
+                  "Hiệu lực từ: 01/04/2026", "Ủy ban nhân dân tỉnh Lào Cai"):  # fmt: skip
+        assert found in ask, found
+
+    sent.clear()
+    await app.process_update(
+        make_message_update("số: 12/2026/QĐ-UBND-LC\nhiệu lực: 05/04/2026", user_id=ADMIN_ID)
+    )
+    sidecar = yaml.safe_load(
+        (bot_settings.uploads_dir / "qd-12.txt.meta.yaml").read_text(encoding="utf-8")
+    )
+    assert sidecar["number"] == "12/2026/QĐ-UBND-LC" and sidecar["effective"] == "2026-04-05"
+    assert sidecar["doc_type"] == "decision" and sidecar["issued"] == "2026-03-15"
+    await finished_build(app)
+    doc = next(d for d in bot_engine.sources() if d.doc_id == "uploads/qd-12.txt")
+    assert doc.number == "12/2026/QĐ-UBND-LC"
+    answer = bot_engine.answer(UNIQUE_QUESTION)
+    assert answer.citations[0].article == "Điều 1"  # a legal upload is cited by its article
+
+
+async def test_bad_correction_is_explained_and_the_upload_waits(
+    app, sent, recording, make_document_update, make_message_update, bot_settings
+) -> None:
+    await send_document(app, recording, make_document_update, "qd-12.txt", LEGAL_TXT.encode())
+    sent.clear()
+    await app.process_update(make_message_update("hiệu lực: 31/02/2026", user_id=ADMIN_ID))
+    assert "31/02/2026" in sent.text() and uploads(bot_settings) == []
+    sent.clear()
+    await app.process_update(make_message_update("loại: công văn", user_id=ADMIN_ID))
+    assert "công văn" in sent.text() and uploads(bot_settings) == []
+
+
+async def test_duplicate_upload_is_recognised_not_stored_twice(
+    app, sent, recording, make_document_update, bot_settings
+) -> None:
+    existing = bot_settings.knowledge_dir / "guides" / "thu-tuc-dang-ky.md"
+    await send_document(
+        app, recording, make_document_update, "ban-sao.md", existing.read_bytes(),
+        mime="text/markdown",
+    )  # fmt: skip
+    (reply,) = sent.texts()
+    assert "đã có trong kho" in reply and "guides/thu-tuc-dang-ky.md" in reply
+    assert uploads(bot_settings) == []
+    assert not list((bot_settings.data_dir / "staging").glob("*/*"))
+
+
+async def test_zip_bomb_upload_is_refused_in_vietnamese(
+    app, sent, recording, make_document_update, bot_settings, tmp_path
+) -> None:
+    from tests.index.test_file_limits import write_bomb
+
+    bomb = tmp_path / "bomb.docx"
+    write_bomb(bomb)
+    await send_document(
+        app, recording, make_document_update, "ke-hoach.docx", bomb.read_bytes(),
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )  # fmt: skip
+    (reply,) = sent.texts()
+    assert reply.startswith("❌") and "zip bomb" in reply and "giải nén quá lớn" in reply
+    assert uploads(bot_settings) == []
+
+
 async def test_upload_markdown_merges_metadata_into_front_matter(
     app, sent, recording, make_document_update, make_message_update, bot_settings, bot_engine
 ) -> None:
@@ -291,13 +357,16 @@ async def test_broken_or_empty_upload_is_rejected(
 ) -> None:
     version = bot_engine.version
     await send_document(app, recording, make_document_update, name, content)
-    sent.clear()
-    await app.process_update(make_callback_update("admin:meta:file", user_id=ADMIN_ID))
 
+    # Refused as soon as it arrives: the admin is never asked for metadata of a broken file.
     (reply,) = sent.texts()
     assert reply.startswith("❌") and expected in reply
     assert "Traceback" not in reply
     assert uploads(bot_settings) == []
+    assert not list((bot_settings.data_dir / "staging").glob("*/*"))
+    sent.clear()
+    await app.process_update(make_callback_update("admin:meta:file", user_id=ADMIN_ID))
+    assert sent.answered_callbacks() == [texts.ADMIN_UPLOAD_EXPIRED]
     assert app.bot_data.reindex_task is None
     assert bot_engine.version == version
     assert "45/2012" in bot_engine.answer(DECREE_QUESTION).text
@@ -315,7 +384,7 @@ async def test_unsupported_and_oversized_uploads_are_refused(
     await send_document(
         app, recording, make_document_update, "lon.pdf", b"%PDF", size=25 * 1024 * 1024
     )
-    assert sent.texts() == [texts.ADMIN_UPLOAD_TOO_BIG.format(limit=admin.MAX_UPLOAD_MB)]
+    assert sent.texts() == [texts.ADMIN_UPLOAD_TOO_BIG.format(limit=uploads_module.MAX_UPLOAD_MB)]
     assert not sent.of("getFile")
     assert uploads(bot_settings) == []
 

@@ -83,7 +83,7 @@ def test_handlers_are_registered_in_order(bot_settings) -> None:
     # The text-taking conversations run first, in one early group: a note or an upload
     # before the registration, so a staff member's note is never taken as their name.
     early = [getattr(handler, "name", None) for handler in app.handlers[CONVERSATION_GROUP]]
-    assert early == ["staff_note", "admin_upload", "registration"]
+    assert early == ["staff_note", "admin_upload", "admin_status", "registration"]
     assert sorted(app.handlers) == [CONVERSATION_GROUP, 0]
 
 

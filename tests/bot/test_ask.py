@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers.ask import ANSWERS_KEY, format_answer, split_message
+from bot.answer_views import render_answer
+from bot.handlers.ask import ANSWERS_KEY, split_message
 from index.leads.db import session_scope
 from index.leads.models import Feedback, QuestionLog
 from index.schema import Answer, Citation, Passage
@@ -71,18 +72,20 @@ def test_source_lines_link_titles_when_urls_are_known() -> None:
                 number="45/2012/NĐ-CP",
                 issued="2012-05-21",
                 url="https://example.gov.vn/nd?id=1&x=2",
+                doc_type="decree",
+                article="Điều 5 khoản 1",
             ),
-            Citation(title="Hướng dẫn", number=None, issued=None, url=None),
+            Citation(title="Hướng dẫn <chung>", number=None, issued=None, url=None),
         ],
     )
-    text = format_answer(answer)
+    text = render_answer(answer, as_html=True)
 
     assert "Nội dung &amp; &lt;chi tiết&gt;" in text
     assert (
-        '• <a href="https://example.gov.vn/nd?id=1&amp;x=2">Nghị định &lt;45&gt;</a>'
-        " — số 45/2012/NĐ-CP — ngày 21/05/2012"
+        '• <a href="https://example.gov.vn/nd?id=1&amp;x=2">'
+        "Điều 5 khoản 1 — Nghị định 45/2012/NĐ-CP (21/05/2012)</a>"
     ) in text
-    assert "• Hướng dẫn" in text
+    assert "• Hướng dẫn &lt;chung&gt;" in text
     _assert_valid_html(text)
 
 
@@ -208,7 +211,9 @@ async def test_long_reply_is_split_at_paragraphs(app, sent, make_message_update)
         question="q",
         text="\n\n".join(f"{i}. {paragraph}" for i in range(12)),
         confident=True,
-        citations=[Citation(title="Nghị định 45/2012/NĐ-CP", number="45/2012/NĐ-CP")],
+        citations=[
+            Citation(title="Nghị định về khuyến công", number="45/2012/NĐ-CP", doc_type="decree")
+        ],
     )
     app.bot_data.engine = _FixedEngine(answer)  # type: ignore[assignment]
 
@@ -219,7 +224,7 @@ async def test_long_reply_is_split_at_paragraphs(app, sent, make_message_update)
     for part in parts:
         assert len(part) <= 4096
         _assert_valid_html(part)
-    assert parts[-1].rstrip().endswith("— số 45/2012/NĐ-CP")
+    assert parts[-1].rstrip().endswith("• Nghị định 45/2012/NĐ-CP")
     # Only the last part carries the buttons.
     markups = [call.params.get("reply_markup") for call in sent.of("sendMessage")]
     assert all(markup is None for markup in markups[:-1]) and markups[-1] is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
+from bot.answer_views import to_plain
 from bot.console import run_console
 from index.settings import Settings
 
@@ -44,9 +45,11 @@ def test_console_answers_with_sources_and_ends_on_eof(kb_settings: Settings, eng
     text = "\n".join(out)
     assert out[0] == texts.CONSOLE_WELCOME
     assert "45/2012" in text
-    assert texts.CONSOLE_SOURCES in text
-    source_lines = [line for line in text.splitlines() if line.startswith("  • ")]
+    # Sources are rendered by bot.answer_views, exactly as in Telegram (without markup).
+    assert to_plain(texts.SOURCES_HEADER) in text
+    source_lines = [line for line in text.splitlines() if line.startswith("• ")]
     assert source_lines
+    assert "<b>" not in text
     rewritten = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công, ở Quảng Nam?"
     assert texts.CONSOLE_FOLLOWUP.format(question=rewritten) in out
     assert out[-1] == texts.CONSOLE_BYE
@@ -63,8 +66,8 @@ def test_console_abstains_and_survives_ctrl_c(kb_settings: Settings, engine) -> 
     )
 
     text = "\n".join(out)
-    assert texts.CONSOLE_SOURCES not in text
-    assert "Trung tâm Khuyến công" in text
+    assert to_plain(texts.SOURCES_HEADER) not in text
+    assert to_plain(texts.NOT_CONFIDENT) in text
     assert out[-1] == texts.CONSOLE_BYE
 
 

@@ -215,3 +215,39 @@ async def test_callback_data_fits_telegram_limit(app, sent, press, make_command_
     await press("elig:support:u")
     assert sent.callback_data()
     assert all(len(data.encode()) <= 64 for data in sent.callback_data())
+
+
+def test_legal_basis_of_an_amended_or_superseded_document_gets_its_notice(
+    criteria: Criteria,
+) -> None:
+    from bot.handlers.eligibility import describe_result
+    from index.eligibility import evaluate_eligibility
+    from index.schema import DocumentMeta
+
+    result = evaluate_eligibility(
+        criteria,
+        establishment_type="ho_kinh_doanh",
+        area=criteria.area_rules[0].id,
+        sector="che_bien_nong_lam_thuy_san",
+        support_items=[],
+        province="quang_nam",
+    )
+    nd45 = DocumentMeta(
+        doc_id="imported/corpus/nd-45.md", title="Nghị định về khuyến công", doc_type="decree",
+        number="45/2012/NĐ-CP", status="amended", amended_by=("235/2025/NĐ-CP",),
+    )  # fmt: skip
+    ttbtc = DocumentMeta(
+        doc_id="imported/tt-28.md", title="Thông tư kinh phí", doc_type="circular",
+        number="28/2018/TT-BTC", status="superseded", superseded_by=("99/2026/TT-BTC",),
+    )  # fmt: skip
+    guide = DocumentMeta(doc_id="guides/x.md", title="Hướng dẫn", doc_type="guide",
+                         based_on=("45/2012/NĐ-CP",))  # fmt: skip
+
+    plain = describe_result(criteria, result)
+    assert texts.ELIG_BASIS_STATUS not in plain  # nothing indexed to check against
+    text = describe_result(criteria, result, [nd45, ttbtc, guide])
+    assert texts.ELIG_BASIS_STATUS in text
+    assert "Nghị định 45/2012/NĐ-CP đã được sửa đổi, bổ sung bởi 235/2025/NĐ-CP" in text
+    assert "Thông tư 28/2018/TT-BTC đã hết hiệu lực (thay thế bởi 99/2026/TT-BTC)" in text
+    assert text.count("235/2025/NĐ-CP;") <= 1  # one notice per document, not per item
+    assert len(text) <= 4096

@@ -494,7 +494,7 @@ async def test_conversations_are_persistent_when_the_app_persists(
         for handler in application.handlers[CONVERSATION_GROUP]
         if isinstance(handler, ConversationHandler)
     }
-    names = ("staff_note", "admin_upload", "registration")
+    names = ("staff_note", "admin_upload", "admin_status", "registration")
     assert set(conversations) >= set(names)
     assert all(conversations[name].persistent for name in names)
     # The ones that hold a draft end by themselves (Settings.conversation_timeout_minutes).

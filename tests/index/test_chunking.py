@@ -18,7 +18,9 @@ from index.schema import DocumentMeta
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-META = DocumentMeta(doc_id="guides/quy-che.md", title="Quy chế khuyến công")
+# A guide: its "Điều" headings are structure for the generic chunker, not a legal text's
+# articles (tests/index/test_legal_chunking.py covers those).
+META = DocumentMeta(doc_id="guides/quy-che.md", title="Quy chế khuyến công", doc_type="guide")
 
 STRUCTURED = """# Quy chế khuyến công
 

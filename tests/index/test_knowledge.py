@@ -19,7 +19,7 @@ SEEDS = SHARED / "seeds"
 FACTS = SHARED / "domain-facts.md"
 
 DOC_TYPES = {"decree", "circular", "decision", "programme", "news", "guide"}
-STATUSES = {"in_force", "superseded"}
+STATUSES = {"in_force", "superseded", "not_applicable"}
 TRI_STATE = {True, False, "verify"}
 
 # Site chrome deliberately dropped from the seed pages (header, banners, poll, visitor counter).
@@ -128,6 +128,10 @@ def test_front_matter(path: Path) -> None:
     assert post.content.strip(), "empty body"
     if meta.get("status") == "superseded":
         assert meta.get("superseded_by")
+    # News reports on the rules and is not a rule; a guide is our summary, never the law.
+    assert (meta.get("status") == "not_applicable") == (meta.get("doc_type") == "news")
+    if meta.get("doc_type") == "guide":
+        assert "number" not in meta, "a guide names the law it summarises in based_on"
     if "issued" in meta:
         issued = meta["issued"]
         if isinstance(issued, str):

@@ -168,13 +168,18 @@ def test_reindex_if_needed_builds_when_stale(cli_env: dict[str, Path]) -> None:
     assert "stale" in result.output and "Kết quả cập nhật chỉ mục" in result.output
 
 
-def test_reindex_reports_a_broken_document_without_traceback(cli_env: dict[str, Path]) -> None:
+def test_reindex_skips_a_broken_document_and_names_it(cli_env: dict[str, Path]) -> None:
     (cli_env["knowledge"] / "rong.txt").write_text("", encoding="utf-8")
 
     result = run("reindex")
 
-    assert result.exit_code == 1
-    assert "❌" in result.output and "rong.txt" in result.output
+    # The other documents are indexed; `make run` must still start the bot.
+    assert result.exit_code == 0, result.output
+    assert "Bỏ qua 1 tài liệu" in result.output
+    assert "rong.txt" in result.output and "không có nội dung" in result.output
+    assert "Traceback" not in result.output
+    sources = run("sources").output
+    assert "Quyết định hỗ trợ lò sấy chè Shan tuyết" in sources and "rong.txt" not in sources
 
 
 def test_leads_list_and_filters(cli_env: dict[str, Path]) -> None:
@@ -372,3 +377,82 @@ def test_empty_tables_say_what_to_do_next(cli_env: dict[str, Path]) -> None:
     assert "/dangky" in run("leads", "list").output
     assert "bỏ bớt" in run("leads", "list", "--status", "moi").output
     assert "make run" in run("stats").output
+
+
+# --- add / status / sources (documents) -------------------------------------------------------
+
+DECISION_TXT = (
+    "ỦY BAN NHÂN DÂN TỈNH LÀO CAI\nSố: 12/2026/QĐ-UBND\nLào Cai, ngày 15 tháng 3 năm 2026\n"
+    "QUYẾT ĐỊNH\nVỀ HỖ TRỢ LÒ SẤY CHÈ SHAN TUYẾT\n"
+    "Điều 1. Mức hỗ trợ\nMỗi hợp tác xã được hỗ trợ 37 triệu đồng để lắp lò sấy chè.\n"
+    "Điều 2. Hiệu lực thi hành\nQuyết định này có hiệu lực kể từ ngày 01 tháng 4 năm 2026.\n"
+)
+
+
+def test_add_imports_a_folder_skips_duplicates_and_reports_failures(
+    cli_env: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "nhap"
+    (folder / "con").mkdir(parents=True)
+    (folder / "README.md").write_text("# Ghi chú thư mục", encoding="utf-8")
+    (folder / "qd-12.txt").write_text(DECISION_TXT, encoding="utf-8")
+    (folder / "con" / "ban-sao.md").write_text(DOC_A, encoding="utf-8")  # already there
+    (folder / "con" / "hong.docx").write_bytes(b"PK\x03\x04 not a docx")
+    (folder / "nguon.raw").write_text("thô", encoding="utf-8")
+
+    result = run("add", str(folder))
+
+    assert result.exit_code == 1, result.output  # one file failed, the rest went in
+    out = result.output
+    assert "Kết quả thêm tài liệu" in out
+    assert "qd-12.txt" in out and "đã thêm" in out and "12/2026/QĐ-UBND" in out
+    assert "trùng" in out and "quyet-dinh.md" in out
+    assert "hong.docx" in out and "DOCX" in out
+    assert re.search(r"Thêm 1 · trùng 1 · lỗi 1 · bỏ qua 1 tệp", out), out
+    imported = cli_env["knowledge"] / "imported" / "nhap" / "qd-12.txt"
+    assert imported.is_file()
+    assert not (cli_env["knowledge"] / "imported" / "nhap" / "con" / "hong.docx").exists()
+    sources = run("sources").output
+    assert "12/2026/QĐ-UBND" in sources and "imported/nhap/qd-12.txt" in sources
+
+    again = run("add", str(folder / "qd-12.txt"))
+    assert again.exit_code == 0 and "Thêm 0 · trùng 1" in again.output
+    assert "chỉ mục giữ nguyên" in again.output
+
+
+def test_add_dry_run_and_single_file_corrections(cli_env: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "qd.txt"
+    path.write_text(DECISION_TXT, encoding="utf-8")
+    dry = run("add", str(path), "--dry-run")
+    assert dry.exit_code == 0 and "chạy thử" in dry.output
+    assert not (cli_env["knowledge"] / "imported").exists()
+
+    result = run("add", str(path), "--title", "Hỗ trợ lò sấy chè Lào Cai", "--no-index")
+    assert result.exit_code == 0, result.output
+    assert "Hỗ trợ lò sấy chè Lào Cai" in result.output
+    assert (cli_env["knowledge"] / "imported" / "qd.txt.meta.yaml").is_file()
+    refused = run("add", str(tmp_path), "--title", "Một tiêu đề")
+    assert refused.exit_code == 2 and "một tệp" in refused.output
+
+
+def test_status_sets_and_clears_an_override_shown_by_sources(cli_env: dict[str, Path]) -> None:
+    assert run("reindex").exit_code == 0
+    shown = run("status", "77/QĐ-SCT")
+    assert shown.exit_code == 0 and "chưa rõ hiệu lực" in shown.output
+
+    result = run("status", "77/QĐ-SCT", "superseded", "--by", "88/QĐ-SCT", "--on", "01/06/2026")
+    assert result.exit_code == 0, result.output
+    assert "thay thế bởi 88/QĐ-SCT" in result.output
+    lifecycle = (cli_env["knowledge"] / "lifecycle.yaml").read_text(encoding="utf-8")
+    assert "quyet-dinh.md" in lifecycle and "88/QĐ-SCT" in lifecycle
+    sources = run("sources").output
+    assert "hết hiệu lực" in sources and "thay thế bởi 88/QĐ-SCT" in sources
+    # The document itself was not edited.
+    assert (cli_env["knowledge"] / "quyet-dinh.md").read_text(encoding="utf-8") == DOC_A
+
+    assert run("status", "77/QĐ-SCT", "--clear").exit_code == 0
+    assert "88/QĐ-SCT" not in run("sources").output
+    bad = run("status", "77/QĐ-SCT", "repealed")
+    assert bad.exit_code == 1 and "không hợp lệ" in bad.output
+    missing = run("status", "không-có-văn-bản-này")
+    assert missing.exit_code == 1 and "Không tìm thấy" in missing.output
