@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run console test test-fast lint eval eval-legal bench reindex doctor clean
+.PHONY: install run console test test-fast lint eval eval-legal bench bench-load reindex doctor clean
 
 install: $(STAMP)
 
@@ -57,6 +57,12 @@ eval-legal: install
 
 bench: install
 	$(PY) -m scripts.bench
+
+# The real bot process against a loopback fake Bot API: 50 users x 5 questions, 200
+# concurrent registrations with a staff chat, and kill -9 mid-registration (scripts/loadtest.py).
+# Extra options: make bench-load ARGS="--scenario ask --users 20 --json"
+bench-load: install
+	$(PY) -m scripts loadtest $(ARGS)
 
 reindex: install
 	$(PY) -m scripts reindex

@@ -8,6 +8,7 @@ import sys
 from urllib.parse import urlparse
 
 from telegram import Update
+from telegram.error import InvalidToken
 
 from bot import texts
 from bot.app import build_application
@@ -33,20 +34,27 @@ def run(settings: Settings) -> None:
         return
     ensure_index(settings, lambda line: logger.info("%s", line))
     app = build_application(settings)
-    if settings.telegram_mode == "webhook":
-        if not settings.webhook_url:
-            raise SystemExit("TELEGRAM_MODE=webhook needs WEBHOOK_URL (see .env.example).")
-        secret = settings.webhook_secret_token
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret.get_secret_value() if secret else None,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    if settings.telegram_mode == "webhook" and not settings.webhook_url:
+        raise SystemExit("TELEGRAM_MODE=webhook needs WEBHOOK_URL (see .env.example).")
+    try:
+        if settings.telegram_mode == "webhook":
+            secret = settings.webhook_secret_token
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlparse(settings.webhook_url or "").path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except InvalidToken:
+        # PTB's message quotes the token; an operator needs the fix, not the secret.
+        raise SystemExit(
+            "Telegram rejected TELEGRAM_BOT_TOKEN: copy it again from @BotFather into .env "
+            "(see .env.example)."
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,8 +63,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--console", action="store_true", help="chat in the terminal instead")
     args = parser.parse_args(argv)
     settings = Settings()
-    # httpx logs every Bot API request at INFO, which drowns the bot's own log.
-    configure_logging(settings.log_level)
+    # httpx logs every Bot API request at INFO, which drowns the bot's own log; the token is
+    # masked wherever it appears (a wrong token is quoted in PTB's error message).
+    token = settings.telegram_bot_token
+    configure_logging(settings.log_level, secrets=[token.get_secret_value()] if token else [])
     if args.console:
         quiet_logs_for_console()
         run_console(settings)

@@ -10,12 +10,8 @@ from typing import TYPE_CHECKING, Any
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    ApplicationBuilder,
-    Defaults,
-    PersistenceInput,
-)
+from telegram.ext import ApplicationBuilder, Defaults
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import texts
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
@@ -32,11 +28,13 @@ from bot.handlers import (
     start,
     uploads,
 )
-from bot.persistence import StatePersistence
+from bot.persistence import CheckpointedApplication, StatePersistence
+from bot.polling import JournaledUpdateQueue, PollingRequest
+from bot.rate_limit import MessageRateLimiter
+from bot.update_journal import UpdateJournal
+from bot.update_processor import ChatOrderedUpdateProcessor
 
 if TYPE_CHECKING:
-    from telegram.request import BaseRequest
-
     from index.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -71,9 +69,14 @@ def build_application(
     """Builds the Application; resources not injected are loaded by post_init."""
     if settings.telegram_bot_token is None or not settings.has_telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set; see .env.example.")
+    processor = ChatOrderedUpdateProcessor(
+        max_running=settings.concurrent_updates, cpu_threads=settings.answer_threads
+    )
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
+        .application_class(CheckpointedApplication)
+        .concurrent_updates(processor)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(
@@ -85,22 +88,35 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(
+            MessageRateLimiter(
+                overall_max_rate=settings.telegram_messages_per_second,
+                group_max_rate=settings.telegram_group_messages_per_minute,
+            )
+        )
         .post_init(setup_application)
         .post_shutdown(release_resources)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    journal: UpdateJournal | None = None
     if persistence:
         settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
-        # bot_data holds the engine and DB engine, which must never be pickled.
+        # Updates are journaled until a state snapshot covers them, so a crash drops none.
+        journal = UpdateJournal(settings.update_journal_dir)
         builder = builder.persistence(
             StatePersistence(
-                settings.persistence_path,
-                store_data=PersistenceInput(bot_data=False, callback_data=False),
+                settings.persistence_path, journal, save_interval=settings.state_save_seconds
             )
+        ).update_queue(
+            JournaledUpdateQueue(journal, sync_each_put=settings.telegram_mode == "webhook")
         )
+    # Same defaults as PTB's own getUpdates request (one connection for the long poll).
+    polling_request = request if request is not None else HTTPXRequest(connection_pool_size=1)
+    builder = builder.get_updates_request(PollingRequest(polling_request, journal))
     app: BotApplication = builder.build()
+    if isinstance(app, CheckpointedApplication):
+        processor.add_done_callback(app.update_done)
 
     # bot_data is not persisted, so what is stored here survives initialize().
     app.bot_data.settings = settings
@@ -152,6 +168,8 @@ def schedule_index_reload(app: BotApplication) -> None:
     )
 
 
+
+
 async def setup_application(app: BotApplication) -> None:
     """Loads the engine and DB engine when not injected, and publishes the command menu."""
     data = app.bot_data
@@ -190,6 +208,10 @@ async def publish_commands(app: BotApplication, settings: Settings) -> None:
 
 
 async def release_resources(app: BotApplication) -> None:
-    """Disposes the DB engine created by setup_application."""
-    if app.bot_data.db is not None and app.bot_data.owns_db:
-        app.bot_data.db.dispose()
+    """Stores the queued question logs, then disposes the DB engine created by setup."""
+    db_engine = app.bot_data.db
+    if db_engine is not None and app.bot_data.owns_db:
+        from index.leads.writer import close_writer
+
+        await asyncio.to_thread(close_writer, db_engine)
+        db_engine.dispose()

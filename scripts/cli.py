@@ -7,6 +7,7 @@ commands, so `--help` and `reindex --if-needed` on a current index stay fast.
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -34,7 +35,7 @@ app = typer.Typer(
 app.add_typer(leads_app, name="leads")
 
 #: Commands that need no settings or report a broken configuration themselves.
-_SETTINGS_OPTIONAL = {"doctor", "evaluate", "bench"}
+_SETTINGS_OPTIONAL = {"doctor", "evaluate", "bench", "loadtest"}
 
 
 @app.callback()
@@ -304,6 +305,54 @@ add_argparse_command(
     run=_run_bench,
     help_text="Đo tốc độ, thông lượng và bộ nhớ (scripts.bench).",
 )
+
+
+class LoadScenario(StrEnum):
+    """Scenarios of `loadtest`."""
+
+    ask = "ask"
+    register = "register"
+    crash = "crash"
+    all = "all"
+
+
+@app.command()
+def loadtest(
+    scenario: Annotated[
+        LoadScenario, typer.Option("--scenario", help="Kịch bản: ask, register, crash, all.")
+    ] = LoadScenario.all,
+    users: Annotated[int, typer.Option("--users", help="Số người hỏi cùng lúc.")] = 50,
+    questions: Annotated[int, typer.Option("--questions", help="Số câu mỗi người hỏi.")] = 5,
+    registrations: Annotated[
+        int, typer.Option("--registrations", help="Số người đăng ký cùng lúc.")
+    ] = 200,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Số giây tối đa chờ mỗi câu trả lời.")
+    ] = 600.0,
+    announce_wait: Annotated[
+        float, typer.Option("--announce-wait", help="Số giây chờ thông báo cho cán bộ.")
+    ] = 30.0,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="CSDL thử (mặc định: SQLite mới).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
+) -> None:
+    """Thử tải bot thật (python -m bot) với Bot API giả trên 127.0.0.1 (scripts.loadtest)."""
+    from scripts.loadtest import main as loadtest_main
+
+    argv = [
+        f"--scenario={scenario.value}",
+        f"--users={users}",
+        f"--questions={questions}",
+        f"--registrations={registrations}",
+        f"--timeout={timeout}",
+        f"--announce-wait={announce_wait}",
+    ]
+    if database_url:
+        argv.append(f"--database-url={database_url}")
+    if as_json:
+        argv.append("--json")
+    raise typer.Exit(code=loadtest_main(argv))
 
 
 # --- doctor -----------------------------------------------------------------------------------

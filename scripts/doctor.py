@@ -181,6 +181,35 @@ def _check_database(settings: Settings) -> Check:
     )
 
 
+def _check_state(settings: Settings) -> Check:
+    from bot.persistence import StateFileError, read_state_file
+
+    path = settings.persistence_path
+    try:
+        data = read_state_file(path)
+    except FileNotFoundError:
+        return Check("state", "ok", f"Chưa có tệp trạng thái hội thoại {path} (bot tạo khi chạy).")
+    except StateFileError as exc:
+        return Check(
+            "state",
+            "warn",
+            f"Tệp trạng thái hội thoại bị hỏng ({exc}): khi khởi động, bot chuyển nó sang "
+            f"{path.name}.damaged-… và các hội thoại dang dở bắt đầu lại.",
+        )
+    from bot.update_journal import UpdateJournal
+
+    journal = UpdateJournal(settings.update_journal_dir)
+    section = data.get("journal")
+    journal.restore(section if isinstance(section, dict) else None)
+    pending = journal.size
+    return Check(
+        "state",
+        "ok",
+        f"Tệp trạng thái hội thoại {path} đọc được ({len(data.get('user_data', {}))} người "
+        f"dùng; {pending} tin nhắn đã nhận sẽ được xử lý lại khi bot khởi động).",
+    )
+
+
 def _check_people(settings: Settings) -> Check:
     if settings.staff_user_ids or settings.admin_user_ids:
         return Check(
@@ -240,6 +269,7 @@ def run_checks(
             checks.append(_check_model(settings, info))
     checks.append(_check_index(settings, info))
     checks.append(_check_database(settings))
+    checks.append(_check_state(settings))
     checks.append(_check_people(settings))
     return Report(info=info, checks=checks)
 

@@ -15,7 +15,9 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot import texts
 from bot.answer_views import passage_record, render_answer, render_passage_record
 from bot.context import BotApplication, BotContext, get_db, get_engine, get_settings
+from bot.update_processor import run_cpu_bound
 from index.followup import next_context, rewrite_followup
+from index.leads.writer import writer_for
 from index.schema import Answer
 
 logger = logging.getLogger(__name__)
@@ -96,14 +98,6 @@ def _recall(user_data: dict[str, Any] | None, message: object) -> dict[str, Any]
     return answers.get(message.message_id)
 
 
-def _log_question(db_engine: Any, **values: Any) -> None:
-    from index.leads.crud import log_question
-    from index.leads.db import session_scope
-
-    with session_scope(db_engine) as session:
-        log_question(session=session, **values)
-
-
 def _record_feedback(db_engine: Any, **values: Any) -> None:
     from index.leads.crud import record_feedback
     from index.leads.db import session_scope
@@ -139,13 +133,12 @@ async def answer_question(update: Update, context: BotContext) -> None:
     if question != text:
         notes.append(texts.FOLLOWUP_UNDERSTOOD.format(question=html.escape(question)))
 
-    answer = await asyncio.to_thread(get_engine(context).answer, question)
+    answer = await run_cpu_bound(context.application, get_engine(context).answer, question)
     if answer.reason == "empty":
         await message.reply_text(texts.EMPTY_QUESTION)
         return
     # The one rule for what the next follow-up is resolved against (console alike).
     user_data["last_question"] = next_context(user_data.get("last_question"), answer)
-    await _log(context, update, answer, question)
 
     body = render_answer(answer, as_html=True, notes=notes)
     keyboard = answer_keyboard(confident=answer.confident, has_more=bool(answer.passages))
@@ -154,6 +147,8 @@ async def answer_question(update: Update, context: BotContext) -> None:
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         sent = await message.reply_text(part, reply_markup=keyboard if last else None)
+    # After the reply and off the hot path: a slow or locked database never delays it.
+    _log(context, update, answer, question)
     if sent is not None:
         _remember(
             user_data,
@@ -167,25 +162,20 @@ async def answer_question(update: Update, context: BotContext) -> None:
         )
 
 
-async def _log(
+def _log(
     context: BotContext, update: Update, answer: Answer, question: str
 ) -> None:
-    """Logs the question for the statistics; a failing log never blocks the reply."""
+    """Queues the question for the statistics; never waits for, nor fails on, the database."""
     if context.bot_data.db is None:
         return
     user = update.effective_user
-    try:
-        await asyncio.to_thread(
-            _log_question,
-            get_db(context),
-            telegram_user_id=user.id if user else None,
-            question=question,
-            confident=answer.confident,
-            chunk_ids=answer.chunk_ids,
-            latency_ms=answer.latency_ms,
-        )
-    except Exception:  # any storage failure must not cost the user the answer
-        logger.warning("Could not log the question", exc_info=True)
+    writer_for(get_db(context)).log_question(
+        telegram_user_id=user.id if user else None,
+        question=question,
+        confident=answer.confident,
+        chunk_ids=answer.chunk_ids,
+        latency_ms=answer.latency_ms,
+    )
 
 
 async def more_sources(update: Update, context: BotContext) -> None:

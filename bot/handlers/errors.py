@@ -22,7 +22,13 @@ async def error_handler(update: object, context: BotContext) -> None:
         logger.warning("Network error while polling: %s", context.error)
         return
     error_id = uuid.uuid4().hex[:8]
-    logger.error("Unhandled error %s while handling %r", error_id, update, exc_info=context.error)
+    # The update's id only: its repr holds what the user typed (names, phone numbers).
+    logger.error(
+        "Unhandled error %s while handling update %s",
+        error_id,
+        update.update_id if isinstance(update, Update) else type(update).__name__,
+        exc_info=context.error,
+    )
     if isinstance(update, Update):
         if update.callback_query is not None:
             try:

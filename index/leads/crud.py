@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, delete, select
 
@@ -41,7 +41,9 @@ T = TypeVar("T")
 _UPDATABLE_FIELDS = tuple(
     name for name in LeadCreate.model_fields if name not in {"phone", "support_items"}
 )
-_WRITE_ATTEMPTS = 5
+# One retry after SQLite's busy timeout (index.leads.db): a lock held that long is an outage
+# or a stuck writer, not contention, and the user must hear "not saved" within seconds.
+_WRITE_ATTEMPTS = 2
 
 
 class LeadNotFoundError(LookupError):
@@ -81,13 +83,17 @@ def _clean_actor(actor: str | None) -> str | None:
     return _truncate(actor, ACTOR_MAX) or None
 
 
-def _find_open_duplicate(session: Session, *, phone: str, need_key: str) -> Lead | None:
+def _open_leads(session: Session, *, phone: str, need_key: str) -> list[Lead]:
     statement = select(Lead).where(
         Lead.phone == phone,
         Lead.need_key == need_key,
         col(Lead.status).in_(OPEN_STATUSES),
     )
-    return session.exec(statement).first()
+    return list(session.exec(statement.order_by(col(Lead.id))).all())
+
+
+def _owned_by(lead: Lead, owner: int | None) -> bool:
+    return lead.telegram_user_id == owner
 
 
 def _owner_actor(lead_in: LeadCreate) -> str:
@@ -96,11 +102,6 @@ def _owner_actor(lead_in: LeadCreate) -> str:
 
 def _update_open_lead(session: Session, lead: Lead, lead_in: LeadCreate) -> Lead:
     values = lead_in.model_dump(include=set(_UPDATABLE_FIELDS))
-    if lead.telegram_user_id is not None:
-        # The lead stays with the account that created it, so that account's
-        # /xoadulieu still finds it; the event records who sent the update.
-        values.pop("telegram_user_id", None)
-        values.pop("telegram_username", None)
     for name, value in values.items():
         # Keep what we already know when the new registration leaves a field out.
         if value is None or value == {} or value == "":
@@ -118,30 +119,41 @@ def _update_open_lead(session: Session, lead: Lead, lead_in: LeadCreate) -> Lead
 
 
 def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
-    """Creates a lead, or updates the open one with the same phone and support need.
+    """Creates a lead, or updates the owner's open one with the same phone and support need.
 
-    A second registration while the first is still open (new, contacted, qualified)
-    updates that lead and records an "updated" event, so staff do not call twice. A
-    partial unique index makes this race-safe: if a concurrent registration wins the
-    insert, ours hits IntegrityError and is retried as an update.
+    A second registration by the same account while its first is still open (new,
+    contacted, qualified) updates that lead and records an "updated" event, so staff do not
+    call twice. Only the owner can update a lead: the same phone and need from another
+    account (or from none) makes a new lead whose ``duplicate_of_id`` points at the open one,
+    for staff to check; the caller must not show that id to the user. A partial unique index
+    on (owner, phone, need) makes this race-safe: if a concurrent registration by the same
+    owner wins the insert, ours hits IntegrityError and is retried as an update.
 
     Args:
         session: An open session.
         lead_in: The validated registration; consent is part of it.
 
     Returns:
-        The stored lead and True if it was created, False if an open lead was updated.
+        The stored lead and True if it was created, False if the owner's open lead was
+        updated.
     """
     lead_in = LeadCreate.model_validate(lead_in)
     need_key = compute_need_key(lead_in.support_items)
+    owner = lead_in.telegram_user_id
 
     def write() -> tuple[Lead, bool]:
-        existing = _find_open_duplicate(session, phone=lead_in.phone, need_key=need_key)
-        if existing is not None:
-            return _update_open_lead(session, existing, lead_in), False
+        open_leads = _open_leads(session, phone=lead_in.phone, need_key=need_key)
+        own = next((lead for lead in open_leads if _owned_by(lead, owner)), None)
+        if own is not None:
+            return _update_open_lead(session, own, lead_in), False
+        other = next(iter(open_leads), None)
         lead = Lead.model_validate(
             lead_in,
-            update={"need_key": need_key, "province_key": province_key(lead_in.province)},
+            update={
+                "need_key": need_key,
+                "province_key": province_key(lead_in.province),
+                "duplicate_of_id": other.id if other is not None else None,
+            },
         )
         try:
             session.add(lead)
@@ -157,12 +169,13 @@ def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
             )
             session.commit()
         except IntegrityError:
-            # Someone registered the same need in the meantime: update theirs instead.
+            # The same owner registered the same need in the meantime: update theirs instead.
             session.rollback()
-            existing = _find_open_duplicate(session, phone=lead_in.phone, need_key=need_key)
-            if existing is None:
+            open_leads = _open_leads(session, phone=lead_in.phone, need_key=need_key)
+            own = next((lead for lead in open_leads if _owned_by(lead, owner)), None)
+            if own is None:
                 raise
-            return _update_open_lead(session, existing, lead_in), False
+            return _update_open_lead(session, own, lead_in), False
         session.refresh(lead)
         return lead, True
 
@@ -494,11 +507,26 @@ def log_question(
     return _retry_locked(session, write)
 
 
+def _registration_events_by(telegram_user_id: int) -> Any:
+    """Matches what this account wrote as a registering user on any lead.
+
+    Only registration entries (created/updated): a staff member's status changes and notes
+    are the centre's work record, not data the person entered about themselves.
+    """
+    actor = f"tg:{telegram_user_id}"
+    return and_(
+        col(LeadEvent.kind).in_([EventKind.created, EventKind.updated]),
+        or_(col(LeadEvent.actor) == actor, col(LeadEvent.actor).startswith(actor + " ")),
+    )
+
+
 def delete_user_data(*, session: Session, telegram_user_id: int) -> int:
     """Deletes everything stored about a Telegram user (the /xoadulieu request).
 
-    Removes the user's leads with their audit events, their feedback and their
-    question logs, in one transaction.
+    Removes, in one transaction, the user's leads with their audit events, the
+    registration entries the user wrote on any other lead (possible before leads had
+    owners), their feedback and their question logs. Leads
+    of others that pointed at a deleted lead as a possible duplicate lose that pointer.
 
     Args:
         session: An open session.
@@ -510,10 +538,18 @@ def delete_user_data(*, session: Session, telegram_user_id: int) -> int:
 
     def write() -> int:
         lead_ids = select(Lead.id).where(Lead.telegram_user_id == telegram_user_id)
-        # Deleted explicitly rather than relying on ON DELETE CASCADE, so the count is
-        # right and a connection without PRAGMA foreign_keys still leaves no orphans.
+        # Deleted explicitly rather than relying on ON DELETE CASCADE, so the count is right
+        # and a connection without PRAGMA foreign_keys leaves no orphans; duplicate pointers
+        # have no ON DELETE rule at all (see Lead.duplicate_of_id).
+        session.exec(
+            update(Lead)
+            .where(col(Lead.duplicate_of_id).in_(lead_ids))
+            .values(duplicate_of_id=None)
+        )
         statements = (
-            delete(LeadEvent).where(col(LeadEvent.lead_id).in_(lead_ids)),
+            delete(LeadEvent).where(
+                or_(col(LeadEvent.lead_id).in_(lead_ids), _registration_events_by(telegram_user_id))
+            ),
             delete(Lead).where(col(Lead.telegram_user_id) == telegram_user_id),
             delete(Feedback).where(col(Feedback.telegram_user_id) == telegram_user_id),
             delete(QuestionLog).where(col(QuestionLog.telegram_user_id) == telegram_user_id),

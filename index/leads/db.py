@@ -20,8 +20,14 @@ from sqlmodel import Session
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# How long a SQLite writer waits for another writer's lock before giving up.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a SQLite writer waits for another writer's lock before giving up. A write here
+# holds the lock for milliseconds (WAL, synchronous=NORMAL), and at most a handful of worker
+# threads write at once, so 2 s is ample for contention; a lock held longer is a stuck
+# writer, and the user should hear "not saved, try again" quickly rather than wait.
+SQLITE_BUSY_TIMEOUT_MS = 2_000
+# How long a PostgreSQL connection attempt may take: a vanished server otherwise hangs each
+# request for the operating system's TCP timeout (minutes).
+POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
 def _is_memory_sqlite(database: str | None) -> bool:
@@ -46,11 +52,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """Creates a SQLAlchemy engine configured for the leads store.
 
-    SQLite gets WAL mode, foreign keys and a busy timeout on every connection, may be
-    used from several threads (``asyncio.to_thread``), and its parent directory is
+    SQLite gets WAL mode, foreign keys and a short busy timeout on every connection, may
+    be used from several threads (``asyncio.to_thread``), and its parent directory is
     created. An in-memory SQLite URL uses one shared connection (``StaticPool``) so every
     thread sees the same database. PostgreSQL (``postgresql+psycopg://``) gets
-    ``pool_pre_ping`` so a restarted server does not break the first query after it.
+    ``pool_pre_ping`` so a restarted server does not break the first query after it, and a
+    connect timeout. SQL parameters (names, phone numbers) never appear in error messages
+    or logs (``hide_parameters``).
 
     Args:
         url: A SQLAlchemy URL, e.g. ``settings.database_url``.
@@ -60,6 +68,8 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         The engine; dispose of it on shutdown.
     """
     parsed = make_url(url)
+    # Exceptions quote the statement; without this they quote the personal data too.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         connect_args: dict[str, Any] = {
             "check_same_thread": False,
@@ -75,6 +85,10 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+        connect_args.update(kwargs.pop("connect_args", {}))
+        kwargs["connect_args"] = connect_args
     return create_engine(url, **kwargs)
 
 

@@ -72,6 +72,8 @@ OPEN_STATUSES: tuple[LeadStatus, ...] = (
     LeadStatus.qualified,
 )
 _OPEN_STATUS_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_STATUSES))
+#: The owner column of the unique index: leads without a Telegram account share owner 0.
+OWNER_KEY_SQL = "coalesce(telegram_user_id, 0)"
 
 
 class EventKind(StrEnum):
@@ -251,10 +253,13 @@ class Lead(LeadBase, table=True):
 
     __tablename__: ClassVar[str] = "leads"  # type: ignore[misc]
     __table_args__ = (
-        # Race-safe deduplication: at most one open lead per phone and need, enforced by
-        # the database so concurrent identical registrations cannot both insert.
+        # Race-safe deduplication: at most one open lead per owner, phone and need, enforced
+        # by the database so a double tap cannot insert twice. The owner is part of the key:
+        # someone else's phone number makes a new lead (flagged), never an update of theirs.
+        # COALESCE because NULLs never collide in a unique index (leads without an account).
         Index(
-            "uq_leads_open_phone_need",
+            "uq_leads_open_owner_phone_need",
+            text(OWNER_KEY_SQL),
             "phone",
             "need_key",
             unique=True,
@@ -264,6 +269,13 @@ class Lead(LeadBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    #: An open lead of another account with the same phone and need, for staff to check.
+    #: Never shown to the registering user. No ON DELETE rule: SQLite cannot reflect one on
+    #: a column added in place, so delete_user_data clears these pointers itself.
+    duplicate_of_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("leads.id"), nullable=True, index=True),
+    )
     # Matching keys: the province id of `index.leads.provinces` (so "Quảng Nam" and "Đà Nẵng"
     # agree since 2025) or the folded text; the folded, sorted support items.
     province_key: str = Field(default="", max_length=PROVINCE_MAX, index=True)
@@ -280,6 +292,7 @@ class LeadPublic(LeadBase):
     """A lead as adapters show it (CLI listings, staff cards)."""
 
     id: int
+    duplicate_of_id: int | None = None
     status: LeadStatus
     assigned_to: str | None
     created_at: datetime

@@ -481,14 +481,20 @@ async def app(
     )
     async with application:
         await setup_application(application)
-        # As run_polling does: conversation timeouts and the index-reload job need it.
-        assert application.job_queue is not None
-        await application.job_queue.start()
+        # Tests marked `job_queue` get it running, as run_polling does: conversation timeouts
+        # and the repeating jobs are then scheduled and can be run by hand (`job.run(app)`).
+        queue = application.job_queue
+        running = request.node.get_closest_marker("job_queue") is not None
+        if running and queue is not None:
+            await queue.start()
         recording.calls.clear()
         try:
             yield application
         finally:
-            await application.job_queue.stop(wait=False)
+            if application.running:  # a test started it (app.start()) to feed the queue
+                await application.stop()
+            if running and queue is not None and queue.scheduler.running:
+                await queue.stop(wait=False)
 
 
 # --------------------------------------------------------------------------------------

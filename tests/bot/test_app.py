@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy
 from pydantic import SecretStr
 from telegram.error import NetworkError
@@ -10,7 +11,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    PicklePersistence,
 )
 
 import bot.__main__ as entry
@@ -19,6 +19,7 @@ from bot.app import build_application, file_url_for, release_resources, setup_ap
 from bot.context import BotData
 from bot.conversations import CONVERSATION_GROUP
 from bot.handlers import ask, errors, fallback, start
+from bot.persistence import StatePersistence
 from index.schema import Answer
 
 from .conftest import STAFF_CHAT_ID, RecordingRequest
@@ -47,8 +48,8 @@ def test_file_url_is_derived_from_the_api_url() -> None:
 def test_persistence_never_pickles_bot_data(bot_settings) -> None:
     app = build_application(bot_settings, engine=object(), db_engine=object())
 
-    assert isinstance(app.persistence, PicklePersistence)
-    assert app.persistence.filepath == bot_settings.persistence_path
+    assert isinstance(app.persistence, StatePersistence)
+    assert app.persistence.path == bot_settings.persistence_path
     assert app.persistence.store_data.bot_data is False
     assert app.persistence.store_data.user_data is True
     assert isinstance(app.bot_data, BotData) and app.bot_data.settings is bot_settings
@@ -248,6 +249,7 @@ class _ReloadingEngine:
         return False
 
 
+@pytest.mark.job_queue
 async def test_a_repeating_job_picks_up_an_index_rebuilt_by_the_cli(app, bot_settings) -> None:
     import datetime as dt
 

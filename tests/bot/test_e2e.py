@@ -1,143 +1,35 @@
 """One end-to-end run: the real bot, polling a fake Bot API server on 127.0.0.1.
 
-The bot runs `Application.run_polling` (in a thread, without signal handlers) against a tiny
-`http.server` that speaks the Bot API methods the bot uses. The test feeds updates the way
-Telegram would and asserts on what the bot sent and on the lead stored in the database.
+The bot runs `Application.run_polling` (in a thread, without signal handlers) against the
+loopback fake of `scripts.fake_bot_api`. The test feeds updates the way Telegram would and
+asserts on what the bot sent and on the lead stored in the database.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
-from pydantic import SecretStr
 
-from bot.app import build_application
 from index.leads.db import create_db_engine, session_scope
 from index.settings import Settings
+from scripts.fake_bot_api import ApiCall, FakeBotApi
 
-from .conftest import BOT_ID, BOT_TOKEN, BOT_USERNAME, STAFF_CHAT_ID
+from .conftest import STAFF_CHAT_ID
+from .live_bot import live_bot
 
 pytestmark = pytest.mark.real_engine
 
 USER = {"id": 111, "is_bot": False, "first_name": "An", "username": "owner", "language_code": "vi"}
 CHAT = {"id": 111, "type": "private", "first_name": "An", "username": "owner"}
-BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Trợ lý", "username": BOT_USERNAME}
-#: Parameters PTB sends JSON-encoded inside the form body.
-JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options"}
 QUIET_SECONDS = 0.5
 STEP_TIMEOUT = 15.0
-
-
-class FakeBotApi:
-    """State of the fake Bot API: updates to deliver and every call the bot made."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any], Any]] = []
-        self.updates: list[dict[str, Any]] = []
-        self.cond = threading.Condition()
-        self.message_ids = itertools.count(5000)
-        self.update_ids = itertools.count(1)
-        self.unexpected: list[str] = []
-        self.polled = threading.Event()
-
-    def push(self, **update: Any) -> None:
-        """Queues an update for the next getUpdates."""
-        with self.cond:
-            self.updates.append({"update_id": next(self.update_ids), **update})
-            self.cond.notify_all()
-
-    def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = int(params.get("offset", 0) or 0)
-        deadline = time.monotonic() + min(float(params.get("timeout", 0) or 0), 1.0)
-        with self.cond:
-            while True:
-                ready = [u for u in self.updates if u["update_id"] >= offset]
-                remaining = deadline - time.monotonic()
-                if ready or remaining <= 0:
-                    return ready
-                self.cond.wait(remaining)
-
-    def handle(self, method: str, params: dict[str, Any]) -> Any:
-        if method == "getUpdates":
-            self.polled.set()
-            return self.get_updates(params)
-        if method == "getMe":
-            result: Any = BOT_USER
-        elif method in {
-            "deleteWebhook",
-            "setMyCommands",
-            "answerCallbackQuery",
-            "sendChatAction",
-            "deleteMessage",
-        }:
-            result = True
-        elif method in {"sendMessage", "editMessageText", "editMessageReplyMarkup"}:
-            chat_id = int(params.get("chat_id", 111))
-            result = {
-                "message_id": int(params.get("message_id") or next(self.message_ids)),
-                "date": int(time.time()),
-                "chat": CHAT if chat_id == 111 else {"id": chat_id, "type": "supergroup"},
-                "from": BOT_USER,
-                "text": params.get("text", "…"),
-            }
-            markup = params.get("reply_markup")
-            # Like Telegram, only inline keyboards come back on the Message.
-            if isinstance(markup, dict) and "inline_keyboard" in markup:
-                result["reply_markup"] = markup
-        else:
-            self.unexpected.append(method)
-            raise KeyError(method)
-        with self.cond:
-            self.calls.append((method, params, result))
-        return result
-
-
-def make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            length = int(self.headers.get("Content-Length", 0))
-            body = self.rfile.read(length).decode()
-            params: dict[str, Any] = {}
-            if "json" in self.headers.get("Content-Type", ""):
-                params = json.loads(body or "{}")
-            else:
-                for key, values in parse_qs(body, keep_blank_values=True).items():
-                    params[key] = json.loads(values[0]) if key in JSON_FIELDS else values[0]
-            method = self.path.rsplit("/", 1)[-1]
-            try:
-                payload = {"ok": True, "result": api.handle(method, params)}
-                status = 200
-            except KeyError:
-                payload = {"ok": False, "error_code": 404, "description": "Not Found"}
-                status = 404
-            data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                # The bot dropped a long poll while shutting down; nothing to answer.
-                pass
-
-        do_GET = do_POST  # noqa: N815
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            """Keeps the test output quiet."""
-
-    return Handler
+Calls = list[ApiCall]
 
 
 class Driver:
@@ -149,7 +41,7 @@ class Driver:
         self.cq_ids = itertools.count(1)
         self.msg_ids = itertools.count(1)
 
-    def _wait_for_reply(self) -> list[tuple[str, dict[str, Any], Any]]:
+    def _wait_for_reply(self) -> Calls:
         deadline = time.monotonic() + STEP_TIMEOUT
         last_count, last_change = len(self.api.calls), time.monotonic()
         while time.monotonic() < deadline:
@@ -159,9 +51,9 @@ class Driver:
                 last_count, last_change = count, time.monotonic()
             new = self.api.calls[self.seen :]
             replied = any(
-                m in {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
-                or (m == "answerCallbackQuery" and p.get("text"))
-                for m, p, _ in new
+                c.method in {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
+                or (c.method == "answerCallbackQuery" and c.params.get("text"))
+                for c in new
             )
             if replied and time.monotonic() - last_change >= QUIET_SECONDS:
                 break
@@ -170,7 +62,7 @@ class Driver:
         assert new, "the bot did not reply in time"
         return new
 
-    def text(self, text: str) -> list[tuple[str, dict[str, Any], Any]]:
+    def text(self, text: str) -> Calls:
         message: dict[str, Any] = {
             "message_id": next(self.msg_ids),
             "date": int(time.time()),
@@ -185,7 +77,7 @@ class Driver:
         self.api.push(message=message)
         return self._wait_for_reply()
 
-    def press(self, data: str, message_id: int) -> list[tuple[str, dict[str, Any], Any]]:
+    def press(self, data: str, message_id: int) -> Calls:
         self.api.push(
             callback_query={
                 "id": f"cq{next(self.cq_ids)}",
@@ -196,7 +88,7 @@ class Driver:
                     "message_id": message_id,
                     "date": int(time.time()),
                     "chat": CHAT,
-                    "from": BOT_USER,
+                    "from": self.api.bot_user,
                     "text": "…",
                 },
             }
@@ -204,24 +96,16 @@ class Driver:
         return self._wait_for_reply()
 
 
-def texts_of(calls: list[tuple[str, dict[str, Any], Any]]) -> str:
-    return "\n".join(
-        str(p.get("text", "")) for m, p, _ in calls if m in {"sendMessage", "editMessageText"}
-    )
+def texts_of(calls: Calls) -> str:
+    return "\n".join(c.text for c in calls if c.method in {"sendMessage", "editMessageText"})
 
 
-def keyboard_of(calls: list[tuple[str, dict[str, Any], Any]]) -> tuple[list[str], int] | None:
+def keyboard_of(calls: Calls) -> tuple[list[str], int] | None:
     """Returns the callback data of the newest inline keyboard and its message id."""
-    for _, params, result in reversed(calls):
-        markup = params.get("reply_markup")
+    for call in reversed(calls):
+        markup = call.params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
-            data = [
-                button["callback_data"]
-                for row in markup["inline_keyboard"]
-                for button in row
-                if "callback_data" in button
-            ]
-            return data, int(result["message_id"])
+            return call.callback_data(), int(call.result["message_id"])
     return None
 
 
@@ -230,82 +114,21 @@ def first(buttons: list[str], pattern: str) -> str | None:
 
 
 @pytest.fixture
-def fake_api() -> Iterator[tuple[FakeBotApi, int]]:
-    api = FakeBotApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(api))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield api, server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
 def running_bot(
-    fake_api: tuple[FakeBotApi, int], tmp_path: Path, kb_settings: Settings, engine: Any
+    tmp_path: Path, kb_settings: Settings, engine: Any
 ) -> Iterator[tuple[FakeBotApi, Settings]]:
-    api, port = fake_api
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        knowledge_dir=kb_settings.knowledge_dir,
-        INDEX_DIR=kb_settings.index_dir,
-        MODEL_DIR=kb_settings.model_dir,
-        DATABASE_URL=f"sqlite:///{(tmp_path / 'e2e.db').as_posix()}",
-        telegram_bot_token=SecretStr(BOT_TOKEN),
-        telegram_api_base_url=f"http://127.0.0.1:{port}/bot",
-        staff_user_ids=[1001],
-        admin_user_ids=[1002],
-        staff_chat_id=STAFF_CHAT_ID,
-    )
     # The engine is shared to keep the test fast; the DB engine and persistence are real.
-    app = build_application(settings, engine=engine)
-    loop_ready = threading.Event()
-    loops: list[asyncio.AbstractEventLoop] = []
-    setup = app.post_init
-    assert setup is not None
-
-    async def post_init(application: Any) -> None:
-        loops.append(asyncio.get_running_loop())
-        await setup(application)
-        loop_ready.set()
-
-    app.post_init = post_init
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            app.run_polling(poll_interval=0.0, timeout=1, stop_signals=None, close_loop=True)
-        except BaseException as exc:  # surfaced in the test thread below
-            errors.append(exc)
-            loop_ready.set()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        assert loop_ready.wait(30), "the bot did not start"
-        assert not errors, errors
-        assert api.polled.wait(10), "the bot never polled for updates"
+    with live_bot(kb_settings, tmp_path, engine=engine) as (api, settings, _app):
         yield api, settings
-    finally:
-        if loops:
-            loops[0].call_soon_threadsafe(app.stop_running)
-        thread.join(timeout=20)
-        assert not thread.is_alive(), "the bot did not stop"
-        assert not errors, errors
-        assert not api.unexpected, f"unexpected Bot API methods: {api.unexpected}"
 
 
 def _play_until(
     driver: Driver,
-    calls: list[tuple[str, dict[str, Any], Any]],
+    calls: Calls,
     step: Callable[[list[str], int], tuple[str, str] | None],
     *,
     max_steps: int = 20,
-) -> list[tuple[str, dict[str, Any], Any]]:
+) -> Calls:
     """Answers prompts with `step` (returns ("press", data) / ("text", text)) until None."""
     history = list(calls)
     for _ in range(max_steps):
@@ -323,7 +146,7 @@ def _play_until(
 def test_owner_journey_over_a_real_polling_bot(running_bot: tuple[FakeBotApi, Settings]) -> None:
     api, settings = running_bot
     driver = Driver(api)
-    startup = [m for m, _, _ in api.calls]
+    startup = [c.method for c in api.calls]
     assert "getMe" in startup and "setMyCommands" in startup and "deleteWebhook" in startup
     driver.seen = len(api.calls)
 
@@ -335,7 +158,7 @@ def test_owner_journey_over_a_real_polling_bot(running_bot: tuple[FakeBotApi, Se
 
     # A free question gets an answer with sources.
     calls = driver.text("Nghị định nào quy định đối tượng được hỗ trợ khuyến công?")
-    assert "sendChatAction" in [m for m, _, _ in calls]
+    assert "sendChatAction" in [c.method for c in calls]
     answer = texts_of(calls)
     assert "45/2012" in answer and "Nguồn:" in answer
 
@@ -384,10 +207,7 @@ def test_owner_journey_over_a_real_polling_bot(running_bot: tuple[FakeBotApi, Se
         return None if text is None else ("text", text)
 
     def saved() -> bool:
-        return any(
-            m == "sendMessage" and str(p.get("chat_id")) == str(STAFF_CHAT_ID)
-            for m, p, _ in api.calls
-        )
+        return any(c.method == "sendMessage" and c.chat_id == STAFF_CHAT_ID for c in api.calls)
 
     history = _play_until(
         driver, driver.press("lead:start", verdict_keyboard[1]), registration_step, max_steps=25

@@ -477,18 +477,21 @@ def _conversation(app: Any, name: str) -> Any:
 
 
 async def _stored_user_data(bot_settings: Any) -> dict[int, Any]:
-    """What the state file holds, read back by a fresh persistence (like a restart)."""
-    from telegram.ext import PicklePersistence
+    """What the state file holds, read back from the file (like a restart)."""
+    return _stored(bot_settings)["user_data"]
 
-    return await PicklePersistence(bot_settings.persistence_path).get_user_data()
+
+def _stored(bot_settings: Any) -> dict[str, Any]:
+    from bot.persistence import read_state_file
+
+    return read_state_file(bot_settings.persistence_path)
 
 
 @pytest.mark.persistent
+@pytest.mark.job_queue
 async def test_abandoned_registration_times_out_and_its_draft_is_deleted(
     app, bot, sent, bot_settings, bot_engine
 ) -> None:
-    from telegram.ext import PicklePersistence
-
     await bot.command("/dangky")
     await bot.text("Bùi Văn Long")
     await bot.text("0912 888 999")
@@ -505,15 +508,15 @@ async def test_abandoned_registration_times_out_and_its_draft_is_deleted(
     assert "lead_draft" not in app.user_data[OWNER_ID]
     await app.update_persistence()
     assert "lead_draft" not in (await _stored_user_data(bot_settings)).get(OWNER_ID, {})
-    conversations = await PicklePersistence(bot_settings.persistence_path).get_conversations(
-        "registration"
+    assert (OWNER_ID, OWNER_ID) not in _stored(bot_settings)["conversations"].get(
+        "registration", {}
     )
-    assert (OWNER_ID, OWNER_ID) not in conversations
     # The conversation is over: the next text is a question, not the establishment's name.
     await bot.text("Xưởng gỗ Long")
     assert bot_engine.questions == ["Xưởng gỗ Long"]
 
 
+@pytest.mark.job_queue
 async def test_a_timeout_is_scheduled_again_after_every_answer(app, bot) -> None:
     registration = _conversation(app, "registration")
     await bot.command("/dangky")
@@ -526,6 +529,7 @@ async def test_a_timeout_is_scheduled_again_after_every_answer(app, bot) -> None
 
 
 @pytest.mark.persistent
+@pytest.mark.job_queue
 async def test_drafts_a_restart_left_without_a_timeout_are_swept(
     app, bot, sent, bot_settings
 ) -> None:

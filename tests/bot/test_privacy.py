@@ -107,15 +107,15 @@ async def test_deletion_also_clears_the_state_file(
     make_message_update,
     make_callback_update,
 ) -> None:
-    from telegram.ext import PicklePersistence
+    from bot.persistence import read_state_file
 
     add_lead(db_engine, OWNER_ID, "0912345678")
     await app.process_update(make_command_update("/dangky"))
     await app.process_update(make_message_update("Nguyễn Văn An"))
     await app.update_persistence()
-    before = PicklePersistence(bot_settings.persistence_path)
-    assert "lead_draft" in (await before.get_user_data())[OWNER_ID]
-    assert (OWNER_ID, OWNER_ID) in await before.get_conversations("registration")
+    before = read_state_file(bot_settings.persistence_path)
+    assert "lead_draft" in before["user_data"][OWNER_ID]
+    assert (OWNER_ID, OWNER_ID) in before["conversations"]["registration"]
 
     # /xoadulieu in the middle of a registration ends it and then asks, like /start would.
     await app.process_update(make_command_update("/xoadulieu"))
@@ -123,8 +123,8 @@ async def test_deletion_also_clears_the_state_file(
     await app.process_update(make_callback_update("privacy:confirm"))
     await app.update_persistence()
 
-    stored = PicklePersistence(bot_settings.persistence_path)
-    assert OWNER_ID not in await stored.get_user_data()
-    assert OWNER_ID not in await stored.get_chat_data()
-    assert (OWNER_ID, OWNER_ID) not in await stored.get_conversations("registration")
+    stored = read_state_file(bot_settings.persistence_path)
+    assert OWNER_ID not in stored["user_data"]
+    assert OWNER_ID not in stored["chat_data"]
+    assert (OWNER_ID, OWNER_ID) not in stored["conversations"].get("registration", {})
     assert user_ids_with_leads(db_engine) == []

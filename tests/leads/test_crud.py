@@ -40,19 +40,6 @@ def test_create_lead_records_created_event(session: Session) -> None:
     ]
 
 
-def test_update_from_another_account_keeps_the_owner(session: Session) -> None:
-    phone = unique_phone()
-    first, _ = crud.upsert_lead(
-        session=session, lead_in=make_lead_in(phone=phone, telegram_user_id=1)
-    )
-    second, created = crud.upsert_lead(
-        session=session, lead_in=make_lead_in(phone=phone, telegram_user_id=2)
-    )
-    assert (created, second.id, second.telegram_user_id) == (False, first.id, 1)
-    assert first.id is not None
-    assert crud.list_events(session=session, lead_id=first.id)[-1].actor == "tg:2"
-
-
 def test_timestamps_are_aware_after_reading_back(db_engine: Engine) -> None:
     with session_scope(db_engine) as session:
         lead, _ = crud.upsert_lead(session=session, lead_in=make_lead_in())

@@ -37,7 +37,7 @@ def _tables(engine: Engine) -> set[str]:
 
 
 def test_head_is_the_province_key_revision() -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_upgrade_downgrade_upgrade(empty_engine: Engine, db_url: str) -> None:
@@ -106,7 +106,7 @@ def test_sqlite_engine_settings(tmp_path: Path) -> None:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2_000
     finally:
         engine.dispose()
 
@@ -126,7 +126,7 @@ def test_in_memory_engine_is_shared_across_threads() -> None:
         engine.dispose()
 
 
-def test_0002_keys_leads_by_their_province_of_today(empty_engine: Engine) -> None:
+def test_0003_keys_leads_by_their_province_of_today(empty_engine: Engine) -> None:
     migrate(empty_engine, "0001")
     now = datetime(2026, 3, 1, tzinfo=UTC)
     insert = text(
@@ -148,5 +148,5 @@ def test_0002_keys_leads_by_their_province_of_today(empty_engine: Engine) -> Non
 
     migrate(empty_engine)
     assert keys() == ["da_nang", "da_nang", "xa dong"]
-    downgrade(empty_engine, "0001")
+    downgrade(empty_engine, "0002")
     assert keys() == ["quang nam", "da nang", "xa dong"]

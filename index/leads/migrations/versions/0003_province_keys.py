@@ -1,7 +1,7 @@
 """Province keys follow the 2025 province list: old and new names of a province agree.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 12:00:00
 
 `leads.province_key` was the folded province text ("quang nam"); it becomes the id of the
@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -47,7 +47,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to the folded province text of revision 0001."""
+    """Back to the folded province text of revisions 0001 and 0002."""
     from index.textnorm import fold_key
 
     _rekey(fold_key)

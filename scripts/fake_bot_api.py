@@ -1,0 +1,389 @@
+"""A loopback fake of the Telegram Bot API, for end-to-end tests and the load test.
+
+`FakeBotApi` holds the state (updates to deliver, every call the bot made); `serve()` runs
+it behind a `ThreadingHTTPServer` bound to 127.0.0.1 only. It speaks the Bot API methods the
+bot uses, with Telegram's confirmation rule for `getUpdates`: an update is confirmed as soon
+as the bot asks for a higher offset, and is never delivered again after that, even to a
+restarted bot. Everything is bounded: the number of updates and recorded calls is capped,
+and long polls return within a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+#: Parameters PTB sends JSON-encoded inside the form body.
+JSON_FIELDS = frozenset(
+    {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "entities"}
+)
+#: Methods whose result is simply `true`.
+TRUE_METHODS = frozenset(
+    {
+        "deleteWebhook",
+        "setMyCommands",
+        "deleteMyCommands",
+        "answerCallbackQuery",
+        "sendChatAction",
+        "deleteMessage",
+        "close",
+        "logOut",
+    }
+)
+#: Methods that return the sent or edited Message.
+MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+#: Caps that keep a runaway bot (or test) from eating the machine.
+MAX_UPDATES = 200_000
+MAX_CALLS = 500_000
+#: Longest a getUpdates long poll is held, whatever timeout the bot asks for.
+MAX_POLL_SECONDS = 1.0
+
+Fault = Callable[[str, dict[str, Any]], "tuple[int, dict[str, Any]] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """One Bot API call the bot made: method, parameters, result and when it arrived."""
+
+    method: str
+    params: dict[str, Any]
+    result: Any
+    at: float
+
+    @property
+    def chat_id(self) -> int | None:
+        """The chat the call addresses, if any."""
+        value = self.params.get("chat_id")
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def text(self) -> str:
+        """The text of a sent or edited message ('' otherwise)."""
+        return str(self.params.get("text", ""))
+
+    def callback_data(self) -> list[str]:
+        """The callback data of the inline keyboard this call carries, in order."""
+        markup = self.params.get("reply_markup")
+        if not isinstance(markup, dict):
+            return []
+        return [
+            button["callback_data"]
+            for row in markup.get("inline_keyboard", [])
+            for button in row
+            if "callback_data" in button
+        ]
+
+
+@dataclass(slots=True)
+class FakeBotApi:
+    """State of the fake Bot API. Thread-safe: the HTTP server and drivers share it."""
+
+    token: str
+    bot_user: dict[str, Any]
+    #: Called before every method but getUpdates; returning (status, payload) replaces the
+    #: normal answer (and the call is not recorded).
+    fault: Fault | None = None
+    calls: list[ApiCall] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    pushed_at: dict[int, float] = field(default_factory=dict)
+    unexpected: list[str] = field(default_factory=list)
+    by_chat: dict[int, list[ApiCall]] = field(default_factory=dict)
+    confirmed_offset: int = 0
+    polls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    polled: threading.Event = field(default_factory=threading.Event)
+    # One condition per audience, all on `lock`, so a reply wakes only who waits for it:
+    # 200 drivers woken by every call would steal the CPU the bot is being measured on.
+    _updates_cond: threading.Condition = field(init=False)
+    _calls_cond: threading.Condition = field(init=False)
+    _chat_conds: dict[int, threading.Condition] = field(default_factory=dict)
+    _update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5000))
+
+    def __post_init__(self) -> None:
+        self._updates_cond = threading.Condition(self.lock)
+        self._calls_cond = threading.Condition(self.lock)
+
+    def _chat_cond(self, chat_id: int) -> threading.Condition:
+        cond = self._chat_conds.get(chat_id)
+        if cond is None:
+            cond = self._chat_conds[chat_id] = threading.Condition(self.lock)
+        return cond
+
+    # --- what the "users" do -----------------------------------------------------------------
+
+    def push(self, **update: Any) -> int:
+        """Queues an update (message=..., callback_query=...) and returns its update_id."""
+        with self.lock:
+            if len(self.updates) >= MAX_UPDATES:
+                raise RuntimeError(f"more than {MAX_UPDATES} updates pushed")
+            update_id = next(self._update_ids)
+            self.updates.append({"update_id": update_id, **update})
+            self.pushed_at[update_id] = time.monotonic()
+            self._updates_cond.notify_all()
+            return update_id
+
+    def pending(self) -> int:
+        """How many pushed updates Telegram would still deliver (not confirmed yet)."""
+        with self.lock:
+            return sum(1 for u in self.updates if u["update_id"] >= self.confirmed_offset)
+
+    # --- waiting for the bot -----------------------------------------------------------------
+
+    def wait_for(
+        self,
+        predicate: Callable[[ApiCall], bool],
+        *,
+        chat_id: int | None = None,
+        start: int = 0,
+        timeout: float,
+    ) -> tuple[ApiCall | None, int]:
+        """Waits for the first call at index >= start (of one chat's calls) matching predicate.
+
+        Args:
+            predicate: What the call must look like.
+            chat_id: Only calls addressed to this chat (indexes count that chat's calls);
+                every call when None.
+            start: Where to resume scanning, as returned by the previous wait.
+            timeout: Seconds to wait at most.
+
+        Returns:
+            The call (None on timeout) and the index to continue scanning from.
+        """
+        deadline = time.monotonic() + timeout
+        index = start
+        with self.lock:
+            cond = self._calls_cond if chat_id is None else self._chat_cond(chat_id)
+            while True:
+                calls = self.calls if chat_id is None else self.by_chat.get(chat_id, [])
+                while index < len(calls):
+                    call = calls[index]
+                    index += 1
+                    if predicate(call):
+                        return call, index
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None, index
+                cond.wait(remaining)
+
+    def calls_to(self, chat_id: int) -> list[ApiCall]:
+        """Every call addressed to one chat, in order."""
+        with self.lock:
+            return list(self.by_chat.get(chat_id, []))
+
+    # --- the Bot API side ----------------------------------------------------------------------
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = max(1, min(int(params.get("limit") or 100), 100))
+        wait = min(float(params.get("timeout") or 0), MAX_POLL_SECONDS)
+        deadline = time.monotonic() + wait
+        with self.lock:
+            self.polls += 1
+            # Telegram: asking for offset N confirms every update below N, for good.
+            self.confirmed_offset = max(self.confirmed_offset, offset)
+            while True:
+                ready = [u for u in self.updates if u["update_id"] >= self.confirmed_offset]
+                remaining = deadline - time.monotonic()
+                if ready or remaining <= 0:
+                    return ready[:limit]
+                self._updates_cond.wait(remaining)
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params.get("chat_id", 0))
+        chat: dict[str, Any] = (
+            {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
+            if chat_id > 0
+            else {"id": chat_id, "type": "supergroup", "title": "Nhóm cán bộ"}
+        )
+        result: dict[str, Any] = {
+            "message_id": int(params.get("message_id") or next(self._message_ids)),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot_user,
+            "text": params.get("text") or "…",
+        }
+        markup = params.get("reply_markup")
+        # Like Telegram, only inline keyboards come back on the Message.
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            result["reply_markup"] = markup
+        return result
+
+    def handle(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, Any]:
+        """Answers one Bot API call: (HTTP status, JSON payload)."""
+        if token != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if method == "getUpdates":
+            self.polled.set()
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        if self.fault is not None:
+            replaced = self.fault(method, params)
+            if replaced is not None:
+                # Not recorded: Telegram did not carry it out, so no user saw it.
+                return replaced
+        if method == "getMe":
+            result: Any = self.bot_user
+        elif method in TRUE_METHODS:
+            result = True
+        elif method == "getMyCommands":
+            result = []
+        elif method in MESSAGE_METHODS:
+            result = self._message(params)
+        else:
+            with self.lock:
+                self.unexpected.append(method)
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        self._record(method, params, result)
+        return 200, {"ok": True, "result": result}
+
+    def _record(self, method: str, params: dict[str, Any], result: Any) -> None:
+        call = ApiCall(method, params, result, time.monotonic())
+        with self.lock:
+            if len(self.calls) >= MAX_CALLS:
+                raise RuntimeError(f"more than {MAX_CALLS} Bot API calls recorded")
+            self.calls.append(call)
+            self._calls_cond.notify_all()
+            if call.chat_id is not None:
+                self.by_chat.setdefault(call.chat_id, []).append(call)
+                self._chat_cond(call.chat_id).notify_all()
+
+
+def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
+    if "json" in content_type:
+        loaded = json.loads(body or b"{}")
+        return loaded if isinstance(loaded, dict) else {}
+    params: dict[str, Any] = {}
+    for key, values in parse_qs(body.decode(), keep_blank_values=True).items():
+        params[key] = json.loads(values[0]) if key in JSON_FIELDS else values[0]
+    return params
+
+
+def make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
+    """Builds the request handler class serving `api` (paths /bot<token>/<method>)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, like Telegram: the bot's connection pool reuses its connections.
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            length = int(self.headers.get("Content-Length", 0))
+            body = self.rfile.read(length)
+            head, _, method = self.path.rpartition("/")
+            token = head.rsplit("/bot", 1)[-1]
+            try:
+                params = _parse_body(self.headers.get("Content-Type", ""), body)
+                status, payload = api.handle(token, method, params)
+            except (ValueError, RuntimeError) as exc:
+                status, payload = 400, {"ok": False, "error_code": 400, "description": str(exc)}
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                # The bot dropped a long poll while shutting down (or was killed).
+                pass
+
+        do_GET = do_POST  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Keeps the output quiet."""
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    # The bot opens up to 256 connections at once (a burst of replies); http.server's
+    # default listen backlog of 5 would reset some, which Telegram never does.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
+@contextmanager
+def serve(api: FakeBotApi) -> Iterator[str]:
+    """Serves `api` on 127.0.0.1 (a free port) and yields the base URL ("http://.../bot")."""
+    server = _Server(("127.0.0.1", 0), make_handler(api))
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host!s}:{port}/bot"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass(slots=True)
+class FakeUser:
+    """A Telegram user in a private chat with the bot, pushing updates into a FakeBotApi."""
+
+    api: FakeBotApi
+    user_id: int
+    first_name: str = "An"
+    _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _query_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def user(self) -> dict[str, Any]:
+        """The `from` object of this user's updates."""
+        return {
+            "id": self.user_id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "username": f"user{self.user_id}",
+            "language_code": "vi",
+        }
+
+    @property
+    def chat(self) -> dict[str, Any]:
+        """The private chat of this user with the bot."""
+        return {"id": self.user_id, "type": "private", "first_name": self.first_name}
+
+    def send(self, text: str) -> int:
+        """Sends a text message (a command when it starts with '/'); returns its update_id."""
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+        return self.api.push(message=message)
+
+    def press(self, data: str, message_id: int) -> int:
+        """Presses an inline button of the bot's message `message_id`; returns the update_id."""
+        return self.api.push(
+            callback_query={
+                "id": f"{self.user_id}-{next(self._query_ids)}",
+                "from": self.user,
+                "chat_instance": f"ci-{self.user_id}",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "chat": self.chat,
+                    "from": self.api.bot_user,
+                    "text": "…",
+                },
+            }
+        )
