@@ -14,6 +14,7 @@ broken edit never takes a working document out of the index).
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import fcntl
 import json
@@ -54,6 +55,7 @@ LOCK_NAME = ".build.lock"
 #: Everything besides the sources and the model that changes what a build writes; caches of
 #: built indexes (tests, benchmarks) key on it.
 BUILD_VERSION_KEYS = (store.FORMAT_VERSION, CHUNKER_VERSION, MAX_CHUNK_TOKENS, BM25_BIGRAMS)
+
 
 
 @dataclass(slots=True)
@@ -132,6 +134,27 @@ def source_hashes(settings: Settings) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def chunking_tokenizer(model: Any, *, shared: bool = True) -> Iterator[Any | None]:
+    """Lends the chunker a tokenizer that no other thread uses (None without a model).
+
+    A Hugging Face fast tokenizer is one Rust object that `tokenizer(..., truncation=...)`
+    reconfigures in place; an in-bot re-index counting tokens on the same object that
+    answer threads encode with fails with "Already borrowed". So a build given a model that
+    others may use chunks with a private copy, made per build and dropped after it: the
+    e5 tokenizer holds ~300 MB (250k pieces), too much to keep beside the bot's own.
+
+    Args:
+        model: The embedding model, or None.
+        shared: Whether other threads may use the model (False when the build loaded it).
+
+    Yields:
+        The tokenizer for the chunker, or None when the model has none.
+    """
+    tokenizer = getattr(model, "tokenizer", None)
+    yield copy.deepcopy(tokenizer) if shared and tokenizer is not None else tokenizer
+
+
 def _configured_model_id(settings: Settings) -> str:
     from index.embedding import model_id
 
@@ -146,17 +169,33 @@ def _embed(
 ) -> np.ndarray:
     from index.embedding import encode_passages
 
+    # Longest first, across the whole build: each forward pass pads to its longest text, so
+    # batches of similar length waste no work on padding (sentence-transformers only sorts
+    # within one call, and a call here is one progress step). The longest batch also runs
+    # first, so a memory problem shows at once.
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    ordered = [texts[i] for i in order]
     parts: list[np.ndarray] = []
     if progress is not None:
         progress(0, len(texts), "embedding")
-    for start in range(0, len(texts), EMBED_BATCH):
-        batch = texts[start : start + EMBED_BATCH]
+    for start in range(0, len(ordered), EMBED_BATCH):
+        batch = ordered[start : start + EMBED_BATCH]
         parts.append(
             np.asarray(encode_passages(model, batch, batch_size=batch_size), dtype=np.float32)
         )
         if progress is not None:
             progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding")
-    return np.vstack(parts)
+    vectors = np.empty_like(np.vstack(parts))
+    vectors[np.asarray(order, dtype=np.int64)] = np.vstack(parts)
+    return vectors
+
+
+def _same_vectors(settings: Settings, manifest: dict[str, Any]) -> bool:
+    return store.vectors_compatible(
+        manifest,
+        backend=settings.embedding_backend,
+        quantization=settings.embedding_quantization,
+    )
 
 
 def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.LoadedIndex | None:
@@ -170,8 +209,9 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
         manifest.get("model_id") != configured_id
         or manifest.get("format_version") != store.FORMAT_VERSION
         or manifest.get("chunker_version") != CHUNKER_VERSION
+        or not _same_vectors(settings, manifest)
     ):
-        logger.info("Published index uses another model/format: full rebuild")
+        logger.info("Published index uses another model/format/backend: full rebuild")
         return None
     version = store.current_version(settings)
     assert version is not None  # a manifest was read through the pointer
@@ -188,6 +228,7 @@ def build_index(
     full: bool = False,
     model: SentenceTransformer | None = None,
     progress: ProgressCallback | None = None,
+    exclusive_model: bool = False,
 ) -> BuildReport:
     """Builds a new index version from `knowledge/` and publishes it atomically.
 
@@ -196,6 +237,9 @@ def build_index(
         full: Re-embed every document even when the published index could be reused.
         model: An already loaded embedding model (loaded from settings when needed).
         progress: Called as `progress(done, total, label)` while embedding.
+        exclusive_model: The caller guarantees no other thread uses `model` during the
+            build (a CLI or benchmark process), so the chunker may count tokens with the
+            model's own tokenizer instead of a private copy (see `chunking_tokenizer`).
 
     Returns:
         What was added, changed, removed and kept, with chunk count and timing.
@@ -228,6 +272,8 @@ def build_index(
         report.removed = sorted(set(old_docs) - set(sources))
 
         to_embed = [*report.added, *report.changed]
+        # A caller's model may serve answers meanwhile (an in-bot re-index).
+        shared_model = model is not None and not exclusive_model
         if to_embed and model is None:
             from index.embedding import load_embedding_model
 
@@ -257,15 +303,15 @@ def build_index(
             for chunk in sorted(previous.chunks.values(), key=lambda c: (c.doc_id, c.ordinal)):
                 if chunk.doc_id in unchanged:
                     chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
-        tokenizer = getattr(model, "tokenizer", None) if model is not None else None
         new_chunks: list[Chunk] = []
-        for doc_id in to_embed:
-            source = sources[doc_id]
-            drafts = chunk_document(
-                source.meta, source.text, tokenizer=tokenizer, max_tokens=MAX_CHUNK_TOKENS
-            )
-            chunks_by_doc[doc_id] = drafts
-            new_chunks.extend(drafts)
+        with chunking_tokenizer(model, shared=shared_model) as tokenizer:
+            for doc_id in to_embed:
+                source = sources[doc_id]
+                drafts = chunk_document(
+                    source.meta, source.text, tokenizer=tokenizer, max_tokens=MAX_CHUNK_TOKENS
+                )
+                chunks_by_doc[doc_id] = drafts
+                new_chunks.extend(drafts)
 
         dense_ids: list[int] = []
         dense_parts: list[np.ndarray] = []
@@ -306,6 +352,8 @@ def build_index(
             "format_version": store.FORMAT_VERSION,
             "chunker_version": CHUNKER_VERSION,
             "model_id": configured_id,
+            "embedding_backend": settings.embedding_backend,
+            "embedding_quantization": settings.embedding_quantization,
             "dim": dim,
             "dense_kind": dense.kind,
             "dense_nlist": dense.nlist,
@@ -354,15 +402,24 @@ def index_status(settings: Settings) -> str:
         settings: Gives `knowledge_dir`, `index_dir` and the embedding model.
 
     Returns:
-        "missing" (nothing published or unreadable), "mismatch" (other model or format:
-        a full rebuild is needed), "stale" (sources changed) or "current".
+        "missing" (nothing published or unreadable), "corrupt" (a file of the current
+        version fails its checksum: see `store.verify_version`), "mismatch" (other model,
+        backend precision or format: a full rebuild is needed), "stale" (sources changed)
+        or "current".
     """
     manifest = store.current_manifest(settings)
     if manifest is None:
         return "missing"
+    version = store.current_version(settings)
+    assert version is not None  # a manifest was read through the pointer
+    try:
+        store.verify_version(store.versions_root(settings) / version)
+    except store.IndexCorruptError:
+        return "corrupt"
     if (
         manifest.get("model_id") != _configured_model_id(settings)
         or manifest.get("format_version") != store.FORMAT_VERSION
+        or not _same_vectors(settings, manifest)
     ):
         return "mismatch"
     published = {doc_id: info.get("hash") for doc_id, info in manifest.get("documents", {}).items()}

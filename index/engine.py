@@ -67,8 +67,13 @@ class Engine:
     """
 
     def __init__(self, settings: Settings, model: SentenceTransformer, index: Any) -> None:
+        from index.embedding import QueryEncoder
+
         self.settings = settings
         self.model = model
+        # One cache per engine, kept across index reloads: a query's vector depends on the
+        # model only, never on the index.
+        self.encoder = QueryEncoder(model)
         self._snapshot = self._make_snapshot(index)
         self._reload_lock = threading.Lock()
 
@@ -98,7 +103,9 @@ class Engine:
             served = dataclasses.replace(index, docs=load_applied(index.docs, path))
         return _Snapshot(
             index=served,
-            retriever=HybridRetriever(served, self.model, self.settings, stats=stats),
+            retriever=HybridRetriever(
+                served, self.model, self.settings, stats=stats, encoder=self.encoder
+            ),
             stats=stats,
             raw_index=index,
             lifecycle=stamp,
@@ -217,7 +224,9 @@ class Engine:
             if latest is None or str(latest) == self.version:
                 return False
             try:
-                index = _load_index(self.settings, self.model)
+                # No fallback: a damaged new version must not replace (nor an older one
+                # undercut) the version being served.
+                index = _load_index(self.settings, self.model, fallback=False)
                 snapshot = self._make_snapshot(index)
             except Exception:
                 logger.exception(
@@ -244,11 +253,16 @@ def limit_search_threads() -> None:
     torch.set_num_threads(1)
 
 
-def _load_index(settings: Settings, model: Any) -> Any:
+def _load_index(settings: Settings, model: Any, *, fallback: bool = True) -> Any:
     from index.embedding import embedding_dim, model_id
     from index.store import load_published
 
-    return load_published(settings, model_id=model_id(settings), dim=embedding_dim(model))
+    return load_published(
+        settings,
+        model_id=model_id(settings),
+        dim=embedding_dim(model),
+        fallback=fallback,
+    )
 
 
 def load_engine(
@@ -271,5 +285,6 @@ def load_engine(
 
     settings = settings or Settings()
     limit_search_threads()
-    model = model if model is not None else load_embedding_model(settings)
+    # One runtime thread, like torch and faiss above: see limit_search_threads.
+    model = model if model is not None else load_embedding_model(settings, threads=1)
     return Engine(settings, model, _load_index(settings, model))

@@ -270,6 +270,8 @@ class HybridRetriever:
         max_per_doc: Optional cap of chunks per document in the results.
         stats: Word statistics of the index; enables the sentence-level rerank of hybrid
             results (see `rerank`).
+        encoder: Query embedding with a vector cache (`index.embedding.QueryEncoder`);
+            the model is called directly when None.
     """
 
     def __init__(
@@ -281,8 +283,10 @@ class HybridRetriever:
         pool: int = CANDIDATE_POOL,
         max_per_doc: int | None = None,
         stats: TermStats | None = None,
+        encoder: Any | None = None,
     ) -> None:
         self.index = index
+        self.encoder = encoder
         self.model = model
         self.settings = settings
         self.pool = pool
@@ -294,6 +298,8 @@ class HybridRetriever:
 
     def encode(self, query: str) -> np.ndarray:
         """Embeds one query (with the model's query prefix) as a (1, dim) float32 array."""
+        if self.encoder is not None:
+            return np.asarray(self.encoder.encode(query), dtype=np.float32).reshape(1, -1)
         from index.embedding import encode_queries
 
         vectors = encode_queries(self.model, [query])

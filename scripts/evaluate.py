@@ -370,6 +370,7 @@ def summarize(judged: Sequence[Judged], *, legacy_zero: bool = True) -> dict[str
     ranks = [j.rank for j in judged if j.item.answerable]
     latencies = [j.answer.latency_ms for j in judged]
     lengths = [float(len("\n\n".join(j.body))) for j in judged if j.item.answerable and j.body]
+
     def legacy(value: float | None) -> float | None:
         return (value or 0.0) if legacy_zero else value
 
@@ -409,8 +410,7 @@ def summarize_by_kind(judged: Sequence[Judged]) -> dict[str, dict[str, Any]]:
     """The same metrics for each kind of row, kinds in first-seen order."""
     kinds = list(dict.fromkeys(j.kind for j in judged))
     return {
-        kind: summarize([j for j in judged if j.kind == kind], legacy_zero=False)
-        for kind in kinds
+        kind: summarize([j for j in judged if j.kind == kind], legacy_zero=False) for kind in kinds
     }
 
 
@@ -590,9 +590,7 @@ def _print_table(title: str, rows: dict[str, dict[str, Any]]) -> None:
     for name, metrics in rows.items():
         table.add_row(name, *(_format_cell(key, metrics.get(key)) for key in TABLE_KEYS))
         for kind, sub in (metrics.get("by_kind") or {}).items():
-            table.add_row(
-                f"  · {kind}", *(_format_cell(key, sub.get(key)) for key in TABLE_KEYS)
-            )
+            table.add_row(f"  · {kind}", *(_format_cell(key, sub.get(key)) for key in TABLE_KEYS))
     console = Console()
     if not console.is_terminal:
         console.width = 240  # a file or pipe gets the whole table, not an 80-column squeeze

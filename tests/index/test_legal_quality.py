@@ -66,7 +66,9 @@ def legal_settings(model_cache_dir: Path, embedding_model: Any) -> Settings:
     from index.uploads import import_paths
 
     probe = Settings(MODEL_DIR=model_cache_dir)
-    key = _content_key(model_id(probe))
+    # Every embedding setting (backend, quantisation) changes the vectors, not only the model.
+    embedding = sorted((k, v) for k, v in probe.model_dump().items() if k.startswith("embedding_"))
+    key = _content_key(model_id(probe) + repr(embedding))
     root = CACHE / f"legal-{key}"
     settings = Settings(
         data_dir=root / "data",

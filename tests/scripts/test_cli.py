@@ -271,6 +271,48 @@ def test_doctor_reports_missing_migrations_and_index(cli_env: dict[str, Path]) -
     assert "make reindex" in result.output
 
 
+def test_doctor_reports_the_active_backend(
+    cli_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.embedding import backend_label
+    from index.settings import Settings
+
+    assert run("reindex").exit_code == 0
+    result = run("doctor")
+    # The check line, not the indented "resolved" lines above the checks.
+    line = next(
+        line
+        for line in result.output.splitlines()
+        if "Mô hình nhúng" in line and not line.startswith(" ")
+    )
+    assert line.startswith("✅") and f"backend {backend_label(Settings())}" in line
+    assert f"Backend của mô hình: {backend_label(Settings())}" in result.output
+
+
+def test_doctor_and_reindex_if_needed_on_a_damaged_index(cli_env: dict[str, Path]) -> None:
+    from index import store
+    from index.settings import Settings
+
+    assert run("migrate").exit_code == 0
+    assert run("reindex").exit_code == 0
+    settings = Settings()
+    version = store.current_version(settings)
+    assert version is not None
+    dense = store.versions_root(settings) / version / "dense.faiss"
+    dense.write_bytes(dense.read_bytes()[:100])  # truncated, as by a full disk
+
+    result = run("doctor", "--skip-model")
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if "bị hỏng" in line)
+    assert line.startswith("❌") and version in line and "dense.faiss" in line
+
+    rebuilt = run("reindex", "--if-needed")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "corrupt" in rebuilt.output
+    assert store.current_version(settings) != version
+    assert run("doctor", "--skip-model").output.count("bị hỏng") == 0
+
+
 def test_evaluate_and_bench_forward_their_arguments(
     cli_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,16 +36,30 @@ ND45 = DocumentMeta(
 )
 
 
-def _answer(text: str, *, article: str | None = "Điều 5 khoản 1", outcome: str = "answered",
-            doc: DocumentMeta = ND45) -> Answer:
+def _answer(
+    text: str,
+    *,
+    article: str | None = "Điều 5 khoản 1",
+    outcome: str = "answered",
+    doc: DocumentMeta = ND45,
+) -> Answer:
     chunk = Chunk(chunk_id=1, doc_id=doc.doc_id, text=text, path=("Chương II", "Điều 5"))
     citation = Citation(
-        title=doc.title, number=doc.number, issued=doc.issued, doc_id=doc.doc_id,
-        article=article, doc_type=doc.doc_type, status=doc.status, amended_by=doc.amended_by,
+        title=doc.title,
+        number=doc.number,
+        issued=doc.issued,
+        doc_id=doc.doc_id,
+        article=article,
+        doc_type=doc.doc_type,
+        status=doc.status,
+        amended_by=doc.amended_by,
     )
     return Answer(
-        question="q", text=text, confident=outcome in ("answered", "unknown"),
-        citations=[citation], passages=[Passage(chunk=chunk, doc=doc, score=1.0)],
+        question="q",
+        text=text,
+        confident=outcome in ("answered", "unknown"),
+        citations=[citation],
+        passages=[Passage(chunk=chunk, doc=doc, score=1.0)],
         outcome=outcome,  # type: ignore[arg-type]
     )
 
@@ -53,12 +67,24 @@ def _answer(text: str, *, article: str | None = "Điều 5 khoản 1", outcome: 
 def test_unknown_fields_are_ignored_and_kinds_derived(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
     rows = [
-        {"id": "1", "question": "Hộ kinh doanh có được hỗ trợ không?", "answer_keys": ["hộ"],
-         "doc": "45/2012/NĐ-CP", "article": "Điều 1", "note": "x", "file": "f.md", "style": "s"},
+        {
+            "id": "1",
+            "question": "Hộ kinh doanh có được hỗ trợ không?",
+            "answer_keys": ["hộ"],
+            "doc": "45/2012/NĐ-CP",
+            "article": "Điều 1",
+            "note": "x",
+            "file": "f.md",
+            "style": "s",
+        },
         {"id": "2", "question": "ho kinh doanh co duoc ho tro khong", "answer_keys": ["hộ"]},
         {"id": "3", "question": "Can a cooperative get support?", "answer_keys": ["hợp tác xã"]},
-        {"id": "4", "question": "Mức hỗ trợ nhãn hiệu là bao nhiêu?", "expect_unknown": True,
-         "forbidden": ["300 triệu"]},
+        {
+            "id": "4",
+            "question": "Mức hỗ trợ nhãn hiệu là bao nhiêu?",
+            "expect_unknown": True,
+            "forbidden": ["300 triệu"],
+        },
         {"id": "5", "question": "cho tôi gặp cán bộ", "expect_intent": "talk_to_staff"},
         {"id": "6", "question": "giá vàng", "expect_abstain": True, "kind": "abstain"},
     ]
@@ -66,7 +92,12 @@ def test_unknown_fields_are_ignored_and_kinds_derived(tmp_path: Path) -> None:
     questions = load_questions(path)
     assert questions[0].doc == "45/2012/NĐ-CP" and questions[0].article == "Điều 1"
     assert [derive_kind(q) for q in questions] == [
-        "accented", "unaccented", "english", "unknown", "intent", "abstain",
+        "accented",
+        "unaccented",
+        "english",
+        "unknown",
+        "intent",
+        "abstain",
     ]
     assert questions[3].forbidden == ("300 triệu",) and not questions[3].answerable
 
@@ -82,8 +113,13 @@ def test_doc_and_article_matching() -> None:
 
 
 def test_answerable_row_scores_on_the_shown_text() -> None:
-    item = Question(id="1", question="q", answer_keys=["gia công chi tiết"],
-                    doc="45/2012/NĐ-CP", article="Điều 5")
+    item = Question(
+        id="1",
+        question="q",
+        answer_keys=["gia công chi tiết"],
+        doc="45/2012/NĐ-CP",
+        article="Điều 5",
+    )
     judged = judge(item, _answer("Sản xuất, gia công chi tiết máy."), k=5)
     assert judged.rank == 1
     assert judged.flags["answer_hit"] and judged.flags["answer_first"]
@@ -162,12 +198,28 @@ def test_details_and_new_json_keys(
         encoding="utf-8",
     )
     details = tmp_path / "out" / "details.jsonl"
-    argv = ["--questions", str(questions), "--json", "--details", str(details),
-            "--followups", str(followups)]
+    argv = [
+        "--questions",
+        str(questions),
+        "--json",
+        "--details",
+        str(details),
+        "--followups",
+        str(followups),
+    ]
     assert main(argv, engine=engine) == 0
     payload = json.loads(capsys.readouterr().out)
-    for key in ("answer_first", "answer_chars_p50", "unknown_honesty", "doc_hit",
-                "article_hit", "superseded_flagged", "intent_accuracy", "by_kind", "followups"):
+    for key in (
+        "answer_first",
+        "answer_chars_p50",
+        "unknown_honesty",
+        "doc_hit",
+        "article_hit",
+        "superseded_flagged",
+        "intent_accuracy",
+        "by_kind",
+        "followups",
+    ):
         assert key in payload
     assert set(payload["by_kind"]) == {"accented", "abstain"}
     records = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]

@@ -1,0 +1,77 @@
+"""An in-bot re-index chunks with its own tokenizer while answer threads encode queries."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from index.build import build_index, chunking_tokenizer
+from index.chunking import make_token_counter
+from index.embedding import encode_queries
+from index.settings import Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+QUESTIONS = [
+    "Cơ sở công nghiệp nông thôn được hỗ trợ những gì?",
+    "ho tro xay dung mo hinh trinh dien ky thuat",
+    "Which rural industrial establishments are eligible for support?",
+]
+
+
+def test_chunker_tokenizer_is_a_private_copy(embedding_model: SentenceTransformer) -> None:
+    shared = embedding_model.tokenizer
+    with chunking_tokenizer(embedding_model) as private:
+        assert private is not shared
+        assert private._tokenizer is not shared._tokenizer  # the Rust object itself
+        count_private, count_shared = make_token_counter(private), make_token_counter(shared)
+        for text in QUESTIONS:
+            assert count_private(text) == count_shared(text)
+    # A build that loaded its own model shares it with nobody and needs no copy.
+    with chunking_tokenizer(embedding_model, shared=False) as own:
+        assert own is shared
+
+
+def test_encoding_and_reindexing_at_once(
+    make_settings: Callable[..., Settings], embedding_model: SentenceTransformer, tmp_path: Path
+) -> None:
+    # A few real guides: enough chunking calls to overlap the encoders many times.
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    for source in sorted((REPO_KNOWLEDGE / "guides").glob("*.md"))[:4]:
+        (knowledge / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = make_settings(knowledge_dir=knowledge)
+    errors: list[BaseException] = []
+    encoded = [0]
+    done = threading.Event()
+
+    def answer_thread() -> None:
+        try:
+            while not done.is_set():
+                for question in QUESTIONS:
+                    encode_queries(embedding_model, [question])
+                    encoded[0] += 1
+        except BaseException as exc:  # "Already borrowed" is a RuntimeError from Rust
+            errors.append(exc)
+
+    def reindex_thread() -> None:
+        try:
+            build_index(settings, full=True, model=embedding_model)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=answer_thread) for _ in range(3)]
+    threads.append(threading.Thread(target=reindex_thread))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not errors, errors
+    assert done.is_set() and encoded[0] > 0
+    assert (settings.index_dir / "current").is_file()
