@@ -4,15 +4,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run console test lint eval eval-legal bench bench-load reindex doctor clean
+.PHONY: install run console test test-fast lint eval eval-legal bench bench-load reindex doctor clean
 
 install: $(STAMP)
 
-# torch first: the CPU wheel on disk; anything else pulls a multi-GB CUDA build.
+# torch first, the CPU wheel: here the local package index has it; on an ordinary machine
+# pass TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu (a plain PyPI torch is the
+# multi-GB CUDA build). An installed torch==2.13.0 is kept.
+TORCH_INDEX_URL ?=
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q "torch==2.13.0" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
@@ -28,6 +31,10 @@ test: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest -q
+
+# The inner loop: no lint, nothing marked slow, SQLite only; stops at the first failure.
+test-fast: install
+	$(PY) -m pytest -q -x -m "not slow and not postgres"
 
 lint: install
 	$(PY) -m ruff check .

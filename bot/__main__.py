@@ -19,12 +19,6 @@ from index.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def has_token(settings: Settings) -> bool:
-    """Tells whether a non-empty Telegram token is configured."""
-    token = settings.telegram_bot_token
-    return token is not None and bool(token.get_secret_value().strip())
-
-
 def quiet_logs_for_console() -> None:
     """Keeps the terminal chat readable: warnings only (this also hides encode progress bars)."""
     root = logging.getLogger()
@@ -33,7 +27,7 @@ def quiet_logs_for_console() -> None:
 
 def run(settings: Settings) -> None:
     """Runs the bot by polling or webhook; without a token, explains and opens the console."""
-    if not has_token(settings):
+    if not settings.has_telegram_token:
         sys.stdout.write(texts.NO_TOKEN + "\n\n")
         quiet_logs_for_console()
         run_console(settings)

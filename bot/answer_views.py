@@ -72,6 +72,11 @@ def status_notice(citation: Citation) -> str:
     return texts.NOTICE_AMENDED_UNNAMED.format(doc=doc)
 
 
+def doc_status_label(status: str) -> str:
+    """The Vietnamese name of a document status ("còn hiệu lực"); unknown values as they are."""
+    return texts.DOC_STATUS_LABELS.get(status, status)
+
+
 def unique_citations(citations: Iterable[Citation]) -> list[Citation]:
     """Citations without repeats of the same article of the same document, in order."""
     seen: set[tuple[str, str | None]] = set()
@@ -160,7 +165,7 @@ def body_paragraphs(answer: Answer) -> list[str]:
 
 def document_status_text(doc: DocumentMeta) -> str:
     """A document's status with its relations: "hết hiệu lực (…), thay thế bởi 28/2018/TT-BTC"."""
-    parts = [texts.DOC_STATUS_LABELS.get(doc.status, doc.status)]
+    parts = [doc_status_label(doc.status)]
     if doc.amended_by:
         parts.append(texts.DOC_RELATION_AMENDED_BY.format(numbers=", ".join(doc.amended_by)))
     if doc.superseded_by:
@@ -201,7 +206,7 @@ def found_metadata_lines(values: Mapping[str, Any]) -> list[str]:
         elif key in ("issued", "effective"):
             value = format_vn_date(str(value)) or value
         elif key == "status":
-            value = texts.DOC_STATUS_LABELS.get(str(value), str(value))
+            value = doc_status_label(str(value))
         lines.append(f"{label}: {value}")
     return lines
 

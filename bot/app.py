@@ -1,19 +1,20 @@
-"""Builds the Telegram Application: resources in bot_data, handlers in order, error handler."""
+"""Builds the Telegram Application: typed resources, handlers in order, jobs, error handler."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import texts
-from bot.context import DB_KEY, ENGINE_KEY, SETTINGS_KEY
+from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.handlers import (
     admin,
     ask,
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
     from index.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-#: Key in bot_data telling post_shutdown that the DB engine was created here (not injected).
-_OWNS_DB_KEY = "owns_db_engine"
 
 OWNER_COMMANDS = [
     BotCommand("start", texts.COMMAND_START),
@@ -67,15 +65,16 @@ def build_application(
     db_engine: Any | None = None,
     request: BaseRequest | None = None,
     persistence: bool = True,
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> BotApplication:
     """Builds the Application; resources not injected are loaded by post_init."""
-    if settings.telegram_bot_token is None:
+    if settings.telegram_bot_token is None or not settings.has_telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set; see .env.example.")
     processor = ChatOrderedUpdateProcessor(
         max_running=settings.concurrent_updates, cpu_threads=settings.answer_threads
     )
     builder = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .application_class(CheckpointedApplication)
         .concurrent_updates(processor)
         .token(settings.telegram_bot_token.get_secret_value())
@@ -115,53 +114,82 @@ def build_application(
     # Same defaults as PTB's own getUpdates request (one connection for the long poll).
     polling_request = request if request is not None else HTTPXRequest(connection_pool_size=1)
     builder = builder.get_updates_request(PollingRequest(polling_request, journal))
-    app = builder.build()
+    app: BotApplication = builder.build()
     if isinstance(app, CheckpointedApplication):
         processor.add_done_callback(app.update_done)
 
     # bot_data is not persisted, so what is stored here survives initialize().
-    app.bot_data[SETTINGS_KEY] = settings
-    if engine is not None:
-        app.bot_data[ENGINE_KEY] = engine
-    if db_engine is not None:
-        app.bot_data[DB_KEY] = db_engine
+    app.bot_data.settings = settings
+    app.bot_data.engine = engine
+    app.bot_data.db = db_engine
 
-    # Order matters! Conversations and staff/admin commands claim their updates before the
-    # catch-all free-text handler of ask, and fallback takes whatever nobody claimed.
-    leads.register(app)
-    eligibility.register(app)
-    privacy.register(app)
+    # Order matters! The text-taking conversations (note, upload, document status, then
+    # registration) sit in bot.conversations.CONVERSATION_GROUP, before group 0, so a staff
+    # member's note is never taken as their name; in group 0 the check and the commands claim
+    # their updates before the catch-all question handler of ask, and fallback takes whatever
+    # nobody claimed.
     staff.register(app)
     uploads.register(app)
     doc_status.register(app)
     admin.register(app)
+    leads.register(app)
+    eligibility.register(app)
+    privacy.register(app)
     start.register(app)
     ask.register(app)
     fallback.register(app)
     app.add_error_handler(errors.error_handler)
+    schedule_index_reload(app)
     return app
 
 
-async def setup_application(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def reload_index(context: BotContext) -> None:
+    """Serves an index published by the CLI (`python -m scripts reindex`) without a restart."""
+    engine = context.bot_data.engine
+    if engine is None:
+        return
+    # reload_if_changed loads the new version completely before swapping and keeps the old
+    # one on any failure, so a half-built or broken index is never served.
+    if await asyncio.to_thread(engine.reload_if_changed):
+        logger.info("Now serving index version %s", engine.version)
+
+
+def schedule_index_reload(app: BotApplication) -> None:
+    """Adds the repeating job that calls `Engine.reload_if_changed()` (INDEX_RELOAD_SECONDS)."""
+    settings = app.bot_data.settings
+    interval = settings.index_reload_seconds if settings is not None else 0
+    if interval <= 0 or app.job_queue is None:
+        return
+    app.job_queue.run_repeating(
+        reload_index,
+        interval=dt.timedelta(seconds=interval),
+        first=dt.timedelta(seconds=interval),
+        name="index-reload",
+    )
+
+
+
+
+async def setup_application(app: BotApplication) -> None:
     """Loads the engine and DB engine when not injected, and publishes the command menu."""
-    settings: Settings = app.bot_data[SETTINGS_KEY]
-    if ENGINE_KEY not in app.bot_data:
+    data = app.bot_data
+    settings = data.settings
+    assert settings is not None  # set by build_application
+    if data.engine is None:
         import index
 
         logger.info("Loading the retrieval engine from %s", settings.index_dir)
-        app.bot_data[ENGINE_KEY] = await asyncio.to_thread(index.load_engine, settings)
-    if DB_KEY not in app.bot_data:
+        data.engine = await asyncio.to_thread(index.load_engine, settings)
+    if data.db is None:
         from index.leads.db import create_db_engine, migrate
 
         await asyncio.to_thread(migrate, settings.database_url)
-        app.bot_data[DB_KEY] = create_db_engine(settings.database_url)
-        app.bot_data[_OWNS_DB_KEY] = True
+        data.db = create_db_engine(settings.database_url)
+        data.owns_db = True
     await publish_commands(app, settings)
 
 
-async def publish_commands(
-    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
-) -> None:
+async def publish_commands(app: BotApplication, settings: Settings) -> None:
     """Sets the command menu: owner commands for all, plus staff/admin ones in their chats."""
     try:
         await app.bot.set_my_commands(OWNER_COMMANDS, scope=BotCommandScopeDefault())
@@ -179,10 +207,10 @@ async def publish_commands(
         logger.warning("Could not set the bot commands: %s", exc)
 
 
-async def release_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def release_resources(app: BotApplication) -> None:
     """Stores the queued question logs, then disposes the DB engine created by setup."""
-    db_engine = app.bot_data.get(DB_KEY)
-    if db_engine is not None and app.bot_data.get(_OWNS_DB_KEY):
+    db_engine = app.bot_data.db
+    if db_engine is not None and app.bot_data.owns_db:
         from index.leads.writer import close_writer
 
         await asyncio.to_thread(close_writer, db_engine)

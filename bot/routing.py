@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, ContextTypes, ConversationHandler, filters
+from telegram.ext import ConversationHandler, filters
 
-#: bot_data key: intent -> (conversation, its RoutedFilter).
-ROUTES_KEY = "routes"
+from bot.context import BotApplication, BotContext
 
 
 class RoutedFilter(filters.MessageFilter):
@@ -30,22 +29,19 @@ class RoutedFilter(filters.MessageFilter):
 
 
 def add_route(
-    app: Application[Any, Any, Any, Any, Any, Any],
+    app: BotApplication,
     intents: tuple[str, ...],
     conversation: ConversationHandler[Any],
     routed: RoutedFilter,
 ) -> None:
     """Records which conversation starts for which intents."""
-    routes: dict[str, tuple[ConversationHandler[Any], RoutedFilter]] = app.bot_data.setdefault(
-        ROUTES_KEY, {}
-    )
     for intent in intents:
-        routes[intent] = (conversation, routed)
+        app.bot_data.routes[intent] = (conversation, routed)
 
 
-async def start_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str) -> bool:
+async def start_flow(update: Update, context: BotContext, intent: str) -> bool:
     """Starts the conversation of an intent on this message; False when there is none."""
-    routes = context.bot_data.get(ROUTES_KEY, {})
+    routes = context.bot_data.routes
     message = update.effective_message
     if intent not in routes or message is None:
         return False

@@ -243,6 +243,9 @@ ELIG_BTN_REGISTER = "📝 Đăng ký tư vấn"
 ELIG_BTN_RESTART = "🔎 Kiểm tra lại"
 ELIG_CANCELLED = "Đã hủy kiểm tra điều kiện. Gõ /kiemtra khi bạn muốn kiểm tra lại."
 ELIG_STALE = "Phiên kiểm tra này đã kết thúc."
+ELIG_TIMED_OUT = (
+    "⏱ Phiên kiểm tra điều kiện đã hết hạn vì lâu không có lựa chọn. Gõ /kiemtra để làm lại."
+)
 ELIG_STALE_MESSAGE = "Phiên kiểm tra điều kiện này đã kết thúc. Gõ /kiemtra để kiểm tra lại."
 ELIG_OLD_BUTTON = "Vui lòng dùng các nút ở tin nhắn kiểm tra mới nhất."
 ELIG_UNAVAILABLE = (
@@ -352,6 +355,11 @@ LEAD_STALE = "Phiên đăng ký này đã kết thúc. Gõ /dangky để đăng 
 LEAD_CANCELLED = "Đã hủy đăng ký; không có thông tin nào được lưu. Gõ /dangky khi bạn cần."
 LEAD_PAUSED = "Đã dừng đăng ký tư vấn (chưa lưu thông tin). Gõ /dangky để đăng ký lại sau."
 LEAD_NOTHING_TO_CANCEL = "Hiện không có thao tác nào đang thực hiện."
+LEAD_TIMED_OUT = (
+    "⏱ Phiên đăng ký đã hết hạn vì lâu không có trả lời; thông tin chưa lưu đã được xóa. "
+    "Gõ /dangky để đăng ký lại."
+)
+PROVINCE_NOW_PART_OF = "{old} (nay thuộc {new})"
 LEAD_TEXT_ONLY = "Bot chỉ nhận chữ ở bước này, vui lòng gõ câu trả lời."
 LEAD_USE_BUTTONS = "Vui lòng bấm một nút bên dưới."
 LEAD_TOO_LONG = "Nội dung quá dài (tối đa {limit} ký tự). Vui lòng nhập ngắn gọn hơn."
@@ -374,6 +382,11 @@ PRIVACY_FAILED = "⚠️ Xin lỗi, chưa xóa được dữ liệu do sự cố
 STAFF_REFUSAL = "Xin lỗi, chức năng này chỉ dành cho cán bộ Trung tâm Khuyến công."
 STAFF_NO_LEADS = "Chưa có hồ sơ nào phù hợp với điều kiện lọc."
 STAFF_UNKNOWN_PROVINCE = "Chưa có hồ sơ nào ở tỉnh/thành «{province}»."
+STAFF_NOT_A_PROVINCE = (
+    "Chưa có hồ sơ nào ở «{province}», và đây không phải tên một tỉnh/thành. "
+    "Vui lòng kiểm tra lại tên."
+)
+STAFF_PROVINCE_AMBIGUOUS = "«{province}» có thể là một trong các tỉnh/thành sau. Vui lòng chọn:"
 STAFF_LEADS_HEADER = "<b>Hồ sơ đăng ký</b>{filters}\nHiển thị {first}–{last} trên tổng số {total}."
 STAFF_FILTER_STATUS = " · trạng thái: <i>{status}</i>"
 STAFF_FILTER_PROVINCE = " · tỉnh: <i>{province}</i>"
@@ -412,6 +425,7 @@ STAFF_NOTE_EMPTY = "Ghi chú đang trống. Vui lòng gửi nội dung, hoặc g
 STAFF_NOTE_TOO_LONG = "Ghi chú quá dài (tối đa {limit} ký tự). Vui lòng rút gọn."
 STAFF_NOTE_SAVED = "Đã lưu ghi chú cho hồ sơ #{lead_id}."
 STAFF_NOTE_CANCELLED = "Đã hủy thêm ghi chú."
+STAFF_NOTE_TIMED_OUT = "⏱ Đã hủy thêm ghi chú vì lâu không nhận được nội dung."
 STAFF_EXPORT_EMPTY = "Không có hồ sơ nào để xuất theo điều kiện đã chọn."
 STAFF_EXPORT_BAD_ARGS = (
     "Chưa hiểu điều kiện xuất. Ví dụ: <code>/export new 2026-01-01 2026-12-31</code>\n"
@@ -504,6 +518,9 @@ ADMIN_STATUS_USAGE = (
     "Cách dùng: <code>/status &lt;số hiệu, doc_id hoặc một phần tiêu đề&gt;</code>, "
     "ví dụ <code>/status 29/2014/QĐ-UBND</code>. Xem doc_id bằng lệnh /sources."
 )
+ADMIN_UPLOAD_TIMED_OUT = (
+    "⏱ Đã hủy tải tài liệu vì lâu không nhận được thông tin tài liệu. Gửi lại tệp khi cần."
+)
 ADMIN_STATUS_NOT_FOUND = "Không tìm thấy văn bản nào khớp «{query}»."
 ADMIN_STATUS_AMBIGUOUS = "Có nhiều văn bản khớp «{query}». Vui lòng ghi rõ số hiệu hoặc doc_id:\n{choices}"
 ADMIN_STATUS_CARD = "<b>{title}</b>\nHiện tại: {status}\n<code>{doc_id}</code>\n\nChọn trạng thái mới:"
@@ -530,6 +547,7 @@ ADMIN_STATUS_DONE = (
 ADMIN_STATUS_EXPIRED = "Yêu cầu này đã hết hạn. Vui lòng gõ lại lệnh /status."
 ADMIN_STATUS_CANCELLED = "Đã hủy, trạng thái văn bản giữ nguyên."
 ADMIN_STATUS_FAILED = "Không lưu được trạng thái: {error}"
+ADMIN_STATUS_TIMED_OUT = "⏱ Đã hủy đổi trạng thái vì lâu không nhận được số hiệu hoặc ngày."
 ADMIN_REMOVE_USAGE = (
     "Cách dùng: <code>/remove &lt;doc_id hoặc một phần tiêu đề/số hiệu&gt;</code>\n"
     "Xem doc_id bằng lệnh /sources."

@@ -105,6 +105,23 @@ def vn_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
+def vn_date_range(
+    since: dt.date | None, until: dt.date | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The UTC instants that cover Vietnam calendar days `since` to `until`, both included.
+
+    Args:
+        since: First day, or None for no lower bound.
+        until: Last day (included), or None for no upper bound.
+
+    Returns:
+        (start, end) for a filter start <= t < end; None where there is no bound.
+    """
+    start = vn_day_bounds(since)[0] if since is not None else None
+    end = vn_day_bounds(until)[1] if until is not None else None
+    return start, end
+
+
 def vn_today(now: dt.datetime | None = None) -> dt.date:
     """Today's date in Vietnam."""
     return (now or dt.datetime.now(dt.UTC)).astimezone(VN_TZ).date()

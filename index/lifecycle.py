@@ -23,7 +23,7 @@ import yaml
 from index.dates import to_iso_date
 from index.errors import KhuyenCongError
 from index.schema import NOT_IN_FORCE, DocumentMeta
-from index.textnorm import fold_diacritics, legal_number_tokens, nfc
+from index.textnorm import fold_key, legal_number_tokens, nfc
 
 #: Statuses an admin may set (news is `not_applicable` by its front matter, never set here).
 SETTABLE_STATUSES: tuple[str, ...] = ("in_force", "amended", "superseded", "expired", "unknown")
@@ -201,7 +201,7 @@ def load_applied(docs: Mapping[str, DocumentMeta], path: Path) -> dict[str, Docu
 
 
 def _number_key(value: str) -> str:
-    return fold_diacritics(value).casefold().replace(" ", "")
+    return fold_key(value).replace(" ", "")
 
 
 def resolve_document(docs: Iterable[DocumentMeta], query: str) -> list[DocumentMeta]:
@@ -278,7 +278,7 @@ def same_jurisdiction(left: DocumentMeta, right: DocumentMeta) -> bool:
     """
     def area(doc: DocumentMeta) -> str:
         province = (doc.province or "national").strip()
-        return "national" if province.casefold() == "national" else fold_diacritics(province).casefold()
+        return "national" if province.casefold() == "national" else fold_key(province)
 
     return area(left) == area(right)
 

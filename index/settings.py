@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     staff_user_ids: IdList = Field(default_factory=list)
     admin_user_ids: IdList = Field(default_factory=list)
     staff_chat_id: int | None = None
+    #: A /dangky, /kiemtra, note or upload left this long without an answer ends, and its
+    #: draft (name, phone) is deleted: data minimisation under Nghị định 13/2023/NĐ-CP. 0: never.
+    conversation_timeout_minutes: float = Field(default=30, ge=0)
+    #: How often the running bot looks for an index published by the CLI. 0: never.
+    index_reload_seconds: float = Field(default=60, ge=0)
     #: Telegram's flood limits as the bot enforces them: messages a second bot-wide
     #: (Telegram documents "about 30"), and a minute into one group (documented 20).
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
@@ -181,6 +186,12 @@ class Settings(BaseSettings):
     def persistence_path(self) -> Path:
         """Pickle file that keeps conversation state across bot restarts."""
         return self.data_dir / "bot_state.pickle"
+
+    @property
+    def has_telegram_token(self) -> bool:
+        """Tells whether a non-blank Telegram token is configured (else: the console chat)."""
+        token = self.telegram_bot_token
+        return token is not None and bool(token.get_secret_value().strip())
 
     @property
     def update_journal_dir(self) -> Path:

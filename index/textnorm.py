@@ -192,6 +192,49 @@ def bm25_tokens(text: str, *, bigrams: bool = False) -> list[str]:
     return tokens
 
 
+def compare_key(text: str) -> str:
+    """A key for comparing texts as people typed them: NFC, casefolded, single spaces.
+
+    Diacritics are kept, so "mấy" and "máy" stay different words.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The key, e.g. ``"Vay  Vốn "`` -> ``"vay vốn"``.
+    """
+    return " ".join(nfc(text).casefold().split())
+
+
+def fold_key(text: str) -> str:
+    """A key for accent-insensitive matching: `compare_key` without diacritics.
+
+    Punctuation is kept, so stored keys built from it (the leads' need key) stay stable.
+
+    Args:
+        text: Any text, e.g. a province name or a support item.
+
+    Returns:
+        The folded key, e.g. ``"Đồng  Tháp"`` -> ``"dong thap"``.
+    """
+    return " ".join(fold_diacritics(text).casefold().split())
+
+
+def fold_words(text: str) -> str:
+    """The folded words of a text joined by single spaces; punctuation only separates.
+
+    For matching what people type against labels and names: "Đã liên hệ", "da_lien_he" and
+    "ĐÃ LIÊN-HỆ" all give "da lien he"; "Bà Rịa - Vũng Tàu" gives "ba ria vung tau".
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The folded, lower-case words separated by one space.
+    """
+    return " ".join(fold_diacritics(word) for word in syllables(text))
+
+
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 

@@ -29,7 +29,7 @@ from index.documents import (
 from index.errors import DocumentError
 from index.schema import DocumentMeta
 from index.settings import Settings
-from index.textnorm import fold_diacritics
+from index.textnorm import fold_words
 
 #: Where Telegram uploads go, under the knowledge directory.
 UPLOADS_PREFIX = "uploads/"
@@ -64,7 +64,7 @@ def safe_file_name(name: str) -> str:
     """An ASCII file name without path parts, keeping the (lower-case) suffix."""
     path = Path(name.replace("\\", "/")).name
     stem, suffix = Path(path).stem, Path(path).suffix.lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", fold_diacritics(stem).lower()).strip("-")[:80]
+    slug = re.sub(r"[^a-z0-9]+", "-", fold_words(stem)).strip("-")[:80]
     return (slug or "tai-lieu") + suffix
 
 
@@ -339,10 +339,6 @@ def upload_doc_ids(settings: Settings) -> dict[str, str]:
     }
 
 
-def _fold(text: str) -> str:
-    return fold_diacritics(text.replace("_", " ").replace("-", " ")).casefold()
-
-
 def find_removal(
     settings: Settings, docs: list[DocumentMeta], query: str
 ) -> tuple[list[RemovalTarget], list[RemovalTarget]]:
@@ -354,16 +350,16 @@ def find_removal(
         title = by_id[wanted].title if wanted in by_id else on_disk[wanted]
         target = RemovalTarget(wanted, title)
         return ([target], []) if wanted.startswith(UPLOADS_PREFIX) else ([], [target])
-    folded = _fold(wanted)
+    folded = fold_words(wanted)
     uploads: list[RemovalTarget] = []
     builtin: list[RemovalTarget] = []
     for doc in docs:
-        haystack = _fold(" ".join(filter(None, (doc.title, doc.number, doc.doc_id))))
+        haystack = fold_words(" ".join(filter(None, (doc.title, doc.number, doc.doc_id))))
         if folded and folded in haystack:
             target = RemovalTarget(doc.doc_id, doc.title)
             (uploads if doc.doc_id.startswith(UPLOADS_PREFIX) else builtin).append(target)
     for doc_id, name in on_disk.items():
-        if doc_id not in by_id and folded and folded in _fold(doc_id):
+        if doc_id not in by_id and folded and folded in fold_words(doc_id):
             uploads.append(RemovalTarget(doc_id, name))
     return uploads, builtin
 

@@ -472,7 +472,8 @@ def corpus_build(settings: Settings, corpus: Path = CORPUS_DIR) -> dict[str, flo
     }
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `python -m scripts.bench`; `khuyencong bench` is generated from it."""
     parser = argparse.ArgumentParser(
         prog="python -m scripts.bench", description="Benchmark the retrieval core."
     )
@@ -499,7 +500,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-corpus", action="store_true", help="skip the knowledge + legal corpus build"
     )
-    return parser.parse_args(argv)
+    return parser
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> int:

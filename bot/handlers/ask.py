@@ -10,11 +10,11 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, MessageLimit
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
 from bot.answer_views import passage_record, render_answer, render_passage_record
-from bot.context import DB_KEY, ENGINE_KEY, get_db, get_engine, get_settings
+from bot.context import BotApplication, BotContext, get_db, get_engine, get_settings
 from bot.routing import start_flow
 from bot.update_processor import run_cpu_bound
 from index.followup import next_context
@@ -110,12 +110,12 @@ def _record_feedback(db_engine: Any, **values: Any) -> None:
         record_feedback(session=session, **values)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_question(update: Update, context: BotContext) -> None:
     """Answers a free-text question from the knowledge base, with sources and buttons."""
     message = update.message
     if message is None or message.text is None:
         return
-    if ENGINE_KEY not in context.bot_data:
+    if context.bot_data.engine is None:
         await message.reply_text(texts.ENGINE_UNAVAILABLE)
         return
     settings = get_settings(context)
@@ -144,6 +144,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     question = answer.resolved or text
     if answer.resolved and answer.resolved != " ".join(text.split()):
         notes.append(texts.FOLLOWUP_UNDERSTOOD.format(question=html.escape(question)))
+    # The one rule for what the next follow-up is resolved against (console alike).
     user_data[CONTEXT_KEY] = next_context(previous, answer)
 
     if answer.outcome == "routed":
@@ -174,7 +175,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _route(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Answer, notes: list[str]
+    update: Update, context: BotContext, answer: Answer, notes: list[str]
 ) -> None:
     """Starts the flow a message asked for: registration, eligibility check, deletion, help."""
     from bot.handlers.privacy import ask_delete
@@ -197,10 +198,10 @@ async def _route(
 
 
 def _log(
-    context: ContextTypes.DEFAULT_TYPE, update: Update, answer: Answer, question: str
+    context: BotContext, update: Update, answer: Answer, question: str
 ) -> None:
     """Queues the question for the statistics; never waits for, nor fails on, the database."""
-    if DB_KEY not in context.bot_data:
+    if context.bot_data.db is None:
         return
     user = update.effective_user
     writer_for(get_db(context)).log_question(
@@ -212,7 +213,7 @@ def _log(
     )
 
 
-async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def more_sources(update: Update, context: BotContext) -> None:
     """Shows the next page of retrieved passages of the answer whose button was pressed."""
     query = update.callback_query
     if query is None or query.data is None:
@@ -251,7 +252,7 @@ async def more_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             _remember(context.user_data, sent.message_id, record)
 
 
-async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feedback(update: Update, context: BotContext) -> None:
     """Stores a 👍/👎 once per answer and thanks the user."""
     query = update.callback_query
     if query is None or query.data is None:
@@ -281,7 +282,7 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(texts.FEEDBACK_THANKS)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: BotApplication) -> None:
     """Registers the free-text catch-all and the ask:* buttons."""
     app.add_handler(
         MessageHandler(

@@ -14,25 +14,26 @@ import html
 import logging
 import re
 import secrets
-import warnings
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import texts
+from bot.access import restricted
 from bot.answer_views import document_lines
-from bot.context import get_engine, get_settings
-from bot.handlers.staff import CONVERSATION_GROUP, conversation_step, restricted
+from bot.context import BotApplication, BotContext, app_settings, get_engine, get_settings
+from bot.conversations import (
+    CONVERSATION_GROUP,
+    build_conversation,
+    conversation_step,
+    forget_on_timeout,
+)
 from index.dates import parse_vn_date
 from index.lifecycle import LifecycleError, make_change, resolve_document, write_override
 
@@ -58,7 +59,7 @@ def status_keyboard(token: str) -> InlineKeyboardMarkup:
 
 
 @restricted("admin")
-async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status_command(update: Update, context: BotContext) -> None:
     """Finds the document named in /status and shows its status with the buttons."""
     message = update.effective_message
     assert message is not None
@@ -93,7 +94,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def _apply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, status: str, detail: str | None = None
+    update: Update, context: BotContext, status: str, detail: str | None = None
 ) -> int:
     """Stores the change and replies with the document's new status."""
     chat = update.effective_chat
@@ -134,7 +135,7 @@ async def _apply(
 
 
 @restricted("admin")
-async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def status_button(update: Update, context: BotContext) -> int:
     """Applies a status at once, or asks for the number (amended, superseded) or date."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -164,7 +165,7 @@ async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 
 
 @restricted("admin")
-async def status_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def status_detail(update: Update, context: BotContext) -> int:
     """Reads the amending/replacing number(s) or the expiry date, then applies the status."""
     message = update.effective_message
     assert message is not None
@@ -182,7 +183,7 @@ async def status_detail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return await _apply(update, context, status, text)
 
 
-async def status_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def status_cancel(update: Update, context: BotContext) -> int:
     """Leaves the status conversation without changing anything."""
     if context.user_data is not None:
         context.user_data.pop(STATUS_KEY, None)
@@ -191,30 +192,32 @@ async def status_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return ConversationHandler.END
 
 
-async def status_abandon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:  # noqa: ARG001
+async def status_abandon(update: Update, context: BotContext) -> int:  # noqa: ARG001
     """Ends the conversation when another command comes in; that command still runs."""
     return ConversationHandler.END
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds /status and the status buttons (a conversation in the early group)."""
-    with warnings.catch_warnings():
-        # The number/date step is tracked per chat and user on purpose.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        conversation: ConversationHandler[Any] = ConversationHandler(
-            entry_points=[CallbackQueryHandler(conversation_step(status_button), pattern=_BUTTONS_RE)],
-            states={
-                STATUS_DETAIL: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, conversation_step(status_detail))
-                ],
-            },
-            fallbacks=[
-                CommandHandler("huy", conversation_step(status_cancel)),
-                MessageHandler(filters.COMMAND, status_abandon),
-            ],
-            name="admin_status",
-            persistent=app.persistence is not None,
-            allow_reentry=True,
-        )
+async def status_timed_out(update: Update, context: BotContext) -> None:
+    """Ends a status change whose number or date never came."""
+    await forget_on_timeout(update, context, keys=(STATUS_KEY,), text=texts.ADMIN_STATUS_TIMED_OUT)
+
+
+def register(app: BotApplication) -> None:
+    """Adds /status and the status buttons (a conversation in the conversation group)."""
+    step = conversation_step
+    conversation = build_conversation(
+        name="admin_status",
+        entry_points=[CallbackQueryHandler(step(status_button), pattern=_BUTTONS_RE)],
+        states={
+            STATUS_DETAIL: [MessageHandler(filters.TEXT & ~filters.COMMAND, step(status_detail))],
+        },
+        fallbacks=[
+            CommandHandler("huy", step(status_cancel)),
+            MessageHandler(filters.COMMAND, status_abandon),
+        ],
+        persistent=app.persistence is not None,
+        timeout_minutes=app_settings(app).conversation_timeout_minutes,
+        on_timeout=status_timed_out,
+    )
     app.add_handler(conversation, group=CONVERSATION_GROUP)
     app.add_handler(CommandHandler("status", status_command))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import logging
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,19 +17,17 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import texts
 from bot.answer_views import status_notice
-from bot.context import ENGINE_KEY, get_settings
+from bot.context import BotApplication, BotContext, app_settings, get_settings
+from bot.conversations import build_conversation, forget_on_timeout
 from bot.routing import RoutedFilter, add_route
 from index.eligibility import (
     UNKNOWN,
@@ -70,7 +67,7 @@ _PROMPTS = {
 _RESULT_BUDGET = MessageLimit.MAX_TEXT_LENGTH - 200
 
 
-def criteria_for(context: ContextTypes.DEFAULT_TYPE) -> Criteria:
+def criteria_for(context: BotContext) -> Criteria:
     """Loads the criteria of the configured knowledge directory (cached by mtime)."""
     return load_criteria(Path(get_settings(context).knowledge_dir) / "criteria.yaml")
 
@@ -123,13 +120,13 @@ def _keyboard(criteria: Criteria, step: str, answers: dict[str, Any]) -> InlineK
     return InlineKeyboardMarkup(rows)
 
 
-def _answers(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
+def _answers(context: BotContext) -> dict[str, Any]:
     user_data = context.user_data if context.user_data is not None else {}
     answers = user_data.setdefault(ANSWERS_KEY, {})
     return answers  # type: ignore[no-any-return]
 
 
-async def _show_step(update: Update, context: ContextTypes.DEFAULT_TYPE, step: str) -> int:
+async def _show_step(update: Update, context: BotContext, step: str) -> int:
     """Shows a step, editing the check's message when a button was pressed."""
     criteria = criteria_for(context)
     markup = _keyboard(criteria, step, _answers(context))
@@ -141,7 +138,7 @@ async def _show_step(update: Update, context: ContextTypes.DEFAULT_TYPE, step: s
     return STATE_OF[step]
 
 
-async def start_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def start_check(update: Update, context: BotContext) -> int:
     """Starts a fresh check and asks for the type of establishment."""
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -157,7 +154,7 @@ async def start_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return await _show_step(update, context, "type")
 
 
-async def choose_option(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def choose_option(update: Update, context: BotContext) -> int | None:
     """Stores a single-choice answer and shows the next step (or the result)."""
     query = update.callback_query
     assert query is not None and query.data is not None  # the pattern guarantees both
@@ -178,7 +175,7 @@ async def choose_option(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return await _show_step(update, context, STEPS[STEPS.index(step) + 1])
 
 
-async def toggle_support(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def toggle_support(update: Update, context: BotContext) -> int | None:
     """Toggles a wanted support item, or moves on when the user is done."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -207,7 +204,7 @@ async def toggle_support(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return await _show_step(update, context, "support")
 
 
-async def go_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def go_back(update: Update, context: BotContext) -> int | None:
     """Shows the previous step again, keeping the answers given so far."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -219,7 +216,7 @@ async def go_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | N
     return await _show_step(update, context, step)
 
 
-async def cancel_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def cancel_check(update: Update, context: BotContext) -> int:
     """Ends the check without a result."""
     if context.user_data is not None:
         context.user_data.pop(ANSWERS_KEY, None)
@@ -232,7 +229,7 @@ async def cancel_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return ConversationHandler.END
 
 
-async def old_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def old_button(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Answers a press on a button of an earlier step's message without changing state."""
     if update.callback_query is not None:
         await update.callback_query.answer(texts.ELIG_OLD_BUTTON)
@@ -339,7 +336,7 @@ def _answer_labels(criteria: Criteria, answers: dict[str, Any]) -> list[str]:
     ]
 
 
-async def show_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def show_result(update: Update, context: BotContext) -> int:
     """Evaluates the answers, shows the verdict and offers registration."""
     criteria = criteria_for(context)
     answers = _answers(context)
@@ -374,7 +371,7 @@ async def show_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.ELIG_BTN_REGISTER, callback_data="lead:start")]]
     )
-    engine = context.bot_data.get(ENGINE_KEY)
+    engine = context.bot_data.engine
     text = describe_result(criteria, result, engine.sources() if engine is not None else ())
     query = update.callback_query
     if query is not None:
@@ -396,7 +393,7 @@ def _known_label(options: list[tuple[str, str]], option_id: str | None) -> str |
     return _label(options, option_id)
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     """Answers a check button pressed after the check ended (or after a restart)."""
     query = update.callback_query
     if query is None:
@@ -412,63 +409,73 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
 
 
-async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Answers /huy when no conversation is running."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(texts.LEAD_NOTHING_TO_CANCEL)
+
+
+async def timed_out(update: Update, context: BotContext) -> None:
+    """Ends a check left unanswered and says how to start again."""
+    await forget_on_timeout(update, context, keys=(ANSWERS_KEY,), text=texts.ELIG_TIMED_OUT)
 
 
 #: Free text the answer handler routed here (see bot/routing.py).
 _ROUTED_TEXT = filters.TEXT & ~filters.COMMAND
 
 
-def build_conversation(
-    *, persistent: bool, routed: RoutedFilter | None = None
+def build_check(
+    *, persistent: bool, timeout_minutes: float, routed: RoutedFilter | None = None
 ) -> ConversationHandler[Any]:
-    """Builds the /kiemtra conversation (also entered from a routed free-text request)."""
+    """Builds the /kiemtra conversation (`routed`: entered from a routed free-text request)."""
     single = r"^elig:{step}:(\d+|u)$"
-    # per_message=False on purpose: the conversation mixes commands, text and buttons of
-    # several messages, so PTB's warning about tracking buttons per message does not apply.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("kiemtra", start_check),
-                CallbackQueryHandler(start_check, pattern=r"^menu:check$"),
-                *([MessageHandler(_ROUTED_TEXT & routed, start_check)] if routed else []),  # type: ignore[list-item]
+    return build_conversation(
+        name=CONVERSATION_NAME,
+        entry_points=[
+            CommandHandler("kiemtra", start_check),
+            CallbackQueryHandler(start_check, pattern=r"^menu:check$"),
+            *([MessageHandler(_ROUTED_TEXT & routed, start_check)] if routed else []),
+        ],
+        states={
+            TYPE: [CallbackQueryHandler(choose_option, pattern=single.format(step="type"))],
+            AREA: [CallbackQueryHandler(choose_option, pattern=single.format(step="area"))],
+            SECTOR: [CallbackQueryHandler(choose_option, pattern=single.format(step="sector"))],
+            SUPPORT: [
+                CallbackQueryHandler(toggle_support, pattern=r"^elig:support:(\d+|u|done)$")
             ],
-            states={
-                TYPE: [CallbackQueryHandler(choose_option, pattern=single.format(step="type"))],
-                AREA: [CallbackQueryHandler(choose_option, pattern=single.format(step="area"))],
-                SECTOR: [CallbackQueryHandler(choose_option, pattern=single.format(step="sector"))],
-                SUPPORT: [
-                    CallbackQueryHandler(toggle_support, pattern=r"^elig:support:(\d+|u|done)$")
-                ],
-                PROVINCE: [
-                    CallbackQueryHandler(choose_option, pattern=single.format(step="province"))
-                ],
-            },
-            fallbacks=[
-                CallbackQueryHandler(go_back, pattern=r"^elig:back:"),
-                CallbackQueryHandler(cancel_check, pattern=r"^elig:cancel$"),
-                CommandHandler("huy", cancel_check),
-                CallbackQueryHandler(old_button, pattern=r"^elig:"),
+            PROVINCE: [
+                CallbackQueryHandler(choose_option, pattern=single.format(step="province"))
             ],
-            # /kiemtra or the menu button in the middle of a check starts it afresh.
-            allow_reentry=True,
-            name=CONVERSATION_NAME,
-            persistent=persistent,
-        )
+        },
+        fallbacks=[
+            CallbackQueryHandler(go_back, pattern=r"^elig:back:"),
+            CallbackQueryHandler(cancel_check, pattern=r"^elig:cancel$"),
+            CommandHandler("huy", cancel_check),
+            CallbackQueryHandler(old_button, pattern=r"^elig:"),
+        ],
+        persistent=persistent,
+        timeout_minutes=timeout_minutes,
+        on_timeout=timed_out,
+    )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Registers /kiemtra, its buttons, and the answers for stale buttons and idle /huy."""
+def register(app: BotApplication) -> None:
+    """Registers /kiemtra, its buttons, and the answers for stale buttons and idle /huy.
+
+    Group 0, not the conversation group: the check takes only buttons, so it never competes
+    with the question handler, and a /kiemtra that ends a registration reaches it here.
+    """
+    settings = app_settings(app)
     routed = RoutedFilter()
-    conversation = build_conversation(persistent=app.persistence is not None, routed=routed)
+    conversation = build_check(
+        persistent=app.persistence is not None,
+        timeout_minutes=settings.conversation_timeout_minutes,
+        routed=routed,
+    )
     app.add_handler(conversation)
     add_route(app, ("check_eligibility",), conversation, routed)
     # After the conversation: only presses it did not claim (check over, bot restarted).
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^elig:"))
-    # Registered here, after both conversations (leads registers first), so that a running
-    # /dangky or /kiemtra gets /huy before this idle answer does.
+    # After the conversation, so that a running /kiemtra gets /huy before this idle answer
+    # (a running /dangky gets it even earlier, in the conversation group).
     app.add_handler(CommandHandler("huy", nothing_to_cancel))

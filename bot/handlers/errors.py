@@ -8,15 +8,14 @@ import uuid
 
 from telegram import Update
 from telegram.error import NetworkError, TelegramError
-from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.context import SETTINGS_KEY
+from bot.context import BotContext
 
 logger = logging.getLogger(__name__)
 
 
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def error_handler(update: object, context: BotContext) -> None:
     """Logs the error with its trace, apologises in the chat and notifies the staff chat."""
     if update is None and isinstance(context.error, NetworkError):
         # Polling hiccups retry by themselves; telling the staff chat each time is just noise.
@@ -42,8 +41,8 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
                 await context.bot.send_message(update.effective_chat.id, texts.ERROR_REPLY)
             except TelegramError:
                 logger.warning("Could not tell the user about error %s", error_id)
-    settings = context.bot_data.get(SETTINGS_KEY)
-    staff_chat_id = getattr(settings, "staff_chat_id", None)
+    settings = context.bot_data.settings
+    staff_chat_id = settings.staff_chat_id if settings is not None else None
     if staff_chat_id is not None:
         error_type = type(context.error).__name__ if context.error else "Unknown"
         try:

@@ -1,9 +1,10 @@
 """/dangky: registration for advice, one question at a time, stored only with consent.
 
-The draft lives in user_data (persisted, so a restart resumes at the same step). Each step
-handler stores one answer and calls `ask_next`, which asks for the first field still missing;
-editing a field from the summary just removes it from the draft, so the same path asks for it
-again and then returns to the summary.
+The answers live in a `LeadDraft` in user_data (persisted, so a restart resumes at the same
+step). Each step stores one answer and calls `ask_next`, which asks for the draft's
+`next_missing()` field; editing a field from the summary clears it, so the same path asks for
+it again and then returns to the summary. A draft left for `conversation_timeout_minutes` is
+deleted (see bot.conversations).
 
 Callback data: "lead:start" (entry), "lead:type:<i>", "lead:prov:<i>", "lead:prov:other",
 "lead:district:skip", "lead:sup:<i>", "lead:sup:done", "lead:sup:u", "lead:consent:yes",
@@ -15,50 +16,49 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import re
-import warnings
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-import phonenumbers
 from pydantic import ValidationError
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 from telegram.error import BadRequest
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
+from telegram.ext import MessageHandler as Msg
 
 from bot import texts
-from bot.context import get_db
+from bot.context import BotApplication, BotContext, app_settings, get_db, get_settings, user_state
+from bot.conversations import (
+    CONVERSATION_GROUP,
+    build_conversation,
+    conversation_step,
+    forget_on_timeout,
+)
 from bot.handlers.eligibility import RESULT_KEY, criteria_for
+from bot.handlers.staff import notify_new_lead
+from bot.lead_views import inline_buttons, phone_keyboard, registration_summary, support_keyboard
 from bot.routing import RoutedFilter, add_route
 from index.eligibility import CriteriaError
+from index.leads import crud
+from index.leads.db import session_scope
+from index.leads.draft import DraftField, LeadDraft
 from index.leads.models import (
     DISTRICT_MAX,
     ESTABLISHMENT_MAX,
     NAME_MAX,
     PROVINCE_MAX,
-    QUESTION_MAX,
-    SECTOR_MAX,
     SUPPORT_ITEM_MAX,
     TYPE_MAX,
     LeadCreate,
 )
+from index.leads.phones import normalize_vn_phone
+from index.leads.provinces import resolve_province
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -66,6 +66,8 @@ if TYPE_CHECKING:
     from index.leads.models import Lead
 
 logger = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
 (
     NAME,
@@ -89,13 +91,16 @@ LAST_LEAD_KEY = "last_lead_id"
 #: How many province buttons to offer before "Tỉnh khác".
 PROVINCE_BUTTONS = 12
 PHONE_EXAMPLE = "0912 345 678"
+#: How often drafts left behind by a restart are looked for (seconds).
+SWEEP_INTERVAL = 300
 
-_PHONE_TYPES = {
-    phonenumbers.PhoneNumberType.MOBILE,
-    phonenumbers.PhoneNumberType.FIXED_LINE,
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+#: How the prefill note names the fields the eligibility check filled in.
+_FIELD_LABELS = {
+    "establishment_type": texts.LEAD_FIELD_TYPE,
+    "province": texts.LEAD_FIELD_PROVINCE,
+    "support_items": texts.LEAD_FIELD_SUPPORT,
 }
-# "lead:edit:<field>" -> draft keys to clear (a new province makes the old district stale).
+# "lead:edit:<field>" -> draft fields to clear (a new province makes the old district stale).
 _EDIT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "name": (texts.LEAD_FIELD_NAME, ("full_name",)),
     "phone": (texts.LEAD_FIELD_PHONE, ("phone",)),
@@ -103,47 +108,22 @@ _EDIT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "type": (texts.LEAD_FIELD_TYPE, ("establishment_type",)),
     "province": (texts.LEAD_FIELD_PROVINCE, ("province", "district")),
     "district": (texts.LEAD_FIELD_DISTRICT, ("district",)),
-    "support": (texts.LEAD_FIELD_SUPPORT, ("support_items", "support_selection")),
+    "support": (texts.LEAD_FIELD_SUPPORT, ("support_items",)),
 }
 
 
-def parse_vn_phone(raw: str) -> str | None:
-    """Returns a Vietnamese mobile or fixed-line number in E.164, or None if it is not one."""
-    compact = re.sub(r"[\s.\-()]", "", raw.strip())
-    if not re.fullmatch(r"\+?\d{8,15}", compact):
-        return None
-    candidates = [compact]
-    if compact.startswith("0084"):
-        candidates.insert(0, "+" + compact[2:])
-    elif compact.startswith("84"):
-        # Telegram shares contacts as "84912345678", without the plus.
-        candidates.insert(0, "+" + compact)
-    for candidate in candidates:
-        try:
-            number = phonenumbers.parse(candidate, "VN")
-        except phonenumbers.NumberParseException:
-            continue
-        if (
-            phonenumbers.is_possible_number(number)
-            and phonenumbers.is_valid_number(number)
-            and phonenumbers.region_code_for_number(number) == "VN"
-            and phonenumbers.number_type(number) in _PHONE_TYPES
-        ):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return None
-
-
-def _user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[Any, Any]:
-    return context.user_data if context.user_data is not None else {}
-
-
-def _draft(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
-    draft = _user_data(context).setdefault(DRAFT_KEY, {})
-    return draft  # type: ignore[no-any-return]
+def _draft(context: BotContext) -> LeadDraft:
+    data = user_state(context)
+    draft = LeadDraft.from_stored(data.get(DRAFT_KEY))
+    data[DRAFT_KEY] = draft
+    return draft
 
 
 async def _send(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup: Any = None
+    update: Update,
+    context: BotContext,
+    text: str,
+    markup: Markup | ReplyKeyboardRemove | None = None,
 ) -> None:
     chat = update.effective_chat
     if chat is not None:
@@ -166,7 +146,7 @@ async def _close_buttons(update: Update, choice: str) -> None:
         logger.debug("Could not close the buttons: %s", exc)
 
 
-def _criteria_labels(context: ContextTypes.DEFAULT_TYPE, kind: str) -> list[str]:
+def _criteria_labels(context: BotContext, kind: str) -> list[str]:
     """Returns labels from the criteria, or none when the file is unavailable."""
     try:
         criteria = criteria_for(context)
@@ -180,153 +160,73 @@ def _criteria_labels(context: ContextTypes.DEFAULT_TYPE, kind: str) -> list[str]
     return [p.label for p in criteria.provinces if not p.is_other][:PROVINCE_BUTTONS]
 
 
-def _support_keyboard(context: ContextTypes.DEFAULT_TYPE) -> InlineKeyboardMarkup:
-    selected = set(_draft(context).get("support_selection", []))
-    rows = [
-        [
-            InlineKeyboardButton(
-                ("✅ " if label in selected else "") + label, callback_data=f"lead:sup:{index}"
-            )
-        ]
-        for index, label in enumerate(_criteria_labels(context, "support"))
+def _support_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    labels = _criteria_labels(context, "support")
+    return support_keyboard(labels, set(_draft(context).support_selection))
+
+
+def _question(context: BotContext, field: DraftField) -> tuple[int, str, Markup | None]:
+    """The state, prompt and buttons that ask for one field of the draft."""
+    if field == "full_name":
+        return NAME, texts.LEAD_ASK_NAME, None
+    if field == "phone":
+        return PHONE, texts.LEAD_ASK_PHONE, phone_keyboard(PHONE_EXAMPLE)
+    if field == "establishment_name":
+        return ESTABLISHMENT, texts.LEAD_ASK_ESTABLISHMENT, None
+    if field == "establishment_type":
+        labels = _criteria_labels(context, "type")
+        rows = [[(label, f"lead:type:{index}")] for index, label in enumerate(labels)]
+        return TYPE, texts.LEAD_ASK_TYPE, inline_buttons(rows) if rows else None
+    if field == "province":
+        labels = _criteria_labels(context, "province")
+        buttons = [(label, f"lead:prov:{index}") for index, label in enumerate(labels)]
+        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+        rows.append([(texts.LEAD_BTN_OTHER_PROVINCE, "lead:prov:other")])
+        return PROVINCE, texts.LEAD_ASK_PROVINCE, inline_buttons(rows)
+    if field == "district":
+        skip = [(texts.LEAD_BTN_SKIP, "lead:district:skip")]
+        return DISTRICT, texts.LEAD_ASK_DISTRICT, inline_buttons([skip])
+    if field == "support_items":
+        return SUPPORT, texts.LEAD_ASK_SUPPORT, _support_keyboard(context)
+    consent = [
+        (texts.LEAD_BTN_CONSENT_YES, "lead:consent:yes"),
+        (texts.LEAD_BTN_CONSENT_NO, "lead:consent:no"),
     ]
-    rows.append(
-        [
-            InlineKeyboardButton(texts.LEAD_BTN_UNKNOWN, callback_data="lead:sup:u"),
-            InlineKeyboardButton(texts.LEAD_BTN_DONE, callback_data="lead:sup:done"),
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
+    return CONSENT, texts.LEAD_ASK_CONSENT, inline_buttons([consent])
 
 
-def _summary(draft: dict[str, Any]) -> str:
-    def show(value: object) -> str:
-        if isinstance(value, list):
-            value = ", ".join(str(item) for item in value)
-        return html.escape(str(value)) if value else texts.LEAD_EMPTY_VALUE
-
-    return texts.LEAD_SUMMARY.format(
-        full_name=show(draft.get("full_name")),
-        phone=show(draft.get("phone")),
-        establishment_name=show(draft.get("establishment_name")),
-        establishment_type=show(draft.get("establishment_type")),
-        province=show(draft.get("province")),
-        district=show(draft.get("district")),
-        support_items=show(draft.get("support_items")),
-    )
-
-
-async def ask_next(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str | None = None
-) -> int:
+async def ask_next(update: Update, context: BotContext, prefix: str | None = None) -> int:
     """Asks for the first field still missing from the draft, or shows the summary."""
     draft = _draft(context)
+    draft.touch()
     lead_in = f"{prefix}\n\n" if prefix else ""
-    if "full_name" not in draft:
-        await _send(update, context, lead_in + texts.LEAD_ASK_NAME)
-        return NAME
-    if "phone" not in draft:
-        keyboard = ReplyKeyboardMarkup(
-            [[KeyboardButton(texts.LEAD_BTN_SHARE_PHONE, request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-            input_field_placeholder=PHONE_EXAMPLE,
-        )
-        await _send(update, context, lead_in + texts.LEAD_ASK_PHONE, keyboard)
-        return PHONE
-    if "establishment_name" not in draft:
-        await _send(update, context, lead_in + texts.LEAD_ASK_ESTABLISHMENT)
-        return ESTABLISHMENT
-    if "establishment_type" not in draft:
-        rows = [
-            [InlineKeyboardButton(label, callback_data=f"lead:type:{index}")]
-            for index, label in enumerate(_criteria_labels(context, "type"))
-        ]
-        markup = InlineKeyboardMarkup(rows) if rows else None
-        await _send(update, context, lead_in + texts.LEAD_ASK_TYPE, markup)
-        return TYPE
-    if "province" not in draft:
-        buttons = [
-            InlineKeyboardButton(label, callback_data=f"lead:prov:{index}")
-            for index, label in enumerate(_criteria_labels(context, "province"))
-        ]
-        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-        rows.append(
-            [InlineKeyboardButton(texts.LEAD_BTN_OTHER_PROVINCE, callback_data="lead:prov:other")]
-        )
-        await _send(update, context, lead_in + texts.LEAD_ASK_PROVINCE, InlineKeyboardMarkup(rows))
-        return PROVINCE
-    if "district" not in draft:
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(texts.LEAD_BTN_SKIP, callback_data="lead:district:skip")]]
-        )
-        await _send(update, context, lead_in + texts.LEAD_ASK_DISTRICT, markup)
-        return DISTRICT
-    if "support_items" not in draft:
-        await _send(update, context, lead_in + texts.LEAD_ASK_SUPPORT, _support_keyboard(context))
-        return SUPPORT
-    if "consent_at" not in draft:
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        texts.LEAD_BTN_CONSENT_YES, callback_data="lead:consent:yes"
-                    ),
-                    InlineKeyboardButton(
-                        texts.LEAD_BTN_CONSENT_NO, callback_data="lead:consent:no"
-                    ),
-                ]
-            ]
-        )
-        await _send(update, context, lead_in + texts.LEAD_ASK_CONSENT, markup)
-        return CONSENT
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(texts.LEAD_BTN_CONFIRM, callback_data="lead:confirm"),
-                InlineKeyboardButton(texts.LEAD_BTN_EDIT, callback_data="lead:edit"),
-            ]
-        ]
-    )
-    await _send(update, context, lead_in + _summary(draft), markup)
-    return CONFIRM
+    field = draft.next_missing()
+    if field is None:
+        row = [(texts.LEAD_BTN_CONFIRM, "lead:confirm"), (texts.LEAD_BTN_EDIT, "lead:edit")]
+        await _send(update, context, lead_in + registration_summary(draft), inline_buttons([row]))
+        return CONFIRM
+    state, prompt, markup = _question(context, field)
+    await _send(update, context, lead_in + prompt, markup)
+    return state
 
 
-async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def start_registration(update: Update, context: BotContext) -> int:
     """Starts a registration, prefilled from an eligibility check, and asks the name."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    user_data = _user_data(context)
-    user_data[SUBMITTING_KEY] = False
-    draft: dict[str, Any] = {}
-    prefilled: list[str] = []
-    check = user_data.get(RESULT_KEY)
-    if isinstance(check, dict):
-        draft["eligibility_answers"] = dict(check)
-        if check.get("establishment_type_label"):
-            draft["establishment_type"] = str(check["establishment_type_label"])[:TYPE_MAX]
-            prefilled.append(texts.LEAD_FIELD_TYPE)
-        if check.get("sector_label"):
-            draft["sector"] = str(check["sector_label"])[:SECTOR_MAX]
-        province = check.get("province_label")
-        if province:
-            draft["province"] = str(province)[:PROVINCE_MAX]
-            prefilled.append(texts.LEAD_FIELD_PROVINCE)
-        labels = [str(label)[:SUPPORT_ITEM_MAX] for label in check.get("support_item_labels", [])]
-        if labels:
-            draft["support_items"] = labels
-            prefilled.append(texts.LEAD_FIELD_SUPPORT)
-    question = user_data.get("last_question")
-    if isinstance(question, str) and question.strip():
-        draft["question"] = question.strip()[:QUESTION_MAX]
-    user_data[DRAFT_KEY] = draft
+    data = user_state(context)
+    data[SUBMITTING_KEY] = False
+    check = data.get(RESULT_KEY)
+    draft = LeadDraft.prefilled(
+        check if isinstance(check, dict) else None, data.get("last_question")
+    )
+    data[DRAFT_KEY] = draft
+    prefilled = [_FIELD_LABELS[name] for name in draft.prefilled_fields()]
     prefix = texts.LEAD_PREFILLED.format(fields=", ".join(prefilled)) if prefilled else None
     return await ask_next(update, context, prefix)
 
 
-async def _text_answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, limit: int
-) -> str | None:
+async def _text_answer(update: Update, context: BotContext, limit: int) -> str | None:
     """Returns the trimmed text, or tells the user why it cannot be used and returns None."""
     message = update.effective_message
     text = " ".join((message.text or "").split()) if message is not None else ""
@@ -339,116 +239,102 @@ async def _text_answer(
     return text
 
 
-async def receive_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Stores the full name and asks for the phone number."""
-    name = await _text_answer(update, context, NAME_MAX)
-    if name is None:
-        return NAME
-    _draft(context)["full_name"] = name
-    return await ask_next(update, context)
+def _text_step(
+    field: DraftField, limit: int, state: int, clean: Callable[[str], str] = str
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, int]]:
+    """A step that stores one typed answer (trimmed, length-checked) and asks the next."""
+
+    async def step(update: Update, context: BotContext) -> int:
+        value = await _text_answer(update, context, limit)
+        if value is None:
+            return state
+        setattr(_draft(context), field, clean(value))
+        return await ask_next(update, context)
+
+    step.__doc__ = f"Stores the typed {field} and asks for the next field."
+    step.__name__ = f"receive_{field}"
+    return step
 
 
-async def receive_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+def _canonical_province(typed: str) -> str:
+    """The province as the list spells it when the text names exactly one ("quang nam")."""
+    match = resolve_province(typed)
+    if match.province is None:
+        return typed
+    return (match.former or match.province.name)[:PROVINCE_MAX]
+
+
+receive_name = _text_step("full_name", NAME_MAX, NAME)
+receive_establishment = _text_step("establishment_name", ESTABLISHMENT_MAX, ESTABLISHMENT)
+receive_type_text = _text_step("establishment_type", TYPE_MAX, TYPE)
+receive_province = _text_step("province", PROVINCE_MAX, PROVINCE_TEXT, _canonical_province)
+receive_district = _text_step("district", DISTRICT_MAX, DISTRICT)
+
+
+async def receive_phone(update: Update, context: BotContext) -> int:
     """Validates a typed or shared phone number and stores it in E.164."""
     message = update.effective_message
     if message is None:
         return PHONE
     # A contact shared for someone else is simply a number the user gave us.
     raw = message.contact.phone_number if message.contact else (message.text or "")
-    phone = parse_vn_phone(raw)
-    if phone is None:
+    try:
+        phone = normalize_vn_phone(raw)
+    except ValueError:
         await _send(update, context, texts.LEAD_BAD_PHONE)
         return PHONE
-    _draft(context)["phone"] = phone
+    _draft(context).phone = phone
     await _send(update, context, f"✔️ {html.escape(phone)}", ReplyKeyboardRemove())
     return await ask_next(update, context)
 
 
-async def receive_establishment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Stores the establishment name and asks for its type."""
-    name = await _text_answer(update, context, ESTABLISHMENT_MAX)
-    if name is None:
-        return ESTABLISHMENT
-    _draft(context)["establishment_name"] = name
-    return await ask_next(update, context)
-
-
-async def receive_type_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Stores a typed establishment type."""
-    kind = await _text_answer(update, context, TYPE_MAX)
-    if kind is None:
-        return TYPE
-    _draft(context)["establishment_type"] = kind
-    return await ask_next(update, context)
-
-
-async def choose_type(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Stores the establishment type picked from the buttons."""
+async def _choose(update: Update, context: BotContext, kind: str, field: DraftField) -> int:
+    """Stores the label of the pressed button ("lead:<kind>:<index>")."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    labels = _criteria_labels(context, "type")
+    labels = _criteria_labels(context, kind)
     index = int(update.callback_query.data.rsplit(":", 1)[1])
     if index >= len(labels):
         await update.callback_query.answer(texts.LEAD_USE_BUTTONS)
         return await ask_next(update, context)
     await _close_buttons(update, labels[index])
-    _draft(context)["establishment_type"] = labels[index][:TYPE_MAX]
+    limit = TYPE_MAX if field == "establishment_type" else PROVINCE_MAX
+    setattr(_draft(context), field, labels[index][:limit])
     return await ask_next(update, context)
 
 
-async def choose_province(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def choose_type(update: Update, context: BotContext) -> int:
+    """Stores the establishment type picked from the buttons."""
+    return await _choose(update, context, "type", "establishment_type")
+
+
+async def choose_province(update: Update, context: BotContext) -> int:
     """Stores a province from the buttons, or asks to type it for "Tỉnh khác"."""
     assert update.callback_query is not None and update.callback_query.data is not None
-    raw = update.callback_query.data.rsplit(":", 1)[1]
-    if raw == "other":
+    if update.callback_query.data.endswith(":other"):
         await _close_buttons(update, texts.LEAD_BTN_OTHER_PROVINCE)
         await _send(update, context, texts.LEAD_ASK_PROVINCE_TEXT)
         return PROVINCE_TEXT
-    labels = _criteria_labels(context, "province")
-    if int(raw) >= len(labels):
-        await update.callback_query.answer(texts.LEAD_USE_BUTTONS)
-        return await ask_next(update, context)
-    await _close_buttons(update, labels[int(raw)])
-    _draft(context)["province"] = labels[int(raw)][:PROVINCE_MAX]
-    return await ask_next(update, context)
+    return await _choose(update, context, "province", "province")
 
 
-async def receive_province(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Stores a typed province."""
-    province = await _text_answer(update, context, PROVINCE_MAX)
-    if province is None:
-        return PROVINCE_TEXT
-    _draft(context)["province"] = province
-    return await ask_next(update, context)
-
-
-async def receive_district(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Stores the district/commune, typed."""
-    district = await _text_answer(update, context, DISTRICT_MAX)
-    if district is None:
-        return DISTRICT
-    _draft(context)["district"] = district
-    return await ask_next(update, context)
-
-
-async def skip_district(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def skip_district(update: Update, context: BotContext) -> int:
     """Leaves the district empty."""
     await _close_buttons(update, texts.LEAD_BTN_SKIP)
-    _draft(context)["district"] = None
+    _draft(context).skip("district")
     return await ask_next(update, context)
 
 
-async def toggle_support(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def toggle_support(update: Update, context: BotContext) -> int:
     """Toggles a support item, or stores the selection on "Xong"/"Chưa rõ"."""
     query = update.callback_query
     assert query is not None and query.data is not None
     raw = query.data.rsplit(":", 1)[1]
     draft = _draft(context)
-    selection: list[str] = list(draft.get("support_selection", []))
     if raw in {"done", "u"}:
-        chosen = selection if raw == "done" else []
+        chosen = list(draft.support_selection) if raw == "done" else []
         await _close_buttons(update, ", ".join(chosen) or texts.LEAD_BTN_UNKNOWN)
-        draft["support_items"] = chosen
-        draft.pop("support_selection", None)
+        draft.support_items = chosen
+        draft.support_selection = []
         return await ask_next(update, context)
     labels = _criteria_labels(context, "support")
     if int(raw) >= len(labels):
@@ -456,11 +342,10 @@ async def toggle_support(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return SUPPORT
     await query.answer()
     label = labels[int(raw)]
-    if label in selection:
-        selection.remove(label)
+    if label in draft.support_selection:
+        draft.support_selection.remove(label)
     else:
-        selection.append(label)
-    draft["support_selection"] = selection
+        draft.support_selection.append(label)
     try:
         await query.edit_message_reply_markup(reply_markup=_support_keyboard(context))
     except BadRequest as exc:
@@ -468,56 +353,50 @@ async def toggle_support(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return SUPPORT
 
 
-async def receive_support_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def receive_support_text(update: Update, context: BotContext) -> int:
     """Stores a typed need, together with any items already ticked."""
     need = await _text_answer(update, context, SUPPORT_ITEM_MAX)
     if need is None:
         return SUPPORT
     draft = _draft(context)
-    draft["support_items"] = [*draft.pop("support_selection", []), need]
+    draft.support_items = [*draft.support_selection, need]
+    draft.support_selection = []
     return await ask_next(update, context)
 
 
-async def receive_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def receive_consent(update: Update, context: BotContext) -> int:
     """Records consent, or ends without storing anything."""
     assert update.callback_query is not None and update.callback_query.data is not None
     if update.callback_query.data.endswith(":yes"):
         await _close_buttons(update, texts.LEAD_BTN_CONSENT_YES)
-        _draft(context)["consent_at"] = datetime.now(UTC).isoformat()
+        _draft(context).consent_at = datetime.now(UTC)
         return await ask_next(update, context)
     await _close_buttons(update, texts.LEAD_BTN_CONSENT_NO)
-    _user_data(context).pop(DRAFT_KEY, None)
+    user_state(context).pop(DRAFT_KEY, None)
     await _send(update, context, texts.LEAD_NO_CONSENT)
     return ConversationHandler.END
 
 
-async def show_edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def show_edit_menu(update: Update, context: BotContext) -> int:
     """Shows the fields the user can change."""
     query = update.callback_query
     assert query is not None
     await query.answer()
-    rows = [
-        [InlineKeyboardButton(label, callback_data=f"lead:edit:{key}")]
-        for key, (label, _) in _EDIT_FIELDS.items()
-    ]
-    rows.append(
-        [InlineKeyboardButton(texts.LEAD_BTN_BACK_TO_SUMMARY, callback_data="lead:edit:back")]
-    )
-    await _send(update, context, texts.LEAD_ASK_EDIT, InlineKeyboardMarkup(rows))
+    rows = [[(label, f"lead:edit:{key}")] for key, (label, _) in _EDIT_FIELDS.items()]
+    rows.append([(texts.LEAD_BTN_BACK_TO_SUMMARY, "lead:edit:back")])
+    await _send(update, context, texts.LEAD_ASK_EDIT, inline_buttons(rows))
     return EDIT
 
 
-async def edit_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def edit_field(update: Update, context: BotContext) -> int:
     """Clears the chosen field so it is asked again, then the summary returns."""
     query = update.callback_query
     assert query is not None and query.data is not None
     key = query.data.rsplit(":", 1)[1]
-    draft = _draft(context)
     if key in _EDIT_FIELDS:
         label, fields = _EDIT_FIELDS[key]
         await _close_buttons(update, label)
-        for field in fields:
-            draft.pop(field, None)
+        _draft(context).clear(*fields)
     else:
         await _close_buttons(update, texts.LEAD_BTN_BACK_TO_SUMMARY)
     return await ask_next(update, context)
@@ -525,214 +404,200 @@ async def edit_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 def _save_lead(db_engine: sqlalchemy.Engine, lead_in: LeadCreate) -> tuple[Lead, bool]:
     """Commits the lead in a worker thread; returns it and whether it is new."""
-    from index.leads import crud
-    from index.leads.db import session_scope
-
     with session_scope(db_engine) as session:
         return crud.upsert_lead(session=session, lead_in=lead_in)
 
 
-def _lead_create(update: Update, draft: dict[str, Any]) -> LeadCreate:
-    user = update.effective_user
-    return LeadCreate(
-        telegram_user_id=user.id if user else None,
-        telegram_username=user.username if user else None,
-        full_name=draft["full_name"],
-        phone=draft["phone"],
-        establishment_name=draft["establishment_name"],
-        establishment_type=draft.get("establishment_type"),
-        sector=draft.get("sector"),
-        province=draft["province"],
-        district=draft.get("district"),
-        support_items=list(draft.get("support_items", [])),
-        eligibility_answers=dict(draft.get("eligibility_answers", {})),
-        question=draft.get("question"),
-        consent_at=datetime.fromisoformat(draft["consent_at"]),
-    )
-
-
-async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def confirm(update: Update, context: BotContext) -> int | None:
     """Commits the lead, then (only then) tells the user, then notifies the staff."""
     query = update.callback_query
     assert query is not None
-    user_data = _user_data(context)
-    draft = user_data.get(DRAFT_KEY)
-    if user_data.get(SUBMITTING_KEY) or not isinstance(draft, dict):
+    data = user_state(context)
+    if data.get(SUBMITTING_KEY) or data.get(DRAFT_KEY) is None:
         await query.answer(texts.LEAD_ALREADY_SAVED)
         return None
     # Marked before any await, so a second tap while this one runs cannot save twice.
-    user_data[SUBMITTING_KEY] = True
+    data[SUBMITTING_KEY] = True
     await query.answer()
+    user = update.effective_user
     try:
-        lead_in = _lead_create(update, draft)
+        lead_in = _draft(context).to_lead_create(
+            telegram_user_id=user.id if user else None,
+            telegram_username=user.username if user else None,
+        )
         lead, created = await asyncio.to_thread(_save_lead, get_db(context), lead_in)
-    except (ValidationError, KeyError, ValueError) as exc:
+    except (ValidationError, ValueError) as exc:
         logger.warning("Lead draft rejected: %s", exc)
-        user_data[SUBMITTING_KEY] = False
+        data[SUBMITTING_KEY] = False
         await _send(update, context, texts.LEAD_NOT_SAVED)
         return CONFIRM
     except Exception:
         # Whatever broke (database down, disk full), the user must not be told it was saved.
         logger.exception("Saving a lead failed")
-        user_data[SUBMITTING_KEY] = False
+        data[SUBMITTING_KEY] = False
         await _send(update, context, texts.LEAD_NOT_SAVED)
         return CONFIRM
-    user_data.pop(DRAFT_KEY, None)
-    user_data[LAST_LEAD_KEY] = lead.id
+    data.pop(DRAFT_KEY, None)
+    data[LAST_LEAD_KEY] = lead.id
     template = texts.LEAD_SAVED_NEW if created else texts.LEAD_SAVED_UPDATE
     await _send(update, context, template.format(lead_id=lead.id, phone=html.escape(lead.phone)))
-    await _notify_staff(context, lead, created=created)
+    # Never raises: the lead is saved, a failed staff message must not reach the user.
+    await notify_new_lead(context, lead, updated=not created)
     return ConversationHandler.END
 
 
-async def _notify_staff(context: ContextTypes.DEFAULT_TYPE, lead: Lead, *, created: bool) -> None:
-    try:
-        from bot.handlers import staff
-
-        notify = getattr(staff, "notify_new_lead", None)
-        if notify is None:
-            logger.warning("bot.handlers.staff.notify_new_lead is missing; staff not notified")
-            return
-        await notify(context, lead, updated=not created)
-    except Exception:
-        # The lead is saved; a failed staff message must not reach the user.
-        logger.exception("Notifying the staff about lead %s failed", lead.id)
-
-
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def cancel(update: Update, context: BotContext) -> int:
     """Cancels the registration at any step; nothing is stored."""
-    _user_data(context).pop(DRAFT_KEY, None)
+    user_state(context).pop(DRAFT_KEY, None)
     await _send(update, context, texts.LEAD_CANCELLED, ReplyKeyboardRemove())
     return ConversationHandler.END
 
 
-async def leave_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Ends the registration for /kiemtra or /start, then lets that command run."""
-    _user_data(context).pop(DRAFT_KEY, None)
+async def leave_for_command(update: Update, context: BotContext) -> int:
+    """Ends the registration for /kiemtra, /start or /xoadulieu; that command then runs.
+
+    Not wrapped in conversation_step: without ApplicationHandlerStop the update goes on to
+    group 0, where the command's own handler takes it.
+    """
+    user_state(context).pop(DRAFT_KEY, None)
     await _send(update, context, texts.LEAD_PAUSED, ReplyKeyboardRemove())
-    await _hand_over(update, context)
     return ConversationHandler.END
 
 
-async def _hand_over(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Dispatches the update to the first later handler of our group that wants it.
-
-    The application stops at the first handler of a group, and this conversation claimed the
-    update; running the next matching handler directly (the /kiemtra conversation, /start)
-    lets that handler update its own state as if it had received the update itself.
-    """
-    application = context.application
-    for handlers in application.handlers.values():
-        position = next(
-            (
-                index
-                for index, handler in enumerate(handlers)
-                if isinstance(handler, ConversationHandler) and handler.name == CONVERSATION_NAME
-            ),
-            None,
-        )
-        if position is None:
-            continue
-        for handler in handlers[position + 1 :]:
-            check = handler.check_update(update)
-            if check is not None and check is not False:
-                await handler.handle_update(update, application, check, cast(Any, context))
-                return
+async def timed_out(update: Update, context: BotContext) -> None:
+    """Deletes the draft of a registration left unanswered and tells the owner."""
+    await forget_on_timeout(
+        update, context, keys=(DRAFT_KEY, SUBMITTING_KEY), text=texts.LEAD_TIMED_OUT
+    )
 
 
-async def reask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def reask(update: Update, context: BotContext) -> int:
     """Asks the current question again after input it cannot use (sticker, photo, text)."""
     message = update.effective_message
     prefix = texts.LEAD_USE_BUTTONS if message is not None and message.text else None
-    if prefix is None:
-        prefix = texts.LEAD_TEXT_ONLY
-    return await ask_next(update, context, prefix)
+    return await ask_next(update, context, prefix or texts.LEAD_TEXT_ONLY)
 
 
-async def old_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def old_button(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Answers a button of an earlier step without changing the step."""
     if update.callback_query is not None:
         await update.callback_query.answer(texts.LEAD_USE_BUTTONS)
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     """Answers registration buttons pressed after the registration ended."""
     query = update.callback_query
     if query is None:
         return
-    if query.data == "lead:confirm" and _user_data(context).get(LAST_LEAD_KEY) is not None:
+    if query.data == "lead:confirm" and user_state(context).get(LAST_LEAD_KEY) is not None:
         await query.answer(texts.LEAD_ALREADY_SAVED)
         return
     await query.answer(texts.LEAD_STALE, show_alert=True)
 
 
-def build_conversation(
-    *, persistent: bool, routed: RoutedFilter | None = None
+async def sweep_abandoned_drafts(context: BotContext) -> None:
+    """Deletes drafts older than the conversation timeout that no timeout job will end.
+
+    PTB does not persist conversation timeouts: after a restart, a registration left before
+    it would keep its draft (name, phone) forever. This job catches those.
+    """
+    settings = get_settings(context)
+    if settings.conversation_timeout_minutes <= 0:
+        return
+    timeout = timedelta(minutes=settings.conversation_timeout_minutes)
+    application = context.application
+    for user_id, data in list(application.user_data.items()):
+        if data.get(DRAFT_KEY) is None:
+            continue
+        # A dict from an earlier version becomes a draft whose clock starts now.
+        draft = data[DRAFT_KEY] = LeadDraft.from_stored(data[DRAFT_KEY])
+        if draft.abandoned(timeout):
+            data.pop(DRAFT_KEY, None)
+            data.pop(SUBMITTING_KEY, None)
+            application.mark_data_for_update_persistence(user_ids=user_id)
+            logger.info("Deleted the abandoned registration draft of user %s", user_id)
+
+
+def build_registration(
+    *, persistent: bool, timeout_minutes: float, routed: RoutedFilter | None = None
 ) -> ConversationHandler[Any]:
-    """Builds the /dangky conversation (also entered from a routed free-text request)."""
+    """Builds the /dangky conversation (every step stops the update; see bot.conversations).
+
+    `routed` adds an entry point for a free-text request the answer handler routed here
+    ("tôi muốn đăng ký tư vấn", see bot/routing.py).
+    """
     # New messages only: an edited earlier answer must not count as the current one.
     new = filters.UpdateType.MESSAGE
     text = new & filters.TEXT & ~filters.COMMAND
     other = new & ~filters.TEXT & ~filters.COMMAND
-    # per_message=False on purpose: the conversation mixes commands, text and buttons of
-    # several messages, so PTB's warning about tracking buttons per message does not apply.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("dangky", start_registration),
-                CallbackQueryHandler(start_registration, pattern=r"^(lead:start|menu:register)$"),
-                *([MessageHandler(text & routed, start_registration)] if routed else []),  # type: ignore[list-item]
+    step = conversation_step
+
+    def button(callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
+        return CallbackQueryHandler(step(callback), pattern=pattern)
+
+    return build_conversation(
+        name=CONVERSATION_NAME,
+        entry_points=[
+            CommandHandler("dangky", step(start_registration)),
+            button(start_registration, r"^(lead:start|menu:register)$"),
+            *([Msg(text & routed, step(start_registration))] if routed else []),
+        ],
+        states={
+            NAME: [Msg(text, step(receive_name))],
+            PHONE: [Msg((new & filters.CONTACT) | text, step(receive_phone))],
+            ESTABLISHMENT: [Msg(text, step(receive_establishment))],
+            TYPE: [button(choose_type, r"^lead:type:\d+$"), Msg(text, step(receive_type_text))],
+            PROVINCE: [
+                button(choose_province, r"^lead:prov:(\d+|other)$"),
+                Msg(text, step(receive_province)),
             ],
-            states={
-                NAME: [MessageHandler(text, receive_name)],
-                PHONE: [MessageHandler((new & filters.CONTACT) | text, receive_phone)],
-                ESTABLISHMENT: [MessageHandler(text, receive_establishment)],
-                TYPE: [
-                    CallbackQueryHandler(choose_type, pattern=r"^lead:type:\d+$"),
-                    MessageHandler(text, receive_type_text),
-                ],
-                PROVINCE: [
-                    CallbackQueryHandler(choose_province, pattern=r"^lead:prov:(\d+|other)$"),
-                    MessageHandler(text, receive_province),
-                ],
-                PROVINCE_TEXT: [MessageHandler(text, receive_province)],
-                DISTRICT: [
-                    CallbackQueryHandler(skip_district, pattern=r"^lead:district:skip$"),
-                    MessageHandler(text, receive_district),
-                ],
-                SUPPORT: [
-                    CallbackQueryHandler(toggle_support, pattern=r"^lead:sup:(\d+|done|u)$"),
-                    MessageHandler(text, receive_support_text),
-                ],
-                CONSENT: [
-                    CallbackQueryHandler(receive_consent, pattern=r"^lead:consent:(yes|no)$")
-                ],
-                CONFIRM: [
-                    CallbackQueryHandler(confirm, pattern=r"^lead:confirm$"),
-                    CallbackQueryHandler(show_edit_menu, pattern=r"^lead:edit$"),
-                ],
-                EDIT: [CallbackQueryHandler(edit_field, pattern=r"^lead:edit:\w+$")],
-            },
-            fallbacks=[
-                CommandHandler("huy", cancel),
-                CommandHandler(["kiemtra", "start"], leave_for_command),
-                CallbackQueryHandler(leave_for_command, pattern=r"^menu:check$"),
-                # Buttons of an earlier message of this registration.
-                CallbackQueryHandler(old_button, pattern=r"^lead:(?!start$)"),
-                MessageHandler(text | other, reask),
+            PROVINCE_TEXT: [Msg(text, step(receive_province))],
+            DISTRICT: [
+                button(skip_district, r"^lead:district:skip$"),
+                Msg(text, step(receive_district)),
             ],
-            allow_reentry=True,
-            name=CONVERSATION_NAME,
-            persistent=persistent,
-        )
+            SUPPORT: [
+                button(toggle_support, r"^lead:sup:(\d+|done|u)$"),
+                Msg(text, step(receive_support_text)),
+            ],
+            CONSENT: [button(receive_consent, r"^lead:consent:(yes|no)$")],
+            CONFIRM: [
+                button(confirm, r"^lead:confirm$"),
+                button(show_edit_menu, r"^lead:edit$"),
+            ],
+            EDIT: [button(edit_field, r"^lead:edit:\w+$")],
+        },
+        fallbacks=[
+            CommandHandler("huy", step(cancel)),
+            # Not stopped: these commands end the registration and then run themselves.
+            CommandHandler(["kiemtra", "start", "xoadulieu"], leave_for_command),
+            CallbackQueryHandler(leave_for_command, pattern=r"^menu:check$"),
+            # Buttons of an earlier message of this registration.
+            button(old_button, r"^lead:(?!start$)"),
+            Msg(text | other, step(reask)),
+        ],
+        persistent=persistent,
+        timeout_minutes=timeout_minutes,
+        on_timeout=timed_out,
+    )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Registers /dangky and the answer for its buttons pressed after it ended."""
+def register(app: BotApplication) -> None:
+    """Registers /dangky in the conversation group and the answer for its stale buttons."""
+    settings = app_settings(app)
     routed = RoutedFilter()
-    conversation = build_conversation(persistent=app.persistence is not None, routed=routed)
-    app.add_handler(conversation)
+    conversation = build_registration(
+        persistent=app.persistence is not None,
+        timeout_minutes=settings.conversation_timeout_minutes,
+        routed=routed,
+    )
+    app.add_handler(conversation, group=CONVERSATION_GROUP)
     add_route(app, ("register", "talk_to_staff"), conversation, routed)
-    # After the conversation, so it only sees presses the conversation did not claim.
+    # Group 0, so it only sees presses the conversation did not claim.
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^lead:(?!start$)"))
+    if app.job_queue is not None and settings.conversation_timeout_minutes > 0:
+        # Every few minutes is plenty next to a 30-minute timeout; the first run after start-up
+        # catches the drafts a restart left without their timeout job.
+        app.job_queue.run_repeating(
+            sweep_abandoned_drafts, interval=SWEEP_INTERVAL, first=60, name="draft-sweep"
+        )

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
-from bot.context import get_db
+from bot.context import BotApplication, BotContext, get_db
+from index.leads import crud
+from index.leads.db import session_scope
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-async def ask_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def ask_delete(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Explains what will be deleted and asks for confirmation."""
     if update.effective_message is None:
         return
@@ -36,15 +38,12 @@ async def ask_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _delete_rows(db_engine: sqlalchemy.Engine, telegram_user_id: int) -> int:
     """Deletes the user's rows in a worker thread; returns how many were removed."""
-    from index.leads import crud
-    from index.leads.db import session_scope
-
     with session_scope(db_engine) as session:
         return crud.delete_user_data(session=session, telegram_user_id=telegram_user_id)
 
 
-async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Deletes the user's database rows and bot state, then reports the count."""
+async def confirm_delete(update: Update, context: BotContext) -> None:
+    """Deletes the user's database rows and bot state (also in the state file), then reports."""
     query = update.callback_query
     user = update.effective_user
     if query is None or user is None:
@@ -57,16 +56,21 @@ async def confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         logger.exception("Deleting the data of a user failed")
         await query.edit_message_text(texts.PRIVACY_FAILED)
         return
+    # drop_* also removes the entries from the persistence file at its next flush; clear()
+    # first, because this handler's context still holds the dicts.
     if context.user_data is not None:
         context.user_data.clear()
+    context.application.drop_user_data(user.id)
     chat = update.effective_chat
     # Chat data of a private chat belongs to this user alone; a group's is shared.
-    if context.chat_data is not None and chat is not None and chat.id == user.id:
-        context.chat_data.clear()
+    if chat is not None and chat.id == user.id:
+        if context.chat_data is not None:
+            context.chat_data.clear()
+        context.application.drop_chat_data(chat.id)
     await query.edit_message_text(texts.PRIVACY_DONE.format(count=removed))
 
 
-async def cancel_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def cancel_delete(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Keeps the data."""
     query = update.callback_query
     if query is None:
@@ -75,7 +79,7 @@ async def cancel_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.edit_message_text(texts.PRIVACY_CANCELLED)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: BotApplication) -> None:
     """Registers /xoadulieu and its two buttons."""
     app.add_handler(CommandHandler("xoadulieu", ask_delete))
     app.add_handler(CallbackQueryHandler(confirm_delete, pattern=r"^privacy:confirm$"))

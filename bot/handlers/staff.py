@@ -1,41 +1,53 @@
-"""Staff tools in Telegram: lead lists and cards, status changes, notes, exports, statistics."""
+"""Staff tools in Telegram: lead lists and cards, status changes, notes, exports, statistics.
+
+Parsing (statuses, provinces, dates) is the leads store's, so `python -m scripts leads …`
+reads the same words the same way; rendering is `bot.lead_views`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import html
 import logging
-import re
-import warnings
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
+from datetime import date
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import InputFile, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
+from telegram.ext import MessageHandler as Msg
 
 from bot import texts
-from bot.context import get_db, get_settings
+from bot.access import restricted
+from bot.context import BotApplication, BotContext, app_settings, get_db, get_settings
+from bot.conversations import (
+    CONVERSATION_GROUP,
+    build_conversation,
+    conversation_step,
+    forget_on_timeout,
+)
+from bot.lead_views import (
+    DEFAULT_PAGE,
+    Rendered,
+    announcement,
+    card_markup,
+    esc,
+    lead_card_text,
+    lead_page,
+    page_callback,
+    province_choices,
+    stats_text,
+)
+from index.dates import parse_vn_date, vn_date_range
 from index.leads import crud
 from index.leads.db import session_scope
-from index.leads.export import VN_TZ, leads_to_csv, leads_to_xlsx
-from index.leads.models import NOTE_MAX, STATUS_LABELS, EventKind, Lead, LeadEvent, LeadStatus
-from index.leads.models import fold_text as fold_folded
+from index.leads.export import leads_to_csv, leads_to_xlsx
+from index.leads.models import NOTE_MAX, Lead, LeadStatus
+from index.leads.provinces import resolve_province
 from index.leads.stats import compute_stats
+from index.leads.status import parse_status, split_status_prefix, status_label
+from index.textnorm import fold_words
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -43,11 +55,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
-#: Telegram refuses callback data longer than 64 bytes; province keys are cut to fit.
-MAX_CALLBACK_BYTES = 64
-PROVINCE_KEY_CHARS = 24
-MAX_NOTE_CHARS = NOTE_MAX
-EVENTS_ON_CARD = 5
 STATS_DAYS = 14
 
 # Conversation state of "add a note".
@@ -55,7 +62,6 @@ NOTE_TEXT = 0
 NOTE_LEAD_KEY = "staff_note_lead_id"
 #: user_data key with the callback data of the last list page, for the card's back button.
 LAST_PAGE_KEY = "staff_last_page"
-DEFAULT_PAGE = "staff:page:0:-:-"
 
 #: Shown in the command menu of staff chats (bot/app.py publishes them).
 COMMANDS = [
@@ -64,143 +70,21 @@ COMMANDS = [
     ("thongke", texts.STAFF_COMMAND_STATS),
 ]
 
-#: Group of the staff/admin conversations. It runs before group 0, where an idle /huy
-#: answer and the catch-all question handler would otherwise take the note text or /huy.
-CONVERSATION_GROUP = -1
-
-R = TypeVar("R")
-HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, R]]
-
-
-# --- permission guard -----------------------------------------------------------------------
-
-
-def _attempted_command(update: Update) -> str:
-    """Names what the user tried, for the refusal log line."""
-    if update.callback_query is not None:
-        return f"callback {update.callback_query.data}"
-    message = update.effective_message
-    if message is not None:
-        if message.document is not None:
-            return f"document {message.document.file_name}"
-        if message.text:
-            return message.text.split(maxsplit=1)[0]
-    return "unknown update"
-
-
-def restricted(
-    kind: Literal["staff", "admin"] = "staff",
-) -> Callable[[HandlerCallback[R]], HandlerCallback[R | None]]:
-    """Lets only staff (or admins) through; everyone else gets a polite refusal, logged."""
-
-    def decorator(func: HandlerCallback[R]) -> HandlerCallback[R | None]:
-        @functools.wraps(func)
-        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> R | None:
-            settings = get_settings(context)
-            user = update.effective_user
-            user_id = user.id if user is not None else None
-            allowed = settings.is_admin(user_id) if kind == "admin" else settings.is_staff(user_id)
-            if allowed:
-                return await func(update, context)
-            logger.warning(
-                "Refused %s command from user %s: %s", kind, user_id, _attempted_command(update)
-            )
-            refusal = texts.ADMIN_REFUSAL if kind == "admin" else texts.STAFF_REFUSAL
-            if update.callback_query is not None:
-                await update.callback_query.answer(refusal, show_alert=True)
-            elif update.effective_message is not None:
-                await update.effective_message.reply_text(refusal)
-            # None keeps a conversation where it was (or never starts it).
-            return None
-
-        return wrapper
-
-    return decorator
-
-
-def conversation_step(func: HandlerCallback[R]) -> HandlerCallback[NoReturn]:
-    """Wraps a conversation callback so later handler groups never see its update.
-
-    The returned state travels in ApplicationHandlerStop, which ConversationHandler
-    unwraps; without it the question handler in group 0 would also answer a note.
-    """
-
-    @functools.wraps(func)
-    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> NoReturn:
-        raise ApplicationHandlerStop(await func(update, context))
-
-    return wrapper
-
-
-# --- parsing --------------------------------------------------------------------------------
-
-
-def fold_text(text: str) -> str:
-    """Lower-cases and strips Vietnamese diacritics, so "Đã liên hệ" matches "da lien he"."""
-    return fold_folded(text.replace("_", " ").replace("-", " "))
-
-
-def province_key(province: str) -> str:
-    """A short accent-free key of a province name, small enough for callback data."""
-    return fold_text(province).replace(":", " ")[:PROVINCE_KEY_CHARS].strip()
-
-
-def status_label(status: LeadStatus | str) -> str:
-    """The Vietnamese label of a lead status."""
-    try:
-        return STATUS_LABELS[LeadStatus(status)]
-    except (KeyError, ValueError):
-        return str(status)
-
-
-def parse_status(text: str) -> LeadStatus | None:
-    """Reads a status from its English value or Vietnamese label, accent-insensitively."""
-    wanted = fold_text(text)
-    if not wanted:
-        return None
-    for status in LeadStatus:
-        if wanted in (fold_text(status.value), fold_text(STATUS_LABELS[status])):
-            return status
-    return None
-
-
-def split_status_prefix(args: Sequence[str]) -> tuple[LeadStatus | None, list[str]]:
-    """Takes the longest leading words that name a status; the rest stays (a province)."""
-    for size in range(len(args), 0, -1):
-        status = parse_status(" ".join(args[:size]))
-        if status is not None:
-            return status, list(args[size:])
-    return None, list(args)
-
-
-_DATE_PATTERNS = (
-    (re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"), "%Y-%m-%d"),
-    (re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$"), "%d/%m/%Y"),
-)
-_EXPORT_FILLERS = {"from", "to", "tu", "den", "toi", "since", "until"}
+_UNTIL_WORDS = {"to", "den", "toi", "until"}
+_SINCE_WORDS = {"from", "tu", "since"}
 
 
 @dataclass(frozen=True, slots=True)
 class ExportQuery:
-    """Filters of an /export request."""
+    """Filters of an /export request: Vietnam calendar days, both ends included."""
 
     status: LeadStatus | None = None
     since: date | None = None
     until: date | None = None
 
 
-def _parse_date(token: str) -> date | None:
-    for pattern, fmt in _DATE_PATTERNS:
-        if pattern.match(token):
-            try:
-                return datetime.strptime(token, fmt).date()
-            except ValueError:
-                return None
-    return None
-
-
 def parse_export_args(args: Sequence[str]) -> ExportQuery:
-    """Parses `/export [status] [from YYYY-MM-DD] [to YYYY-MM-DD]` loosely.
+    """Parses `/export [status] [từ 25/11/2026] [đến 2026-12-31]` loosely.
 
     Raises ValueError on a word that is neither a status, a date nor a filler word.
     """
@@ -209,11 +93,11 @@ def parse_export_args(args: Sequence[str]) -> ExportQuery:
     words: list[str] = []
     pending: str | None = None  # "from"/"to" keyword waiting for its date
     for token in args:
-        folded = fold_text(token)
-        if folded in _EXPORT_FILLERS:
-            pending = "until" if folded in {"to", "den", "toi", "until"} else "since"
+        folded = fold_words(token)
+        if folded in _UNTIL_WORDS or folded in _SINCE_WORDS:
+            pending = "until" if folded in _UNTIL_WORDS else "since"
             continue
-        day = _parse_date(token)
+        day = parse_vn_date(token)
         if day is None:
             words.append(token)
             continue
@@ -240,55 +124,7 @@ def _actor(update: Update) -> str:
     return f"tg:{user.id} @{user.username}" if user.username else f"tg:{user.id}"
 
 
-def _fmt_dt(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value)) if value not in (None, "") else "—"
-
-
-# --- database work (runs in a thread; returns rendered data, never live ORM objects) ---------
-
-
-def _resolve_province(session: Session, wanted: str) -> str | None:
-    """Finds the stored province a typed name or a (possibly cut) callback key refers to."""
-    key = fold_text(wanted)
-    if not key:
-        return None
-    statement = select(Lead.province, Lead.province_key).distinct()
-    # Re-fold the stored key so "Bà Rịa - Vũng Tàu" and "ba ria vung tau" agree.
-    provinces = {
-        fold_text(folded): name for name, folded in session.exec(statement).all() if folded
-    }
-    if key in provinces:
-        return provinces[key]
-    # Callback keys may be cut to fit 64 bytes; a typed name may be part of the full one.
-    partial = [name for folded, name in provinces.items() if folded.startswith(key)]
-    partial = partial or [name for folded, name in provinces.items() if key in folded]
-    return partial[0] if len(set(partial)) == 1 else None
-
-
-@dataclass(frozen=True, slots=True)
-class _Rendered:
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-
-
-def _page_callback(offset: int, status: LeadStatus | None, province: str | None) -> str:
-    data = f"staff:page:{offset}:{status.value if status else '-'}:"
-    data += province_key(province) if province else "-"
-    return data.encode()[:MAX_CALLBACK_BYTES].decode(errors="ignore")
-
-
-def _lead_button_text(lead: Lead) -> str:
-    parts = [f"#{lead.id} {lead.full_name}"]
-    if lead.province:
-        parts.append(lead.province)
-    parts.append(status_label(lead.status))
-    return " · ".join(parts)[:60]
+# --- database work (runs in a thread; renders inside the session) -----------------------------
 
 
 def render_lead_page(
@@ -297,160 +133,40 @@ def render_lead_page(
     offset: int,
     status: LeadStatus | None,
     province_query: str | None,
-) -> _Rendered:
-    """Renders one page of the lead list with a button per lead and pagination."""
-
+) -> Rendered:
+    """Renders one page of the lead list, or asks which province an ambiguous name meant."""
+    match = resolve_province(province_query) if province_query else None
+    if match is not None and match.ambiguous:
+        return province_choices(match, status)
+    province = province_query if match is not None else None
     with session_scope(db) as session:
-        province: str | None = None
-        if province_query:
-            province = _resolve_province(session, province_query)
-            if province is None:
-                return _Rendered(texts.STAFF_UNKNOWN_PROVINCE.format(province=_esc(province_query)))
         total = crud.count_leads(session=session, status=status, province=province)
         if total == 0:
-            return _Rendered(texts.STAFF_NO_LEADS)
+            if match is None:
+                return Rendered(texts.STAFF_NO_LEADS)
+            template = texts.STAFF_UNKNOWN_PROVINCE if match.found else texts.STAFF_NOT_A_PROVINCE
+            return Rendered(template.format(province=esc(match.label)))
         offset = max(0, min(offset, (total - 1) // PAGE_SIZE * PAGE_SIZE))
         leads = crud.list_leads(
             session=session, status=status, province=province, offset=offset, limit=PAGE_SIZE
         )
-        rows = [
-            [InlineKeyboardButton(_lead_button_text(lead), callback_data=f"staff:lead:{lead.id}")]
-            for lead in leads
-        ]
-    nav: list[InlineKeyboardButton] = []
-    if offset > 0:
-        nav.append(
-            InlineKeyboardButton(
-                texts.STAFF_BUTTON_PREV,
-                callback_data=_page_callback(max(0, offset - PAGE_SIZE), status, province),
-            )
+        return lead_page(
+            leads, offset=offset, total=total, page_size=PAGE_SIZE, status=status, province=match
         )
-    if offset + PAGE_SIZE < total:
-        nav.append(
-            InlineKeyboardButton(
-                texts.STAFF_BUTTON_NEXT,
-                callback_data=_page_callback(offset + PAGE_SIZE, status, province),
-            )
-        )
-    if nav:
-        rows.append(nav)
-    filters_text = ""
-    if status is not None:
-        filters_text += texts.STAFF_FILTER_STATUS.format(status=_esc(status_label(status)))
-    if province is not None:
-        filters_text += texts.STAFF_FILTER_PROVINCE.format(province=_esc(province))
-    text = texts.STAFF_LEADS_HEADER.format(
-        filters=filters_text, first=offset + 1, last=offset + len(leads), total=total
-    )
-    return _Rendered(text, InlineKeyboardMarkup(rows))
 
 
-_VERDICT_LABELS = {
-    "likely_eligible": texts.STAFF_VERDICT_LIKELY,
-    "not_eligible": texts.STAFF_VERDICT_NOT,
-    "needs_verification": texts.STAFF_VERDICT_VERIFY,
-}
-
-
-def _eligibility_verdict(answers: object) -> str | None:
-    """The verdict of the /kiemtra check stored with the lead, with its reasons."""
-    if not isinstance(answers, dict) or not answers.get("verdict"):
-        return None
-    verdict = str(answers["verdict"])
-    text = _VERDICT_LABELS.get(verdict, verdict)
-    reasons = answers.get("reasons")
-    if isinstance(reasons, list) and reasons:
-        text += " (" + "; ".join(str(reason) for reason in reasons) + ")"
-    return text
-
-
-_EVENT_KIND_LABELS = {
-    EventKind.created: texts.STAFF_EVENT_CREATED,
-    EventKind.updated: texts.STAFF_EVENT_UPDATED,
-}
-
-
-def _event_line(event: LeadEvent) -> str:
-    when = _fmt_dt(event.created_at)
-    actor = _esc(event.actor)
-    if event.kind == EventKind.status and event.new_status is not None:
-        return texts.STAFF_EVENT_STATUS.format(
-            when=when,
-            actor=actor,
-            old=_esc(status_label(event.old_status) if event.old_status else None),
-            new=_esc(status_label(event.new_status)),
-        )
-    if event.kind == EventKind.note and event.note:
-        return texts.STAFF_EVENT_NOTE.format(when=when, actor=actor, note=_esc(event.note))
-    kind = _EVENT_KIND_LABELS.get(EventKind(event.kind), str(event.kind))
-    return texts.STAFF_EVENT_OTHER.format(when=when, actor=actor, kind=_esc(kind))
-
-
-def lead_card_text(lead: Lead, events: Sequence[LeadEvent]) -> str:
-    """The HTML card of a lead: every field escaped, then the latest events and notes."""
-    lines = [texts.STAFF_CARD_TITLE.format(lead_id=lead.id, status=_esc(status_label(lead.status)))]
-    lines.append(texts.STAFF_CARD_NAME.format(value=_esc(lead.full_name)))
-    lines.append(texts.STAFF_CARD_PHONE.format(value=_esc(lead.phone)))
-    if lead.telegram_username:
-        lines.append(texts.STAFF_CARD_TELEGRAM.format(value=_esc(f"@{lead.telegram_username}")))
-    lines.append(texts.STAFF_CARD_ESTABLISHMENT.format(value=_esc(lead.establishment_name)))
-    if lead.establishment_type:
-        lines.append(texts.STAFF_CARD_TYPE.format(value=_esc(lead.establishment_type)))
-    if lead.sector:
-        lines.append(texts.STAFF_CARD_SECTOR.format(value=_esc(lead.sector)))
-    place = ", ".join(p for p in (lead.district, lead.province) if p)
-    lines.append(texts.STAFF_CARD_PLACE.format(value=_esc(place)))
-    support = ", ".join(lead.support_items or [])
-    lines.append(texts.STAFF_CARD_SUPPORT.format(value=_esc(support)))
-    if lead.question:
-        lines.append(texts.STAFF_CARD_QUESTION.format(value=_esc(lead.question)))
-    verdict = _eligibility_verdict(lead.eligibility_answers)
-    if verdict:
-        lines.append(texts.STAFF_CARD_ELIGIBILITY.format(value=_esc(verdict)))
-    if lead.assigned_to:
-        lines.append(texts.STAFF_CARD_ASSIGNED.format(value=_esc(lead.assigned_to)))
-    lines.append(texts.STAFF_CARD_CREATED.format(value=_esc(_fmt_dt(lead.created_at))))
-    recent = list(events)[-EVENTS_ON_CARD:]
-    if recent:
-        lines.append("")
-        lines.append(texts.STAFF_CARD_EVENTS)
-        lines.extend(_event_line(event) for event in recent)
-    return "\n".join(lines)
-
-
-def _card_markup(lead_id: int, current: LeadStatus | str, back: str) -> InlineKeyboardMarkup:
-
-    status_buttons = [
-        InlineKeyboardButton(
-            ("✅ " if status == current else "") + status_label(status),
-            callback_data=f"staff:st:{lead_id}:{status.value}",
-        )
-        for status in LeadStatus
-    ]
-    rows = [status_buttons[i : i + 2] for i in range(0, len(status_buttons), 2)]
-    rows.append(
-        [
-            InlineKeyboardButton(texts.STAFF_BUTTON_NOTE, callback_data=f"staff:note:{lead_id}"),
-            InlineKeyboardButton(texts.STAFF_BUTTON_BACK, callback_data=back),
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
-
-
-def render_lead_card(db: sqlalchemy.Engine, lead_id: int, *, back: str = DEFAULT_PAGE) -> _Rendered:
+def render_lead_card(db: sqlalchemy.Engine, lead_id: int, *, back: str = DEFAULT_PAGE) -> Rendered:
     """Renders the card of one lead with its status, note and back buttons."""
-
     with session_scope(db) as session:
         lead = crud.get_lead(session=session, lead_id=lead_id)
         if lead is None:
-            return _Rendered(texts.STAFF_LEAD_NOT_FOUND.format(lead_id=lead_id))
+            return Rendered(texts.STAFF_LEAD_NOT_FOUND.format(lead_id=lead_id))
         events = crud.list_events(session=session, lead_id=lead_id)
-        return _Rendered(lead_card_text(lead, events), _card_markup(lead_id, lead.status, back))
+        return Rendered(lead_card_text(lead, events), card_markup(lead_id, lead.status, back))
 
 
 def _change_status(db: sqlalchemy.Engine, lead_id: int, status: LeadStatus, actor: str) -> bool:
     """Changes the status; False when the lead is gone or already has it."""
-
     with session_scope(db) as session:
         lead = crud.get_lead(session=session, lead_id=lead_id)
         if lead is None or lead.status == status:
@@ -460,7 +176,6 @@ def _change_status(db: sqlalchemy.Engine, lead_id: int, status: LeadStatus, acto
 
 
 def _add_note(db: sqlalchemy.Engine, lead_id: int, note: str, actor: str) -> bool:
-
     with session_scope(db) as session:
         if crud.get_lead(session=session, lead_id=lead_id) is None:
             return False
@@ -470,8 +185,7 @@ def _add_note(db: sqlalchemy.Engine, lead_id: int, note: str, actor: str) -> boo
 
 def _export(db: sqlalchemy.Engine, query: ExportQuery) -> tuple[int, bytes, bytes]:
     """Returns the number of leads and their CSV and XLSX bytes."""
-    since = datetime.combine(query.since, time.min, UTC) if query.since else None
-    until = datetime.combine(query.until, time.max, UTC) if query.until else None
+    since, until = vn_date_range(query.since, query.until)
     with session_scope(db) as session:
         leads = crud.list_leads(
             session=session, status=query.status, since=since, until=until, limit=None
@@ -481,48 +195,16 @@ def _export(db: sqlalchemy.Engine, query: ExportQuery) -> tuple[int, bytes, byte
         return len(leads), leads_to_csv(leads), leads_to_xlsx(leads)
 
 
-def _counts_lines(counts: dict[Any, int], *, labels: Callable[[Any], str] = str) -> list[str]:
-    if not counts:
-        return [texts.STAFF_STATS_NONE]
-    return [f"• {_esc(labels(key))}: <b>{value}</b>" for key, value in counts.items()]
-
-
 def render_stats(db: sqlalchemy.Engine, *, days: int = STATS_DAYS) -> str:
     """Renders the /thongke statistics as compact HTML."""
     with session_scope(db) as session:
-        stats = compute_stats(session=session, days=days)
-    lines = [
-        texts.STAFF_STATS_TITLE.format(days=days),
-        texts.STAFF_STATS_TOTAL.format(total=stats.total_leads, period=stats.leads_in_period),
-        "",
-        texts.STAFF_STATS_BY_STATUS,
-    ]
-    lines += _counts_lines(stats.leads_by_status, labels=status_label)
-    lines += ["", texts.STAFF_STATS_BY_PROVINCE]
-    lines += _counts_lines(stats.leads_by_province)
-    lines += ["", texts.STAFF_STATS_BY_SUPPORT]
-    lines += _counts_lines(stats.leads_by_support_item)
-    lines += ["", texts.STAFF_STATS_PER_DAY]
-    per_day = {day.strftime("%d/%m"): count for day, count in stats.questions_per_day if count}
-    lines += _counts_lines(per_day)
-    lines.append("")
-    share = stats.confident_share
-    lines.append(
-        texts.STAFF_STATS_CONFIDENT.format(
-            share="—" if share is None else f"{share:.0%}", total=stats.total_questions
-        )
-    )
-    lines += ["", texts.STAFF_STATS_UNANSWERED]
-    if not stats.top_unanswered:
-        lines.append(texts.STAFF_STATS_NONE)
-    lines += [f"• {_esc(question)} ({count})" for question, count in stats.top_unanswered]
-    return "\n".join(lines)
+        return stats_text(compute_stats(session=session, days=days))
 
 
 # --- sending helpers ------------------------------------------------------------------------
 
 
-async def _show(update: Update, rendered: _Rendered) -> None:
+async def _show(update: Update, rendered: Rendered) -> None:
     """Edits the message behind a button, or replies to a command."""
     query = update.callback_query
     if query is not None and isinstance(query.message, Message):
@@ -538,24 +220,39 @@ async def _show(update: Update, rendered: _Rendered) -> None:
         await message.reply_text(rendered.text, reply_markup=rendered.markup)
 
 
+def _back_target(context: BotContext) -> str:
+    if context.user_data is not None:
+        return str(context.user_data.get(LAST_PAGE_KEY, DEFAULT_PAGE))
+    return DEFAULT_PAGE
+
+
+def _remember_page(context: BotContext, data: str) -> None:
+    if context.user_data is not None:
+        context.user_data[LAST_PAGE_KEY] = data
+
+
+def _lead_id(data: str | None) -> int:
+    assert data is not None
+    return int(data.rsplit(":", 1)[1])
+
+
 # --- handlers -------------------------------------------------------------------------------
 
 
 @restricted("staff")
-async def leads_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def leads_command(update: Update, context: BotContext) -> None:
     """Lists leads, optionally filtered by status and province, one button per lead."""
     status, rest = split_status_prefix(context.args or [])
     province_query = " ".join(rest) or None
     rendered = await asyncio.to_thread(
         render_lead_page, get_db(context), offset=0, status=status, province_query=province_query
     )
-    if context.user_data is not None:
-        context.user_data[LAST_PAGE_KEY] = _page_callback(0, status, province_query)
+    _remember_page(context, page_callback(0, status, province_query))
     await _show(update, rendered)
 
 
 @restricted("staff")
-async def page_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def page_callback_handler(update: Update, context: BotContext) -> None:
     """Shows another page of the lead list."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -563,8 +260,7 @@ async def page_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     _, _, offset_text, status_text, province_text = query.data.split(":", 4)
     status = parse_status(status_text) if status_text != "-" else None
     province_query = province_text if province_text != "-" else None
-    if context.user_data is not None:
-        context.user_data[LAST_PAGE_KEY] = query.data
+    _remember_page(context, query.data)
     rendered = await asyncio.to_thread(
         render_lead_page,
         get_db(context),
@@ -575,27 +271,20 @@ async def page_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _show(update, rendered)
 
 
-def _back_target(context: ContextTypes.DEFAULT_TYPE) -> str:
-    if context.user_data is not None:
-        return str(context.user_data.get(LAST_PAGE_KEY, DEFAULT_PAGE))
-    return DEFAULT_PAGE
-
-
 @restricted("staff")
-async def lead_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lead_callback(update: Update, context: BotContext) -> None:
     """Shows the card of one lead."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     await query.answer()
-    lead_id = int(query.data.rsplit(":", 1)[1])
     rendered = await asyncio.to_thread(
-        render_lead_card, get_db(context), lead_id, back=_back_target(context)
+        render_lead_card, get_db(context), _lead_id(query.data), back=_back_target(context)
     )
     await _show(update, rendered)
 
 
 @restricted("staff")
-async def status_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status_callback(update: Update, context: BotContext) -> None:
     """Changes a lead's status, records who did it, and refreshes the card."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -620,12 +309,12 @@ async def status_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 @restricted("staff")
-async def note_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def note_start(update: Update, context: BotContext) -> int:
     """Asks for the text of a note on a lead."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     await query.answer()
-    lead_id = int(query.data.rsplit(":", 1)[1])
+    lead_id = _lead_id(query.data)
     if context.user_data is not None:
         context.user_data[NOTE_LEAD_KEY] = lead_id
     chat = update.effective_chat
@@ -635,7 +324,7 @@ async def note_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 @restricted("staff")
-async def note_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def note_text(update: Update, context: BotContext) -> int:
     """Stores the note and shows the card again."""
     message = update.effective_message
     assert message is not None
@@ -643,8 +332,8 @@ async def note_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if not note:
         await message.reply_text(texts.STAFF_NOTE_EMPTY)
         return NOTE_TEXT
-    if len(note) > MAX_NOTE_CHARS:
-        await message.reply_text(texts.STAFF_NOTE_TOO_LONG.format(limit=MAX_NOTE_CHARS))
+    if len(note) > NOTE_MAX:
+        await message.reply_text(texts.STAFF_NOTE_TOO_LONG.format(limit=NOTE_MAX))
         return NOTE_TEXT
     lead_id = context.user_data.pop(NOTE_LEAD_KEY, None) if context.user_data is not None else None
     if lead_id is None:
@@ -662,7 +351,7 @@ async def note_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-async def note_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def note_cancel(update: Update, context: BotContext) -> int:
     """Leaves the note conversation without saving."""
     if context.user_data is not None:
         context.user_data.pop(NOTE_LEAD_KEY, None)
@@ -671,8 +360,20 @@ async def note_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return ConversationHandler.END
 
 
+async def note_abandon(update: Update, context: BotContext) -> int:  # noqa: ARG001
+    """Leaves the note conversation when another command comes in; that command still runs."""
+    if context.user_data is not None:
+        context.user_data.pop(NOTE_LEAD_KEY, None)
+    return ConversationHandler.END
+
+
+async def note_timed_out(update: Update, context: BotContext) -> None:
+    """Ends a note nobody finished writing."""
+    await forget_on_timeout(update, context, keys=(NOTE_LEAD_KEY,), text=texts.STAFF_NOTE_TIMED_OUT)
+
+
 @restricted("staff")
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export_command(update: Update, context: BotContext) -> None:
     """Sends the filtered leads as leads.csv and leads.xlsx."""
     message = update.effective_message
     assert message is not None
@@ -696,7 +397,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @restricted("staff")
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats_command(update: Update, context: BotContext) -> None:
     """Shows lead and question statistics."""
     message = update.effective_message
     assert message is not None
@@ -704,67 +405,42 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await message.reply_text(text)
 
 
-async def notify_new_lead(
-    context: ContextTypes.DEFAULT_TYPE, lead: Lead, *, updated: bool = False
-) -> None:
+async def notify_new_lead(context: BotContext, lead: Lead, *, updated: bool = False) -> None:
     """Announces a new (or updated) lead in the staff chat; never raises."""
     try:
         chat_id = get_settings(context).staff_chat_id
         if chat_id is None:
             return
-        title = texts.STAFF_UPDATED_LEAD if updated else texts.STAFF_NEW_LEAD
-        lines = [title.format(lead_id=lead.id)]
-        summary = " · ".join(
-            _esc(part) for part in (lead.full_name, lead.establishment_name, lead.province) if part
-        )
-        lines.append(summary)
-        if lead.support_items:
-            support = _esc(", ".join(lead.support_items))
-            lines.append(texts.STAFF_CARD_SUPPORT.format(value=support))
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(texts.STAFF_BUTTON_OPEN, callback_data=f"staff:lead:{lead.id}")]]
-        )
-        await context.bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
+        rendered = announcement(lead, updated=updated)
+        await context.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
     except Exception:
         # The lead is already committed; a failed announcement must not fail the user's flow.
         logger.exception("Could not announce lead %s to the staff chat", getattr(lead, "id", "?"))
 
 
-async def note_abandon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:  # noqa: ARG001
-    """Leaves the note conversation when another command comes in; that command still runs."""
-    if context.user_data is not None:
-        context.user_data.pop(NOTE_LEAD_KEY, None)
-    return ConversationHandler.END
-
-
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds the note conversation (in its own early group), then the staff commands."""
-    with warnings.catch_warnings():
-        # The note/metadata step is tracked per chat and user on purpose, so the
-        # per_message advice for CallbackQueryHandler does not apply.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        note_conversation: ConversationHandler[Any] = ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(conversation_step(note_start), pattern=r"^staff:note:\d+$")
-            ],
-            states={
-                NOTE_TEXT: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, conversation_step(note_text))
-                ],
-            },
-            fallbacks=[
-                CommandHandler("huy", conversation_step(note_cancel)),
-                # Any other command ends the note without claiming the update (no stop).
-                MessageHandler(filters.COMMAND, note_abandon),
-            ],
-            name="staff_note",
-            persistent=app.persistence is not None,
-            allow_reentry=True,
-        )
+def register(app: BotApplication) -> None:
+    """Adds the note conversation (in the conversation group), then the staff commands."""
+    step = conversation_step
+    note_conversation = build_conversation(
+        name="staff_note",
+        entry_points=[CallbackQueryHandler(step(note_start), pattern=r"^staff:note:\d+$")],
+        states={NOTE_TEXT: [Msg(filters.TEXT & ~filters.COMMAND, step(note_text))]},
+        fallbacks=[
+            CommandHandler("huy", step(note_cancel)),
+            # Any other command ends the note without claiming the update (no stop).
+            Msg(filters.COMMAND, note_abandon),
+        ],
+        persistent=app.persistence is not None,
+        timeout_minutes=app_settings(app).conversation_timeout_minutes,
+        on_timeout=note_timed_out,
+    )
     app.add_handler(note_conversation, group=CONVERSATION_GROUP)
     app.add_handler(CommandHandler("leads", leads_command))
     app.add_handler(CommandHandler("export", export_command))
     app.add_handler(CommandHandler("thongke", stats_command))
-    app.add_handler(CallbackQueryHandler(page_callback, pattern=r"^staff:page:\d+:[^:]+:[^:]+$"))
+    app.add_handler(
+        CallbackQueryHandler(page_callback_handler, pattern=r"^staff:page:\d+:[^:]+:[^:]+$")
+    )
     app.add_handler(CallbackQueryHandler(lead_callback, pattern=r"^staff:lead:\d+$"))
     app.add_handler(CallbackQueryHandler(status_callback, pattern=r"^staff:st:\d+:[a-z_]+$"))
+

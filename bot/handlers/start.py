@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
+from bot.context import BotApplication, BotContext
 
 
 def main_menu() -> InlineKeyboardMarkup:
@@ -23,7 +23,7 @@ def main_menu() -> InlineKeyboardMarkup:
     )
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def start(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Greets the user and shows the main menu."""
     if update.effective_message is None:
         return
@@ -34,13 +34,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # 
     )
 
 
-async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def show_help(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Shows the commands, example questions and the privacy note."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(texts.HELP)
 
 
-async def menu_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def menu_ask(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Invites the user to type a question."""
     query = update.callback_query
     if query is None:
@@ -50,7 +50,7 @@ async def menu_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None: 
         await query.message.reply_text(texts.ASK_PROMPT)
 
 
-async def menu_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:  # noqa: ARG001
+async def menu_help(update: Update, context: BotContext) -> None:  # noqa: ARG001
     """Shows the help text from the menu button."""
     query = update.callback_query
     if query is None:
@@ -60,7 +60,7 @@ async def menu_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.message.reply_text(texts.HELP)
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: BotApplication) -> None:
     """Registers /start, /help, /trogiup and the menu:ask / menu:help buttons."""
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler(["help", "trogiup"], show_help))

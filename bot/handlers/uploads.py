@@ -12,7 +12,6 @@ import html
 import logging
 import secrets
 import shutil
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,24 +19,28 @@ from typing import TYPE_CHECKING, Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import texts
+from bot.access import restricted
 from bot.answer_views import document_lines, found_metadata_lines
-from bot.context import SETTINGS_KEY, get_settings
+from bot.context import BotApplication, BotContext, app_settings, get_settings
+from bot.conversations import (
+    CONVERSATION_GROUP,
+    build_conversation,
+    conversation_step,
+    forget_on_timeout,
+)
 from bot.handlers.admin import start_reindex
-from bot.handlers.staff import CONVERSATION_GROUP, conversation_step, fold_text, restricted
 from index.dates import parse_vn_date
 from index.documents import SIDECAR_SUFFIX, SOURCE_SUFFIXES
 from index.errors import DocumentError
+from index.textnorm import fold_words
 from index.uploads import (
     DuplicateDocumentError,
     find_duplicate,
@@ -135,9 +138,9 @@ def parse_upload_meta(text: str) -> UploadMeta:
 
 
 def _doc_type_value(value: str) -> str | None:
-    wanted = fold_text(value)
+    wanted = fold_words(value)
     for key, name in texts.DOC_TYPE_NAMES.items():
-        if wanted in (key.replace("_", " "), fold_text(name)):
+        if wanted in (key.replace("_", " "), fold_words(name)):
             return key
     return None
 
@@ -152,7 +155,7 @@ def parse_meta_corrections(text: str) -> dict[str, str]:
         if not line.strip():
             continue
         name, colon, value = line.partition(":")
-        key = _FIELD_NAMES.get(fold_text(name).strip())
+        key = _FIELD_NAMES.get(fold_words(name).strip())
         value = " ".join(value.split())
         if not colon or key is None or not value or len(value) > MAX_TITLE_CHARS:
             raise MetaFormatError(texts.ADMIN_UPLOAD_BAD_META)
@@ -179,7 +182,7 @@ def parse_admin_meta(text: str, found: dict[str, Any]) -> dict[str, Any]:
     correct single fields. Raises MetaFormatError with the reply to send.
     """
     first = text.strip().splitlines()[0] if text.strip() else ""
-    key = fold_text(first.partition(":")[0]).strip()
+    key = fold_words(first.partition(":")[0]).strip()
     if ":" in first and key in _FIELD_NAMES and "|" not in text:
         return {**found, **parse_meta_corrections(text)}
     meta = parse_upload_meta(text)
@@ -230,7 +233,7 @@ def _check_staged(settings: Settings, staged: Path) -> DocumentMeta | str:
 
 
 @restricted("admin")
-async def upload_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def upload_received(update: Update, context: BotContext) -> int:
     """Downloads an admin's document, shows the metadata found in it and asks to confirm."""
     message = update.effective_message
     assert message is not None and message.document is not None
@@ -288,7 +291,7 @@ async def upload_received(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _finish_upload(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, typed: str | None
+    update: Update, context: BotContext, typed: str | None
 ) -> int:
     """Validates and installs the staged file, then starts the background re-index."""
     chat = update.effective_chat
@@ -337,7 +340,7 @@ async def _finish_upload(
 
 
 @restricted("admin")
-async def upload_meta_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def upload_meta_text(update: Update, context: BotContext) -> int:
     """Reads the admin's corrections ("Tiêu đề | Số hiệu | Ngày" or "trường: giá trị")."""
     message = update.effective_message
     assert message is not None
@@ -345,7 +348,7 @@ async def upload_meta_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 @restricted("admin")
-async def upload_meta_from_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def upload_meta_from_file(update: Update, context: BotContext) -> int:
     """Installs the upload with the metadata found in the file itself."""
     query = update.callback_query
     assert query is not None
@@ -360,7 +363,7 @@ async def upload_meta_from_file(update: Update, context: ContextTypes.DEFAULT_TY
 
 
 @restricted("admin")
-async def upload_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def upload_stale_button(update: Update, context: BotContext) -> None:
     """Answers a metadata button whose upload is no longer waiting."""
     query = update.callback_query
     assert query is not None
@@ -368,7 +371,7 @@ async def upload_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     await query.answer(texts.ADMIN_UPLOAD_EXPIRED, show_alert=True)
 
 
-async def upload_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def upload_cancel(update: Update, context: BotContext) -> int:
     """Drops the staged file and leaves the upload conversation."""
     _discard_staged(context.user_data)
     if update.callback_query is not None:
@@ -379,7 +382,7 @@ async def upload_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return ConversationHandler.END
 
 
-async def upload_abandon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:  # noqa: ARG001
+async def upload_abandon(update: Update, context: BotContext) -> int:  # noqa: ARG001
     """Drops the staged file when another command comes in; that command still runs."""
     _discard_staged(context.user_data)
     return ConversationHandler.END
@@ -388,9 +391,15 @@ async def upload_abandon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # --- wiring ---------------------------------------------------------------------------------
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds the upload conversation in its own early group, and the stale-button answer."""
-    settings: Settings = app.bot_data[SETTINGS_KEY]
+async def upload_timed_out(update: Update, context: BotContext) -> None:
+    """Drops the staged file of an upload whose metadata never came."""
+    _discard_staged(context.user_data)
+    await forget_on_timeout(update, context, keys=(), text=texts.ADMIN_UPLOAD_TIMED_OUT)
+
+
+def register(app: BotApplication) -> None:
+    """Adds the upload conversation in the conversation group, and the stale-button answer."""
+    settings = app_settings(app)
     # Only admins' documents enter the upload flow; anyone else's fall through to the
     # generic fallback handler of group 0.
     admin_documents = (
@@ -398,34 +407,24 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         & filters.ChatType.PRIVATE
         & filters.User(user_id=list(settings.admin_user_ids))
     )
-    with warnings.catch_warnings():
-        # The note/metadata step is tracked per chat and user on purpose, so the
-        # per_message advice for CallbackQueryHandler does not apply.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        upload_conversation: ConversationHandler[Any] = ConversationHandler(
-            entry_points=[MessageHandler(admin_documents, conversation_step(upload_received))],
-            states={
-                UPLOAD_META: [
-                    MessageHandler(
-                        filters.TEXT & ~filters.COMMAND, conversation_step(upload_meta_text)
-                    ),
-                    CallbackQueryHandler(
-                        conversation_step(upload_meta_from_file), pattern=r"^admin:meta:file$"
-                    ),
-                ],
-            },
-            fallbacks=[
-                CommandHandler("huy", conversation_step(upload_cancel)),
-                CallbackQueryHandler(
-                    conversation_step(upload_cancel), pattern=r"^admin:meta:cancel$"
-                ),
-                MessageHandler(filters.COMMAND, upload_abandon),
+    step = conversation_step
+    upload_conversation = build_conversation(
+        name="admin_upload",
+        entry_points=[MessageHandler(admin_documents, step(upload_received))],
+        states={
+            UPLOAD_META: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, step(upload_meta_text)),
+                CallbackQueryHandler(step(upload_meta_from_file), pattern=r"^admin:meta:file$"),
             ],
-            name="admin_upload",
-            persistent=app.persistence is not None,
-            allow_reentry=True,
-        )
-    app.add_handler(upload_conversation, group=CONVERSATION_GROUP)
-    app.add_handler(CallbackQueryHandler(upload_stale_button, pattern=r"^admin:meta:"))
+        },
+        fallbacks=[
+            CommandHandler("huy", step(upload_cancel)),
+            CallbackQueryHandler(step(upload_cancel), pattern=r"^admin:meta:cancel$"),
+            MessageHandler(filters.COMMAND, upload_abandon),
+        ],
+        persistent=app.persistence is not None,
+        timeout_minutes=settings.conversation_timeout_minutes,
+        on_timeout=upload_timed_out,
+    )
     app.add_handler(upload_conversation, group=CONVERSATION_GROUP)
     app.add_handler(CallbackQueryHandler(upload_stale_button, pattern=r"^admin:meta:"))

@@ -27,6 +27,7 @@ from index.leads.db import (
     migrate,
     session_scope,
 )
+from index.leads.draft import LeadDraft
 from index.leads.models import (
     OPEN_STATUSES,
     STATUS_LABELS,
@@ -39,18 +40,25 @@ from index.leads.models import (
     LeadStatus,
     QuestionLog,
 )
+from index.leads.phones import InvalidPhoneError, normalize_vn_phone
+from index.leads.provinces import Province, ProvinceMatch, province_key, resolve_province
+from index.leads.status import parse_status, split_status_prefix, status_label
 
 __all__ = [
     "OPEN_STATUSES",
     "STATUS_LABELS",
     "EventKind",
     "Feedback",
+    "InvalidPhoneError",
     "Lead",
     "LeadCreate",
+    "LeadDraft",
     "LeadEvent",
     "LeadNotFoundError",
     "LeadPublic",
     "LeadStatus",
+    "Province",
+    "ProvinceMatch",
     "QuestionLog",
     "add_note",
     "assign_lead",
@@ -66,7 +74,13 @@ __all__ = [
     "list_leads_for_user",
     "log_question",
     "migrate",
+    "normalize_vn_phone",
+    "parse_status",
+    "province_key",
     "record_feedback",
+    "resolve_province",
     "session_scope",
+    "split_status_prefix",
+    "status_label",
     "upsert_lead",
 ]

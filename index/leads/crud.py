@@ -29,9 +29,9 @@ from index.leads.models import (
     LeadStatus,
     QuestionLog,
     compute_need_key,
-    fold_text,
     utcnow,
 )
+from index.leads.provinces import province_key
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _update_open_lead(session: Session, lead: Lead, lead_in: LeadCreate) -> Lead
             continue
         setattr(lead, name, value)
     lead.support_items = list(lead_in.support_items)
-    lead.province_key = fold_text(lead.province)
+    lead.province_key = province_key(lead.province)
     lead.updated_at = utcnow()
     assert lead.id is not None  # loaded from the database
     session.add(lead)
@@ -151,7 +151,7 @@ def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
             lead_in,
             update={
                 "need_key": need_key,
-                "province_key": fold_text(lead_in.province),
+                "province_key": province_key(lead_in.province),
                 "duplicate_of_id": other.id if other is not None else None,
             },
         )
@@ -203,7 +203,7 @@ def _filters(
     if status is not None:
         clauses.append(Lead.status == LeadStatus(status))
     if province is not None and province.strip():
-        clauses.append(Lead.province_key == fold_text(province))
+        clauses.append(Lead.province_key == province_key(province))
     if since is not None:
         clauses.append(col(Lead.created_at) >= since)
     if until is not None:
@@ -226,8 +226,9 @@ def list_leads(
     Args:
         session: An open session.
         status: Only leads in this status.
-        province: Only leads from this province; case and diacritics are ignored
-            ("dong thap" matches "Đồng Tháp").
+        province: Only leads from this province, named as `resolve_province` reads it:
+            case and diacritics are ignored, and a pre-2025 name finds its current province
+            ("quang nam" finds the leads of Đà Nẵng).
         since: Only leads created at or after this aware datetime.
         until: Only leads created before this aware datetime.
         offset: How many matching leads to skip (pagination).
@@ -260,7 +261,7 @@ def count_leads(
     Args:
         session: An open session.
         status: Only leads in this status.
-        province: Only leads from this province (case and diacritics ignored).
+        province: Only leads from this province (as in list_leads).
         since: Only leads created at or after this aware datetime.
         until: Only leads created before this aware datetime.
     """

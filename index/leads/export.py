@@ -10,17 +10,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from index.leads.models import STATUS_LABELS, Lead, LeadStatus
-
-# Vietnam has had no daylight saving time since 1975, so a fixed offset is exact and
-# needs no tzdata on the server.
-VN_TZ = timezone(timedelta(hours=7), "ICT")
+from index.dates import VN_TZ
+from index.leads.models import Lead
+from index.leads.status import status_label
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -40,7 +38,7 @@ _COLUMNS: tuple[_Column, ...] = (
     ("Tỉnh/thành", lambda lead: lead.province, 16),
     ("Quận/huyện", lambda lead: lead.district or "", 16),
     ("Nhu cầu hỗ trợ", lambda lead: "; ".join(lead.support_items or []), 40),
-    ("Trạng thái", lambda lead: STATUS_LABELS[LeadStatus(lead.status)], 18),
+    ("Trạng thái", lambda lead: status_label(lead.status), 18),
 )
 _TRUSTED_HEADERS = {"ID", "Số điện thoại"}
 
@@ -64,7 +62,8 @@ def _cell(header: str, value: object) -> object:
 
 
 def _local(moment: datetime) -> datetime:
-    return moment.astimezone(VN_TZ) if moment.tzinfo else moment.replace(tzinfo=VN_TZ)
+    # Stored times are UTC (AwareDateTime); a naive one can only be UTC too.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(VN_TZ)
 
 
 def leads_to_csv(leads: Sequence[Lead]) -> bytes:

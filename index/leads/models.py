@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-import phonenumbers
 from pydantic import field_validator
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, text
 from sqlalchemy.engine.interfaces import Dialect
@@ -23,7 +22,8 @@ from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
 from typing_extensions import override
 
-from index.textnorm import fold_diacritics
+from index.leads.phones import normalize_vn_phone
+from index.textnorm import fold_key
 
 # Lengths shared by the pydantic validation and the String(n) columns, so PostgreSQL
 # enforces the same limits as LeadCreate does.
@@ -90,18 +90,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def fold_text(value: str) -> str:
-    """Folds text for matching: NFC, no diacritics (đ → d), casefolded, single spaces.
-
-    Args:
-        value: Any user-typed text, e.g. a province name.
-
-    Returns:
-        The folded key, e.g. ``"Đồng  Tháp"`` → ``"dong thap"``.
-    """
-    return " ".join(fold_diacritics(value).casefold().split())
-
-
 def compute_need_key(support_items: list[str]) -> str:
     """Builds the deduplication key of a support need: folded, unique, sorted items.
 
@@ -111,33 +99,12 @@ def compute_need_key(support_items: list[str]) -> str:
     Returns:
         The items joined by ``|``; a sha256 digest when that would not fit the column.
     """
-    items = sorted({fold_text(item) for item in support_items if item.strip()})
+    items = sorted({fold_key(item) for item in support_items if item.strip()})
     key = "|".join(items)
     if len(key) > NEED_KEY_MAX:
         # Long needs are rare; hashing keeps the unique index small on both databases.
         key = "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
     return key
-
-
-def normalize_phone(value: str) -> str:
-    """Parses a Vietnamese or international phone number into E.164.
-
-    Args:
-        value: The number as typed or shared, e.g. ``"0912 345 678"`` or ``"+84912345678"``.
-
-    Returns:
-        The E.164 form, e.g. ``"+84912345678"``.
-
-    Raises:
-        ValueError: If the text is not a valid phone number.
-    """
-    try:
-        parsed = phonenumbers.parse(value.strip(), "VN")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {value!r}") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"not a valid phone number: {value!r}")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class AwareDateTime(TypeDecorator[datetime]):
@@ -257,7 +224,7 @@ class LeadCreate(LeadBase):
     @field_validator("phone")
     @classmethod
     def _phone_e164(cls, value: str) -> str:
-        return normalize_phone(value)
+        return normalize_vn_phone(value)
 
     @field_validator("support_items")
     @classmethod
@@ -309,7 +276,8 @@ class Lead(LeadBase, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("leads.id"), nullable=True, index=True),
     )
-    # Folded copies used for matching, so "Đồng Tháp", "dong thap" and "ĐỒNG THÁP" agree.
+    # Matching keys: the province id of `index.leads.provinces` (so "Quảng Nam" and "Đà Nẵng"
+    # agree since 2025) or the folded text; the folded, sorted support items.
     province_key: str = Field(default="", max_length=PROVINCE_MAX, index=True)
     need_key: str = Field(default="", max_length=NEED_KEY_MAX, index=True)
     status: LeadStatus = Field(

@@ -7,15 +7,16 @@ SQLite and PostgreSQL (their Unicode case folding differs); the volumes are smal
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from index.leads.export import VN_TZ
-from index.leads.models import Lead, LeadStatus, QuestionLog, fold_text, utcnow
+from index.dates import VN_TZ, vn_day_bounds, vn_today
+from index.leads.models import Lead, LeadStatus, QuestionLog, utcnow
+from index.leads.provinces import province_by_id, province_key, resolve_province
+from index.textnorm import compare_key, fold_key
 
 TOP_UNANSWERED = 10
 _TRAILING_PUNCTUATION = re.compile(r"[\s?？!.。…,;:]+$")
@@ -30,9 +31,7 @@ def normalize_question(text: str) -> str:
     Returns:
         The grouping key; ``"Vay vốn  thế nào ??"`` and ``"vay vốn thế nào"`` agree.
     """
-    folded = unicodedata.normalize("NFC", text).casefold()
-    collapsed = " ".join(folded.split())
-    return _TRAILING_PUNCTUATION.sub("", collapsed)
+    return _TRAILING_PUNCTUATION.sub("", compare_key(text))
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,17 @@ def _most_common_spelling(spellings: Counter[str]) -> str:
     return spellings.most_common(1)[0][0]
 
 
+def _province_name(key: str, spellings: Counter[str]) -> str:
+    # Leads typed "Quảng Nam" and "Đà Nẵng" share one key since 2025: a group of one old name
+    # shows as "Đà Nẵng (Quảng Nam cũ)", a mixed group under today's name.
+    province = province_by_id(key)
+    if province is None:
+        return _most_common_spelling(spellings)
+    if len(spellings) == 1:
+        return resolve_province(_most_common_spelling(spellings)).label
+    return province.name
+
+
 def compute_stats(*, session: Session, days: int = 30, now: datetime | None = None) -> Stats:
     """Computes the staff statistics.
 
@@ -88,9 +98,8 @@ def compute_stats(*, session: Session, days: int = 30, now: datetime | None = No
     now = now or utcnow()
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    today = now.astimezone(VN_TZ).date()
-    first_day = today - timedelta(days=days - 1)
-    start = datetime.combine(first_day, time.min, tzinfo=VN_TZ)
+    first_day = vn_today(now) - timedelta(days=days - 1)
+    start, _ = vn_day_bounds(first_day)
     end = now
 
     # Whole rows: the volumes are small and the JSON support items are needed anyway.
@@ -103,11 +112,11 @@ def compute_stats(*, session: Session, days: int = 30, now: datetime | None = No
     leads_in_period = 0
     for lead in leads:
         by_status[LeadStatus(lead.status)] += 1
-        key = lead.province_key or fold_text(lead.province)
+        key = lead.province_key or province_key(lead.province)
         province_counts[key] += 1
         province_spellings.setdefault(key, Counter())[lead.province] += 1
         for item in lead.support_items or []:
-            item_key = fold_text(item)
+            item_key = fold_key(item)
             item_counts[item_key] += 1
             item_spellings.setdefault(item_key, Counter())[item] += 1
         if start <= lead.created_at <= end:
@@ -142,7 +151,7 @@ def compute_stats(*, session: Session, days: int = 30, now: datetime | None = No
         leads_in_period=leads_in_period,
         leads_by_status=by_status,
         leads_by_province={
-            _most_common_spelling(province_spellings[key]): count
+            _province_name(key, province_spellings[key]): count
             for key, count in province_counts.most_common()
         },
         leads_by_support_item={

@@ -9,8 +9,10 @@ Fixture API (function scope):
     db_engine         migrated SQLAlchemy engine on the tmp SQLite file of bot_settings.
     recording         the RecordingRequest (`.calls`, `.files` for downloads, `.fail_methods`).
     sent              the list of recorded calls (`SentCalls`), cleared after app start-up.
+    bot_engine        a StubEngine (every question refused, `.questions` recorded); the real
+                      session engine for tests marked `real_engine` (answers, uploads, e2e).
     app               initialized Application (`async with app:` + the same start-up code as
-                      post_init), with the real engine and db_engine injected.
+                      post_init, job queue running), with bot_engine and db_engine injected.
     make_message_update(text, *, user_id=111, chat_id=None, username="owner")
     make_command_update("/start arg", *, user_id=111, chat_id=None)
     make_callback_update(data, *, user_id=111, message=None, message_id=None, chat_id=None)
@@ -32,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -58,6 +61,7 @@ from telegram.error import TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
+from index.schema import Answer
 from index.settings import Settings
 
 if TYPE_CHECKING:
@@ -325,6 +329,45 @@ class RecordingRequest(BaseRequest):
 # --------------------------------------------------------------------------------------
 
 
+class StubEngine:
+    """Stands in for the retrieval engine in flow and permission tests.
+
+    Every question gets the same honest refusal, and the questions are recorded, so a test
+    can check that a typed name or note was *not* taken as a question. Tests of answers
+    (test_ask, test_e2e, test_admin) are marked `real_engine` and get the real one.
+    """
+
+    version = "stub"
+    model = None
+
+    def __init__(self) -> None:
+        self.questions: list[str] = []
+
+    def answer(self, question: str, **_: Any) -> Answer:
+        self.questions.append(question)
+        return Answer(
+            question=question,
+            text="",
+            confident=False,
+            reason="no_match",
+            outcome="refused",
+            resolved=question,
+        )
+
+    def search(self, query: str, **_: Any) -> list[Any]:
+        return []
+
+    def sources(self) -> list[Any]:
+        return []
+
+    def reload_if_changed(self) -> bool:
+        return False
+
+
+def _real_engine(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("real_engine") is not None
+
+
 def private_copy_settings(tmp_path: Path, kb_settings: Settings) -> Settings:
     """Bot settings over a private copy of knowledge/ and of the built index.
 
@@ -352,17 +395,22 @@ def private_copy_settings(tmp_path: Path, kb_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def bot_settings(tmp_path: Path, kb_settings: Settings) -> Settings:
-    """Settings for one bot test: tmp data dir and DB, the session index reused as is.
+def bot_settings(
+    tmp_path: Path, model_cache_dir: Path, request: pytest.FixtureRequest
+) -> Settings:
+    """Settings for one bot test: tmp data dir and DB; the session index for `real_engine`.
 
     Tests that change the index (admin uploads) must copy it to their own INDEX_DIR first.
     """
     (tmp_path / "data").mkdir(parents=True, exist_ok=True)
+    index_dir = tmp_path / "index"
+    if _real_engine(request):
+        index_dir = request.getfixturevalue("kb_settings").index_dir
     return Settings(
         data_dir=tmp_path / "data",
         knowledge_dir=REPO_ROOT / "knowledge",
-        INDEX_DIR=kb_settings.index_dir,
-        MODEL_DIR=kb_settings.model_dir,
+        INDEX_DIR=index_dir,
+        MODEL_DIR=model_cache_dir,
         DATABASE_URL=f"sqlite:///{(tmp_path / 'bot.db').as_posix()}",
         telegram_bot_token=SecretStr(BOT_TOKEN),
         staff_user_ids=[STAFF_ID],
@@ -372,20 +420,27 @@ def bot_settings(tmp_path: Path, kb_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def db_engine(bot_settings: Settings) -> Iterator[sqlalchemy.Engine]:
-    """The leads database of this test, migrated to head."""
-    from index.leads.db import create_db_engine, migrate
+def db_engine(bot_settings: Settings, migrated_sqlite: Path) -> Iterator[sqlalchemy.Engine]:
+    """The leads database of this test: a copy of the session's migrated SQLite file."""
+    from sqlalchemy.engine import make_url
 
-    migrate(bot_settings.database_url)
+    from index.leads.db import create_db_engine
+
+    database = make_url(bot_settings.database_url).database
+    assert database is not None
+    shutil.copyfile(migrated_sqlite, database)
     engine = create_db_engine(bot_settings.database_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def bot_engine(engine: Engine) -> Engine:
-    """The real retrieval engine over the knowledge base (session `engine` fixture)."""
-    return engine
+def bot_engine(request: pytest.FixtureRequest) -> Engine | StubEngine:
+    """The real engine (session fixture) for `real_engine` tests, else a `StubEngine`."""
+    if _real_engine(request):
+        engine: Engine = request.getfixturevalue("engine")
+        return engine
+    return StubEngine()
 
 
 @pytest.fixture
@@ -408,8 +463,13 @@ async def app(
     bot_engine: Engine,
     db_engine: sqlalchemy.Engine,
     recording: RecordingRequest,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    """The real Application, initialized and set up by the same code as post_init."""
+    """The real Application, initialized and set up by the same code as post_init.
+
+    Tests marked `persistent` get production's PicklePersistence at
+    `bot_settings.persistence_path` (flushed by `await app.update_persistence()`).
+    """
     from bot.app import build_application, setup_application
 
     application = build_application(
@@ -417,12 +477,24 @@ async def app(
         engine=bot_engine,
         db_engine=db_engine,
         request=recording,
-        persistence=False,
+        persistence=request.node.get_closest_marker("persistent") is not None,
     )
     async with application:
         await setup_application(application)
+        # Tests marked `job_queue` get it running, as run_polling does: conversation timeouts
+        # and the repeating jobs are then scheduled and can be run by hand (`job.run(app)`).
+        queue = application.job_queue
+        running = request.node.get_closest_marker("job_queue") is not None
+        if running and queue is not None:
+            await queue.start()
         recording.calls.clear()
-        yield application
+        try:
+            yield application
+        finally:
+            if application.running:  # a test started it (app.start()) to feed the queue
+                await application.stop()
+            if running and queue is not None and queue.scheduler.running:
+                await queue.stop(wait=False)
 
 
 # --------------------------------------------------------------------------------------

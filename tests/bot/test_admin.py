@@ -20,7 +20,7 @@ import yaml
 from bot import texts
 from bot.handlers import admin
 from bot.handlers import uploads as uploads_module
-from bot.handlers.admin import REINDEX_TASK_KEY, split_messages
+from bot.handlers.admin import split_messages
 from bot.handlers.uploads import UPLOAD_KEY, parse_upload_meta
 from index.errors import DocumentError
 from index.settings import Settings
@@ -38,7 +38,10 @@ UNIQUE_TEXT = (
     "cho thảo quả và chè Shan tuyết. Hồ sơ nộp tại Trung tâm Khuyến công trước ngày 30/6."
 )
 # The tests drive an initialized (not running) Application and await its tasks themselves.
-pytestmark = pytest.mark.filterwarnings("ignore:Tasks created via:telegram.warnings.PTBUserWarning")
+pytestmark = [
+    pytest.mark.real_engine,
+    pytest.mark.filterwarnings("ignore:Tasks created via:telegram.warnings.PTBUserWarning"),
+]
 
 _file_ids = itertools.count(1)
 UNIQUE_QUESTION = "Lò sấy năng lượng mặt trời ở xã Tà Xùa được hỗ trợ bao nhiêu tiền?"
@@ -93,7 +96,7 @@ async def send_document(
 
 async def finished_build(app: Any) -> Any:
     """Awaits the background re-index the last admin action started."""
-    task = app.bot_data[REINDEX_TASK_KEY]
+    task = app.bot_data.reindex_task
     return await task
 
 
@@ -142,7 +145,7 @@ async def test_non_admin_commands_are_refused(
     await app.process_update(make_command_update(command, user_id=user_id))
 
     assert sent.texts() == [texts.ADMIN_REFUSAL]
-    assert REINDEX_TASK_KEY not in app.bot_data
+    assert app.bot_data.reindex_task is None
     assert any(str(user_id) in r.getMessage() and "admin" in r.getMessage() for r in caplog.records)
 
 
@@ -152,7 +155,7 @@ async def test_non_admin_buttons_are_refused(app, sent, make_callback_update, da
 
     assert sent.answered_callbacks() == [texts.ADMIN_REFUSAL]
     assert not sent.of("sendMessage", "editMessageText")
-    assert REINDEX_TASK_KEY not in app.bot_data
+    assert app.bot_data.reindex_task is None
 
 
 @pytest.mark.parametrize("user_id", [OWNER_ID, STAFF_ID])
@@ -364,7 +367,7 @@ async def test_broken_or_empty_upload_is_rejected(
     sent.clear()
     await app.process_update(make_callback_update("admin:meta:file", user_id=ADMIN_ID))
     assert sent.answered_callbacks() == [texts.ADMIN_UPLOAD_EXPIRED]
-    assert REINDEX_TASK_KEY not in app.bot_data
+    assert app.bot_data.reindex_task is None
     assert bot_engine.version == version
     assert "45/2012" in bot_engine.answer(DECREE_QUESTION).text
 
@@ -411,7 +414,7 @@ async def test_bad_metadata_asks_again(
 
     assert sent.texts() == [texts.ADMIN_UPLOAD_BAD_DATE.format(value="45/13/2026")]
     assert uploads(bot_settings) == []
-    assert app.bot_data.get(REINDEX_TASK_KEY) is None
+    assert app.bot_data.reindex_task is None
 
 
 @pytest.mark.parametrize("failure", [RuntimeError("disk full"), DocumentError("tệp X hỏng")])
@@ -561,7 +564,7 @@ async def test_remove_refuses_builtin_and_unknown_and_can_be_declined(
     await app.process_update(make_callback_update("admin:rm:no", user_id=ADMIN_ID))
     assert texts.ADMIN_REMOVE_KEPT in sent.texts()
     assert uploads(bot_settings) == ["tin.txt"]
-    assert REINDEX_TASK_KEY not in app.bot_data
+    assert app.bot_data.reindex_task is None
 
 
 async def test_upload_state_is_kept_per_user(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy
 from pydantic import SecretStr
 from telegram.error import NetworkError
@@ -15,7 +16,8 @@ from telegram.ext import (
 import bot.__main__ as entry
 from bot import texts
 from bot.app import build_application, file_url_for, release_resources, setup_application
-from bot.context import DB_KEY, ENGINE_KEY, SETTINGS_KEY
+from bot.context import BotData
+from bot.conversations import CONVERSATION_GROUP
 from bot.handlers import ask, errors, fallback, start
 from bot.persistence import StatePersistence
 from index.schema import Answer
@@ -50,7 +52,7 @@ def test_persistence_never_pickles_bot_data(bot_settings) -> None:
     assert app.persistence.path == bot_settings.persistence_path
     assert app.persistence.store_data.bot_data is False
     assert app.persistence.store_data.user_data is True
-    assert app.bot_data[SETTINGS_KEY] is bot_settings
+    assert isinstance(app.bot_data, BotData) and app.bot_data.settings is bot_settings
 
 
 def test_handlers_are_registered_in_order(bot_settings) -> None:
@@ -79,6 +81,11 @@ def test_handlers_are_registered_in_order(bot_settings) -> None:
     }
     assert {"start", "help", "trogiup"} <= commands
     assert list(app.error_handlers) == [errors.error_handler]
+    # The text-taking conversations run first, in one early group: a note or an upload
+    # before the registration, so a staff member's note is never taken as their name.
+    early = [getattr(handler, "name", None) for handler in app.handlers[CONVERSATION_GROUP]]
+    assert early == ["staff_note", "admin_upload", "admin_status", "registration"]
+    assert sorted(app.handlers) == [CONVERSATION_GROUP, 0]
 
 
 async def test_setup_loads_missing_resources_and_publishes_commands(
@@ -99,8 +106,9 @@ async def test_setup_loads_missing_resources_and_publishes_commands(
     async with app:
         await setup_application(app)
         assert loaded == [bot_settings]
-        assert app.bot_data[ENGINE_KEY] is engine
-        db_engine = app.bot_data[DB_KEY]
+        assert app.bot_data.engine is engine
+        db_engine = app.bot_data.db
+        assert db_engine is not None and app.bot_data.owns_db
         assert "leads" in sqlalchemy.inspect(db_engine).get_table_names()
         await release_resources(app)
 
@@ -124,7 +132,7 @@ class _ExplodingEngine:
 async def test_error_handler_apologises_and_notifies_staff_without_trace(
     app, sent, make_message_update, caplog
 ) -> None:
-    app.bot_data[ENGINE_KEY] = _ExplodingEngine()
+    app.bot_data.engine = _ExplodingEngine()  # type: ignore[assignment]
 
     await app.process_update(make_message_update("Mức hỗ trợ là bao nhiêu?"))
 
@@ -224,3 +232,40 @@ async def test_polling_network_errors_are_only_logged(app, sent, caplog) -> None
     staff_notes = [c.params["text"] for c in sent.of("sendMessage")]
     assert len(staff_notes) == 1 and "RuntimeError" in staff_notes[0]
     assert "connection reset" in caplog.text
+
+
+class _ReloadingEngine:
+    """Counts reload_if_changed calls; the first one finds a new version."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.version = "v1"
+
+    def reload_if_changed(self) -> bool:
+        self.calls += 1
+        if self.calls == 1:
+            self.version = "v2"
+            return True
+        return False
+
+
+@pytest.mark.job_queue
+async def test_a_repeating_job_picks_up_an_index_rebuilt_by_the_cli(app, bot_settings) -> None:
+    import datetime as dt
+
+    (job,) = app.job_queue.get_jobs_by_name("index-reload")
+    assert job.job.trigger.interval == dt.timedelta(seconds=bot_settings.index_reload_seconds)
+    engine = _ReloadingEngine()
+    app.bot_data.engine = engine  # type: ignore[assignment]
+
+    await job.run(app)  # what the job queue does every INDEX_RELOAD_SECONDS
+    await job.run(app)
+
+    assert engine.calls == 2 and engine.version == "v2"
+
+
+def test_the_reload_job_can_be_switched_off(bot_settings) -> None:
+    settings = bot_settings.model_copy(update={"index_reload_seconds": 0})
+    app = build_application(settings, engine=object(), db_engine=object(), persistence=False)
+    assert app.job_queue is not None
+    assert not app.job_queue.get_jobs_by_name("index-reload")

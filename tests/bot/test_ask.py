@@ -11,12 +11,13 @@ from sqlmodel import select
 
 from bot import texts
 from bot.answer_views import render_answer
-from bot.context import ENGINE_KEY
 from bot.handlers.ask import ANSWERS_KEY, split_message
 from index.leads.db import session_scope
 from index.leads.models import Feedback, QuestionLog
 from index.leads.writer import writer_for
 from index.schema import Answer, Citation, Passage
+
+pytestmark = pytest.mark.real_engine
 
 DECREE_QUESTION = "Văn bản gốc quy định về khuyến công là nghị định nào?"
 OFF_TOPIC_QUESTION = "Giá vé máy bay từ Hà Nội đi Paris tháng sau là bao nhiêu?"
@@ -145,7 +146,7 @@ async def test_more_sources_pages_through_stored_passages(
     assert len(passages) > 3
     sent.clear()
 
-    app.bot_data[ENGINE_KEY] = _NoSearch()
+    app.bot_data.engine = _NoSearch()  # type: ignore[assignment]
     await app.process_update(make_callback_update("ask:more:0", message_id=answer_id))
 
     assert sent.methods() == ["answerCallbackQuery", "sendMessage"]
@@ -219,7 +220,7 @@ async def test_long_reply_is_split_at_paragraphs(app, sent, make_message_update)
             Citation(title="Nghị định về khuyến công", number="45/2012/NĐ-CP", doc_type="decree")
         ],
     )
-    app.bot_data[ENGINE_KEY] = _FixedEngine(answer)
+    app.bot_data.engine = _FixedEngine(answer)  # type: ignore[assignment]
 
     await app.process_update(make_message_update("Câu hỏi bất kỳ về khuyến công"))
 

@@ -23,6 +23,8 @@ from scripts.fake_bot_api import ApiCall, FakeBotApi
 from .conftest import STAFF_CHAT_ID
 from .live_bot import live_bot
 
+pytestmark = pytest.mark.real_engine
+
 USER = {"id": 111, "is_bot": False, "first_name": "An", "username": "owner", "language_code": "vi"}
 CHAT = {"id": 111, "type": "private", "first_name": "An", "username": "owner"}
 QUIET_SECONDS = 0.5

@@ -11,7 +11,6 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers.leads import parse_vn_phone
 from index.eligibility import load_criteria
 from index.leads import crud
 from index.leads.db import session_scope
@@ -93,24 +92,6 @@ def bot(app, make_command_update, make_message_update, make_callback_update, mak
     return Driver()
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("0912345678", "+84912345678"),
-        ("0912 345 678", "+84912345678"),
-        ("+84 912 345 678", "+84912345678"),
-        ("84912345678", "+84912345678"),
-        ("024 3825 1234", "+842438251234"),
-        ("12345", None),
-        ("0112345678", None),
-        ("+14155552671", None),
-        ("số của tôi", None),
-    ],
-)
-def test_parse_vn_phone(raw: str, expected: str | None) -> None:
-    assert parse_vn_phone(raw) == expected
-
-
 async def test_full_registration_commits_before_telling_the_user(
     bot, sent, db_engine, monkeypatch
 ) -> None:
@@ -169,10 +150,6 @@ async def test_full_registration_commits_before_telling_the_user(
 
 
 async def test_staff_chat_is_notified_after_the_user(bot, sent, db_engine) -> None:
-    from bot.handlers import staff
-
-    if not hasattr(staff, "notify_new_lead"):
-        pytest.skip("bot.handlers.staff.notify_new_lead is not there yet")
     await bot.until_summary()
     sent.clear()
     await bot.press("lead:confirm")
@@ -440,17 +417,20 @@ async def test_registration_survives_a_restart(
 
     first = build()
     async with first:
+        await first.job_queue.start()  # as run_polling does; the conversation has a timeout
         for update in (
             make_command_update("/dangky"),
             make_message_update("Bùi Văn Long"),
             make_message_update("0912 888 999"),
         ):
             await first.process_update(_rebind(update, first))
+        await first.job_queue.stop(wait=False)
     assert sent.texts()[-1] == texts.LEAD_ASK_ESTABLISHMENT
     assert bot_settings.persistence_path.exists()
 
     second = build()
     async with second:
+        await second.job_queue.start()
         steps = [
             make_message_update("Xưởng gỗ Long"),
             make_callback_update("lead:type:0"),
@@ -465,6 +445,7 @@ async def test_registration_survives_a_restart(
         assert sent.texts()[-1] == texts.LEAD_ASK_TYPE  # same step as before the restart
         for update in steps[1:]:
             await second.process_update(_rebind(update, second))
+        await second.job_queue.stop(wait=False)
 
     (lead,) = leads_in(db_engine)
     assert lead.full_name == "Bùi Văn Long"
@@ -478,7 +459,93 @@ async def test_edited_answer_does_not_count_as_the_next_one(
     await bot.command("/dangky")
     await bot.text("Tên ban đầu")
     await app.process_update(make_edited_message_update("Tên đã sửa"))
-    assert "phone" not in app.user_data[OWNER_ID]["lead_draft"]
+    assert app.user_data[OWNER_ID]["lead_draft"].phone is None
     assert texts.LEAD_BAD_PHONE not in sent.texts()
     await bot.text("0912345678")
     assert sent.texts()[-1] == texts.LEAD_ASK_ESTABLISHMENT
+
+
+def _conversation(app: Any, name: str) -> Any:
+    from telegram.ext import ConversationHandler
+
+    return next(
+        handler
+        for handlers in app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, ConversationHandler) and handler.name == name
+    )
+
+
+async def _stored_user_data(bot_settings: Any) -> dict[int, Any]:
+    """What the state file holds, read back from the file (like a restart)."""
+    return _stored(bot_settings)["user_data"]
+
+
+def _stored(bot_settings: Any) -> dict[str, Any]:
+    from bot.persistence import read_state_file
+
+    return read_state_file(bot_settings.persistence_path)
+
+
+@pytest.mark.persistent
+@pytest.mark.job_queue
+async def test_abandoned_registration_times_out_and_its_draft_is_deleted(
+    app, bot, sent, bot_settings, bot_engine
+) -> None:
+    await bot.command("/dangky")
+    await bot.text("Bùi Văn Long")
+    await bot.text("0912 888 999")
+    await app.update_persistence()
+    draft = (await _stored_user_data(bot_settings))[OWNER_ID]["lead_draft"]
+    assert draft.phone == "+84912888999"  # the name and phone are in the state file now
+
+    registration = _conversation(app, "registration")
+    assert registration.conversation_timeout == bot_settings.conversation_timeout_minutes * 60
+    job = registration.timeout_jobs[(OWNER_ID, OWNER_ID)]
+    await job.run(app)  # what the job queue does after 30 quiet minutes
+
+    assert sent.texts()[-1] == texts.LEAD_TIMED_OUT
+    assert "lead_draft" not in app.user_data[OWNER_ID]
+    await app.update_persistence()
+    assert "lead_draft" not in (await _stored_user_data(bot_settings)).get(OWNER_ID, {})
+    assert (OWNER_ID, OWNER_ID) not in _stored(bot_settings)["conversations"].get(
+        "registration", {}
+    )
+    # The conversation is over: the next text is a question, not the establishment's name.
+    await bot.text("Xưởng gỗ Long")
+    assert bot_engine.questions == ["Xưởng gỗ Long"]
+
+
+@pytest.mark.job_queue
+async def test_a_timeout_is_scheduled_again_after_every_answer(app, bot) -> None:
+    registration = _conversation(app, "registration")
+    await bot.command("/dangky")
+    first = registration.timeout_jobs[(OWNER_ID, OWNER_ID)]
+    await bot.text("Bùi Văn Long")
+    second = registration.timeout_jobs[(OWNER_ID, OWNER_ID)]
+    assert second is not first  # the clock restarts: only silence ends a registration
+    await bot.command("/huy")
+    assert (OWNER_ID, OWNER_ID) not in registration.timeout_jobs
+
+
+@pytest.mark.persistent
+@pytest.mark.job_queue
+async def test_drafts_a_restart_left_without_a_timeout_are_swept(
+    app, bot, sent, bot_settings
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    await bot.command("/dangky")
+    await bot.text("Bùi Văn Long")
+    await bot.command("/dangky", user_id=222)
+    old = app.user_data[OWNER_ID]["lead_draft"]
+    old.touched_at = datetime.now(UTC) - timedelta(minutes=31)  # as if left before a restart
+    (job,) = app.job_queue.get_jobs_by_name("draft-sweep")
+
+    await job.run(app)
+
+    assert "lead_draft" not in app.user_data[OWNER_ID]
+    assert app.user_data[222]["lead_draft"].next_missing() == "full_name"  # still fresh
+    await app.update_persistence()
+    stored = await _stored_user_data(bot_settings)
+    assert "lead_draft" not in stored.get(OWNER_ID, {}) and "lead_draft" in stored[222]

@@ -95,3 +95,36 @@ async def test_failed_deletion_is_not_reported_as_done(
     assert sent.texts() == [texts.PRIVACY_FAILED]
     assert user_ids_with_leads(db_engine) == [OWNER_ID, OTHER_ID]
     assert app.user_data[OWNER_ID]["eligibility"] == {"verdict": "likely_eligible"}
+
+
+@pytest.mark.persistent
+async def test_deletion_also_clears_the_state_file(
+    app,
+    sent,
+    bot_settings,
+    db_engine,
+    make_command_update,
+    make_message_update,
+    make_callback_update,
+) -> None:
+    from bot.persistence import read_state_file
+
+    add_lead(db_engine, OWNER_ID, "0912345678")
+    await app.process_update(make_command_update("/dangky"))
+    await app.process_update(make_message_update("Nguyễn Văn An"))
+    await app.update_persistence()
+    before = read_state_file(bot_settings.persistence_path)
+    assert "lead_draft" in before["user_data"][OWNER_ID]
+    assert (OWNER_ID, OWNER_ID) in before["conversations"]["registration"]
+
+    # /xoadulieu in the middle of a registration ends it and then asks, like /start would.
+    await app.process_update(make_command_update("/xoadulieu"))
+    assert sent.texts()[-2:] == [texts.LEAD_PAUSED, texts.PRIVACY_EXPLAIN]
+    await app.process_update(make_callback_update("privacy:confirm"))
+    await app.update_persistence()
+
+    stored = read_state_file(bot_settings.persistence_path)
+    assert OWNER_ID not in stored["user_data"]
+    assert OWNER_ID not in stored["chat_data"]
+    assert (OWNER_ID, OWNER_ID) not in stored["conversations"].get("registration", {})
+    assert user_ids_with_leads(db_engine) == []

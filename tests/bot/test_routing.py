@@ -9,8 +9,9 @@ import pytest
 from bot import texts
 from bot.answer_views import render_answer, to_plain
 from bot.console import format_console_answer, run_console
-from bot.context import ENGINE_KEY
 from index.schema import Answer
+
+pytestmark = pytest.mark.real_engine
 
 
 class _RoutedEngine:
@@ -66,7 +67,7 @@ async def test_delete_request_asks_for_confirmation(app, sent, make_message_upda
 async def test_help_and_greetings_are_answered_with_the_menu(
     app, sent, make_message_update, intent, expected
 ) -> None:
-    app.bot_data[ENGINE_KEY] = _RoutedEngine(intent)
+    app.bot_data.engine = _RoutedEngine(intent)  # type: ignore[assignment]
 
     await app.process_update(make_message_update("..."))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 import logging
@@ -14,13 +15,7 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers.staff import (
-    PAGE_SIZE,
-    notify_new_lead,
-    parse_export_args,
-    parse_status,
-    split_status_prefix,
-)
+from bot.handlers.staff import PAGE_SIZE, notify_new_lead, parse_export_args
 from index.leads import crud
 from index.leads.db import session_scope
 from index.leads.models import EventKind, Lead, LeadCreate, LeadEvent, LeadStatus
@@ -73,21 +68,6 @@ def lead_buttons(sent: Any) -> list[str]:
 # --- pure parsing ---------------------------------------------------------------------------
 
 
-def test_status_parsing_accepts_values_and_labels_without_accents() -> None:
-    assert parse_status("new") is LeadStatus.new
-    assert parse_status("moi") is LeadStatus.new
-    assert parse_status("Đã liên hệ") is LeadStatus.contacted
-    assert parse_status("da lien he") is LeadStatus.contacted
-    assert parse_status("not_eligible") is LeadStatus.not_eligible
-    assert parse_status("khong du dieu kien") is LeadStatus.not_eligible
-    assert parse_status("quang nam") is None
-    assert split_status_prefix(["da", "lien", "he", "Quảng", "Nam"]) == (
-        LeadStatus.contacted,
-        ["Quảng", "Nam"],
-    )
-    assert split_status_prefix(["Quang", "Nam"]) == (None, ["Quang", "Nam"])
-
-
 def test_export_args_are_parsed_loosely() -> None:
     query = parse_export_args(["new", "2026-01-01", "2026-12-31"])
     assert query.status is LeadStatus.new
@@ -98,6 +78,13 @@ def test_export_args_are_parsed_loosely() -> None:
     query = parse_export_args(["to", "2026-02-01"])
     assert query.status is None and query.since is None
     assert query.until == datetime(2026, 2, 1).date()
+    # Vietnamese word order and dates as people write them, like the CLI's --since.
+    query = parse_export_args(["đã", "liên", "hệ", "từ", "25/11/2026", "đến", "30/11/2026"])
+    assert query.status is LeadStatus.contacted
+    assert (query.since, query.until) == (
+        datetime(2026, 11, 25).date(),
+        datetime(2026, 11, 30).date(),
+    )
     assert parse_export_args([]).status is None
     with pytest.raises(ValueError):
         parse_export_args(["bogus"])
@@ -416,7 +403,8 @@ async def test_stats_shows_leads_and_questions(app, sent, db_engine, make_comman
     await app.process_update(make_command_update("/thongke", user_id=STAFF_ID))
 
     (text,) = sent.texts()
-    assert "Quảng Nam: <b>1</b>" in text and "Đồng Tháp: <b>1</b>" in text
+    # Quảng Nam is part of Đà Nẵng since 2025 (Nghị quyết 202/2025/QH15); the name typed stays.
+    assert "Đà Nẵng (Quảng Nam cũ): <b>1</b>" in text and "Đồng Tháp: <b>1</b>" in text
     assert "Mới: <b>1</b>" in text and "Đã liên hệ: <b>1</b>" in text
     assert "Đào tạo nghề: <b>1</b>" in text
     assert "<b>33%</b> (3 câu hỏi)" in text
@@ -458,10 +446,8 @@ async def test_notify_new_lead_is_a_noop_without_staff_chat(app, sent, db_engine
     with session_scope(db_engine) as session:
         lead = crud.get_lead(session=session, lead_id=lead_id)
     context = _Context(app)
-    context.bot_data = {**app.bot_data}
-    context.bot_data["settings"] = app.bot_data["settings"].model_copy(
-        update={"staff_chat_id": None}
-    )
+    settings = app.bot_data.settings.model_copy(update={"staff_chat_id": None})
+    context.bot_data = dataclasses.replace(app.bot_data, settings=settings)
 
     await notify_new_lead(context, lead)  # type: ignore[arg-type]
 
@@ -498,7 +484,7 @@ async def test_conversations_are_persistent_when_the_app_persists(
     from telegram.ext import ConversationHandler
 
     from bot.app import build_application
-    from bot.handlers.staff import CONVERSATION_GROUP
+    from bot.conversations import CONVERSATION_GROUP
 
     application = build_application(
         bot_settings, engine=bot_engine, db_engine=db_engine, request=recording, persistence=True
@@ -508,5 +494,11 @@ async def test_conversations_are_persistent_when_the_app_persists(
         for handler in application.handlers[CONVERSATION_GROUP]
         if isinstance(handler, ConversationHandler)
     }
-    assert set(conversations) >= {"staff_note", "admin_upload"}
-    assert all(conversations[name].persistent for name in ("staff_note", "admin_upload"))
+    names = ("staff_note", "admin_upload", "admin_status", "registration")
+    assert set(conversations) >= set(names)
+    assert all(conversations[name].persistent for name in names)
+    # The ones that hold a draft end by themselves (Settings.conversation_timeout_minutes).
+    assert all(
+        conversations[name].conversation_timeout == bot_settings.conversation_timeout_minutes * 60
+        for name in names
+    )

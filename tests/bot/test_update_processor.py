@@ -159,14 +159,16 @@ async def test_cpu_pool_runs_at_most_its_size_at_once() -> None:
 async def _run_queued(
     app: Application[Any, Any, Any, Any, Any, Any], updates: list[Update]
 ) -> None:
-    """Feeds updates through the update queue, back to back, as the Updater would."""
-    await app.start()
-    try:
-        for update in updates:
-            await app.update_queue.put(update)
-        await asyncio.wait_for(app.update_queue.join(), HANG_GUARD_S)
-    finally:
-        await app.stop()
+    """Feeds updates through the update queue, back to back, as the Updater would.
+
+    The app keeps running between calls, as in production (the `app` fixture stops it):
+    stopping it would drop the job queue's conversation timeouts under ConversationHandler.
+    """
+    if not app.running:
+        await app.start()
+    for update in updates:
+        await app.update_queue.put(update)
+    await asyncio.wait_for(app.update_queue.join(), HANG_GUARD_S)
 
 
 async def test_two_fast_messages_from_one_user_stay_in_order(

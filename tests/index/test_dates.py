@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from index.dates import VN_TZ, format_vn_date, parse_vn_date, to_iso_date, vn_day_bounds
+from index.dates import (
+    VN_TZ,
+    format_vn_date,
+    parse_vn_date,
+    to_iso_date,
+    vn_date_range,
+    vn_day_bounds,
+)
 
 
 def test_parse_the_ways_people_write_dates() -> None:
@@ -34,3 +41,15 @@ def test_a_lead_at_three_in_the_morning_belongs_to_that_vietnam_day() -> None:
     assert end - start == dt.timedelta(days=1)
     assert format_vn_date(created) == "25/11/2026"
     assert format_vn_date(created, with_time=True) == "25/11/2026 03:00"
+
+
+def test_a_date_range_covers_whole_vietnam_days_at_both_ends() -> None:
+    start, end = vn_date_range(dt.date(2026, 11, 25), dt.date(2026, 11, 26))
+    assert start == dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)
+    assert end == dt.datetime(2026, 11, 26, 17, 0, tzinfo=dt.UTC)  # 27/11 00:00 in Vietnam
+    three_am = dt.datetime(2026, 11, 25, 3, 0, tzinfo=VN_TZ)
+    last_minute = dt.datetime(2026, 11, 26, 23, 59, tzinfo=VN_TZ)
+    assert start is not None and end is not None
+    assert start <= three_am < end and start <= last_minute < end
+    assert vn_date_range(None, None) == (None, None)
+    assert vn_date_range(None, dt.date(2026, 1, 1))[0] is None

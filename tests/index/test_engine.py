@@ -88,21 +88,37 @@ def test_search_and_sources(engine: Engine) -> None:
     assert engine.manifest.get("chunk_count", 0) > 0
 
 
-@pytest.fixture
-def small_kb(
-    make_settings: Callable[..., Settings], tmp_path: Path, embedding_model: SentenceTransformer
-) -> Settings:
-    """A two-document knowledge base with its index built."""
+@pytest.fixture(scope="module")
+def small_kb_built(
+    tmp_path_factory: pytest.TempPathFactory,
+    model_cache_dir: Path,
+    embedding_model: SentenceTransformer,
+) -> Path:
+    """A two-document knowledge base with its index, built once for this module."""
     from index.build import build_index
 
-    knowledge = tmp_path / "knowledge"
+    root = tmp_path_factory.mktemp("small-kb")
     for rel in SEED_DOCS:
-        target = knowledge / rel
+        target = root / "knowledge" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO_KNOWLEDGE / rel, target)
-    settings = make_settings(knowledge_dir=knowledge)
+    from index.settings import Settings
+
+    settings = Settings(
+        data_dir=root / "data", knowledge_dir=root / "knowledge", MODEL_DIR=model_cache_dir
+    )
     build_index(settings, model=embedding_model)
-    return settings
+    return root
+
+
+@pytest.fixture
+def small_kb(
+    make_settings: Callable[..., Settings], tmp_path: Path, small_kb_built: Path
+) -> Settings:
+    """This test's own copy of the two-document knowledge base and its index."""
+    shutil.copytree(small_kb_built / "knowledge", tmp_path / "knowledge")
+    shutil.copytree(small_kb_built / "data", tmp_path / "data")
+    return make_settings(knowledge_dir=tmp_path / "knowledge")
 
 
 def _load(settings: Settings, model: SentenceTransformer) -> Engine:

@@ -66,10 +66,9 @@ def legal_settings(model_cache_dir: Path, embedding_model: Any) -> Settings:
     from index.uploads import import_paths
 
     probe = Settings(MODEL_DIR=model_cache_dir)
-    # The backend and quantisation change the vectors: an index cached for another is stale.
-    key = _content_key(
-        f"{model_id(probe)}|{probe.embedding_backend}|{probe.embedding_quantization}"
-    )
+    # Every embedding setting (backend, quantisation) changes the vectors, not only the model.
+    embedding = sorted((k, v) for k, v in probe.model_dump().items() if k.startswith("embedding_"))
+    key = _content_key(model_id(probe) + repr(embedding))
     root = CACHE / f"legal-{key}"
     settings = Settings(
         data_dir=root / "data",

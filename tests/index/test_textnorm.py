@@ -9,7 +9,10 @@ import pytest
 from index.textnorm import (
     STOPWORDS,
     bm25_tokens,
+    compare_key,
     fold_diacritics,
+    fold_key,
+    fold_words,
     legal_number_tokens,
     nfc,
     normalize_legal_numbers,
@@ -100,3 +103,23 @@ def test_bigrams_are_folded_and_skip_stopwords() -> None:
     assert "khuyen_cong" in tokens
     assert "cong_tinh" not in tokens  # "của" sits between them
     assert "khuyen_cong" not in bm25_tokens("khuyến công")
+
+
+def test_compare_key_keeps_accents_and_ignores_form_case_and_spacing() -> None:
+    nfd = unicodedata.normalize("NFD", "Vay  Vốn ")
+    assert compare_key(nfd) == compare_key("vay vốn") == "vay vốn"
+    assert compare_key("mấy") != compare_key("máy")
+
+
+def test_fold_key_drops_accents_but_keeps_punctuation() -> None:
+    assert fold_key("  Đồng   Tháp ") == "dong thap"
+    assert fold_key("THỪA THIÊN HUẾ") == fold_key("thua thien hue")
+    assert fold_key("Bà Rịa - Vũng Tàu") == "ba ria - vung tau"
+
+
+def test_fold_words_treats_punctuation_as_a_separator() -> None:
+    assert fold_words("Đã liên hệ") == fold_words("da_lien_he") == "da lien he"
+    assert fold_words("ĐÃ LIÊN-HỆ") == "da lien he"
+    assert fold_words("Bà Rịa - Vũng Tàu") == "ba ria vung tau"
+    assert fold_words("TP.HCM") == "tp hcm"
+    assert fold_words("  ") == ""

@@ -33,7 +33,7 @@ def test_create_lead_records_created_event(session: Session) -> None:
     assert created is True
     assert lead.id is not None
     assert lead.status is LeadStatus.new
-    assert lead.province_key == "dong thap"
+    assert lead.province_key == "dong_thap"  # the province id of index.leads.provinces
     events = crud.list_events(session=session, lead_id=lead.id)
     assert [(e.kind, e.new_status, e.actor) for e in events] == [
         ("created", LeadStatus.new, "tg:7000000001")

@@ -36,8 +36,8 @@ def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names()) - {"alembic_version"}
 
 
-def test_head_is_the_lead_owner_revision() -> None:
-    assert head_revision() == "0002"
+def test_head_is_the_province_key_revision() -> None:
+    assert head_revision() == "0003"
 
 
 def test_upgrade_downgrade_upgrade(empty_engine: Engine, db_url: str) -> None:
@@ -124,3 +124,29 @@ def test_in_memory_engine_is_shared_across_threads() -> None:
         assert seen == [TABLES]
     finally:
         engine.dispose()
+
+
+def test_0003_keys_leads_by_their_province_of_today(empty_engine: Engine) -> None:
+    migrate(empty_engine, "0001")
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    insert = text(
+        "INSERT INTO leads (full_name, phone, establishment_name, province, province_key,"
+        " support_items, need_key, eligibility_answers, consent_at, status, created_at,"
+        " updated_at) VALUES ('A', :phone, 'B', :province, :key, '[]', '', '{}',"
+        " :now, 'new', :now, :now)"
+    )
+    rows = [("Quảng Nam", "quang nam"), ("Đà Nẵng", "da nang"), ("Xã Đông", "xa dong")]
+    with empty_engine.begin() as connection:
+        for number, (province, key) in enumerate(rows):
+            connection.execute(
+                insert, {"phone": f"+8491234567{number}", "province": province, "key": key, "now": now}
+            )
+
+    def keys() -> list[str]:
+        with empty_engine.connect() as connection:
+            return list(connection.scalars(text("SELECT province_key FROM leads ORDER BY id")))
+
+    migrate(empty_engine)
+    assert keys() == ["da_nang", "da_nang", "xa dong"]
+    downgrade(empty_engine, "0002")
+    assert keys() == ["quang nam", "da nang", "xa dong"]

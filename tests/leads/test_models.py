@@ -20,8 +20,6 @@ from index.leads.models import (
     LeadStatus,
     QuestionLog,
     compute_need_key,
-    fold_text,
-    normalize_phone,
 )
 from tests.leads.factories import lead_data, make_lead_in
 
@@ -88,22 +86,14 @@ def test_blank_required_text_is_rejected() -> None:
         make_lead_in(full_name="   ")
 
 
-@pytest.mark.parametrize(
-    ("typed", "e164"),
-    [
-        ("0912 345 678", "+84912345678"),
-        ("+84 912-345-678", "+84912345678"),
-        ("84912345678", "+84912345678"),
-        ("02773 851 234", "+842773851234"),
-    ],
-)
-def test_phone_is_normalised_to_e164(typed: str, e164: str) -> None:
-    assert normalize_phone(typed) == e164
-    assert make_lead_in(phone=typed).phone == e164
+def test_phone_is_normalised_to_e164_by_the_one_phone_rule() -> None:
+    # The rule itself is tested in test_phones.py; LeadCreate must use it.
+    assert make_lead_in(phone="0912 345 678").phone == "+84912345678"
+    assert make_lead_in(phone="02773 851 234").phone == "+842773851234"
 
 
-@pytest.mark.parametrize("typed", ["12345", "không có", "0912"])
-def test_invalid_phone_is_rejected(typed: str) -> None:
+@pytest.mark.parametrize("typed", ["12345", "không có", "0912", "+14155552671", "+4930123456"])
+def test_invalid_or_foreign_phone_is_rejected(typed: str) -> None:
     with pytest.raises(ValidationError, match="phone"):
         make_lead_in(phone=typed)
 
@@ -123,11 +113,6 @@ def test_need_key_ignores_order_case_and_diacritics() -> None:
     assert compute_need_key([]) == ""
     long_key = compute_need_key([f"{i:03d}" + "x" * 96 for i in range(12)])
     assert long_key.startswith("sha256:") and len(long_key) <= 255
-
-
-def test_fold_text() -> None:
-    assert fold_text("  Đồng   Tháp ") == "dong thap"
-    assert fold_text("THỪA THIÊN HUẾ") == fold_text("thua thien hue")
 
 
 def test_lead_roundtrip_in_memory(memory_session: Session) -> None:

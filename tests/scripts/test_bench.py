@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scripts.bench import backend_name, main, run_benchmark, synthetic_texts
+from scripts.bench import backend_name, main, synthetic_texts
 from scripts.bench_build import synthetic_knowledge
 
 if TYPE_CHECKING:
@@ -45,11 +45,20 @@ def test_synthetic_texts_are_vietnamese_like_and_deterministic() -> None:
 
 
 @pytest.mark.slow
-def test_benchmark_smoke_run(
-    make_settings: Callable[..., Settings], embedding_model: SentenceTransformer
+def test_bench_smoke_run_through_the_command_line(
+    make_settings: Callable[..., Settings],
+    embedding_model: SentenceTransformer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """One small run of `python -m scripts.bench --json` (a knowledge-base build is the cost)."""
+    import index.embedding
+
+    monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
     settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
-    results = run_benchmark(settings, n_queries=3, synthetic=300, model=embedding_model)
+    argv = ["--json", "--n-queries", "3", "--synthetic", "300", "--no-corpus"]
+    assert main(argv, settings=settings) == 0
+    results = json.loads(capsys.readouterr().out)  # one JSON object, nothing else on stdout
     assert EARLIER | ADDED <= set(results)
     assert results["kb_chunks"] > 0 and results["synthetic_chunks"] == 300
     assert results["build_chunks_per_s"] > 0 and results["peak_rss_mb"] > 0
@@ -70,24 +79,6 @@ def test_benchmark_smoke_run(
     assert results["peak_rss_mb"] == results["serving_peak_rss_mb"]
     # The benchmark builds into a temp dir and leaves the configured index alone.
     assert not (settings.index_dir / "current").exists()
-
-
-@pytest.mark.slow
-def test_bench_json_is_one_object(
-    make_settings: Callable[..., Settings],
-    embedding_model: SentenceTransformer,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    import index.embedding
-
-    monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
-    settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
-    argv = ["--json", "--n-queries", "2", "--synthetic", "200", "--no-cold-start", "--no-corpus"]
-    assert main(argv, settings=settings) == 0
-    payload = json.loads(capsys.readouterr().out)
-    assert EARLIER | ADDED <= set(payload)
-    assert isinstance(payload["encode_p50_ms"], dict) and "cold_start_s" not in payload
 
 
 def test_synthetic_knowledge_chunks_one_section_each(tmp_path: Path) -> None:

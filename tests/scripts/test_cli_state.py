@@ -43,7 +43,7 @@ def test_doctor_warns_about_a_damaged_state_file(cli_env: dict[str, Path]) -> No
     data.mkdir(parents=True, exist_ok=True)
     (data / "bot_state.pickle").write_bytes(b"\x80\x05truncated")
     line = _state_line(run("doctor", "--skip-model").output)
-    assert line.startswith("❌") and "bị hỏng" in line and "damaged" in line
+    assert line.startswith("⚠") and "bị hỏng" in line and "damaged" in line  # optional: moved aside
     # doctor only reads: the bot itself moves the file aside when it starts.
     assert (data / "bot_state.pickle").exists()
 

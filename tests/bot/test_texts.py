@@ -1,0 +1,19 @@
+"""Texts that name the core's codes cover every code."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.answer_views import doc_status_label
+from index.leads.models import STATUS_LABELS, LeadStatus
+from index.schema import DOC_STATUSES
+
+
+def test_every_document_status_has_one_label() -> None:
+    assert set(texts.DOC_STATUS_LABELS) == set(DOC_STATUSES)
+    assert doc_status_label("superseded") == texts.DOC_STATUS_LABELS["superseded"]
+    assert doc_status_label("draft") == "draft"  # an unknown code is shown, not hidden
+
+
+def test_every_lead_status_has_a_distinct_label() -> None:
+    assert set(STATUS_LABELS) == set(LeadStatus)
+    assert len(set(STATUS_LABELS.values())) == len(LeadStatus)
