@@ -3,8 +3,9 @@
 The word lists are data in `knowledge/` (admins extend them without touching code):
 
 * `teencode.yaml`: chat abbreviations ("dc", "ko", "bn") and what they stand for;
-* `entities.yaml`: provinces (with the 2025 merges), the words for each support item of
-  `criteria.yaml`, and how the knowledge base marks a value as not found;
+* `entities.yaml`: the words for each support item of `criteria.yaml`, and how the knowledge
+  base marks a value as not found (provinces come from the one list,
+  `index/leads/provinces.yaml`, with the 2025 merges);
 * `criteria.yaml`: which support items have no known level ("Chưa tìm được mức hỗ trợ").
 """
 
@@ -214,12 +215,17 @@ def load_lexicon(knowledge_dir: Path) -> Lexicon:
     }
     entities = _read_yaml(knowledge_dir / ENTITIES_FILE)
     provinces: list[tuple[str, str, str]] = []
-    for entry in entities.get("provinces") or []:
-        name = str(entry["name"])
-        for alias in [name, *entry.get("aliases", [])]:
-            provinces.append((_fold_key(str(alias)), name, name))
-        for old in entry.get("merged", []):
-            provinces.append((_fold_key(str(old)), str(old), name))
+    # The one province list (index/leads/provinces.yaml, with the 2025 merges).
+    from index.leads.provinces import load_provinces
+
+    for province in load_provinces():
+        for alias in (province.name, *province.aliases):
+            if len(alias) > 2:  # "HN", "TP" would match ordinary words once folded
+                provinces.append((_fold_key(alias), province.name, province.name))
+        for former in province.former:
+            for alias in (former.name, *former.aliases):
+                if len(alias) > 2:
+                    provinces.append((_fold_key(alias), former.name, province.name))
     items = [
         (_fold_key(str(alias)), str(item))
         for item, aliases in (entities.get("support_items") or {}).items()
