@@ -199,9 +199,12 @@ class _ScriptedEngine:
     def __init__(self) -> None:
         self.questions: list[str] = []
 
-    def answer(self, question: str, **_: Any) -> Any:
+    def answer(self, question: str, *, previous: str | None = None, **_: Any) -> Any:
+        from index.followup import rewrite_followup
         from index.schema import Answer
 
+        # As `Engine.answer`: the adapter passes its context, the engine resolves against it.
+        question = rewrite_followup(question, previous)
         self.questions.append(question)
         refused = "vàng" in question
         return Answer(
