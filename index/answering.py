@@ -31,6 +31,7 @@ from index.unit_scorer import (
     candidates,
     context_of,
     has_amount,
+    has_value,
     unit_facts,
 )
 from index.units import AnswerUnit, UnitStore
@@ -188,6 +189,9 @@ def select_units(models: AnswerModels, ranked: Sequence[Candidate]) -> list[Cand
 def _names(candidate: Candidate, kind: str) -> frozenset[str]:
     """What a unit is about, of one kind: its own names, and its document's for provinces."""
     keys = candidate.entities.keys(kind)
+    if kind == "year":
+        # A figure's year is often in its heading ("Đồng Tháp: kết quả 2016–2020").
+        keys = keys | candidate.context.keys(kind)
     if kind == "province":
         keys = keys | candidate.entities.parents() | candidate.context.keys(kind)
         keys = keys | candidate.context.parents()
@@ -204,8 +208,8 @@ def _about(candidate: Candidate, query: Query, kind: str) -> bool:
 
 
 def _conflicts(candidate: Candidate, query: Query) -> bool:
-    """The unit names another province or support item than the one asked, and not it."""
-    for kind in ("province", "item"):
+    """The unit names another province, support item or year than the one asked, and not it."""
+    for kind in ("province", "item", "year"):
         wanted = _wanted(query, kind)
         named = _names(candidate, kind)
         if wanted and named and not named & wanted:
@@ -247,11 +251,19 @@ def _value_unknown(
         # Only a unit about this item alone can state its level.
         alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
         return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in alone)
-    if query.entities.first("province") is not None and prediction.asks_level >= 0.5:
-        # A province's own level is stated by a unit about that province (or in its
-        # documents); the national maximum is not that province's level.
-        local = [c for c in singles if _about(c, query, "province")]
-        return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in local)
+    for kind in ("province", "year"):
+        if query.entities.first(kind) is None and not (kind == "year" and _wanted(query, kind)):
+            continue
+        # A province's (or a year's) own figure is stated by a unit about that province or
+        # year (or in its documents); the national maximum is not that province's level,
+        # nor a 2016-2020 result the 2021 one.
+        local = [c for c in singles if _about(c, query, kind)]
+        if prediction.asks_level >= 0.5:
+            stated = [c for c in local if has_amount(c.unit.embed_text)]
+        else:
+            stated = [c for c in local if has_value(c.unit.embed_text)]
+        if not any(_current_for(c, query) for c in stated):
+            return True
     return False
 
 
@@ -303,6 +315,7 @@ def rank_units(
     query_vector: np.ndarray | None,
     asks_value: float,
     models: AnswerModels,
+    asks_list: float | None = None,
 ) -> list[Candidate]:
     """Scores every unit of the top passages; best first.
 
@@ -312,13 +325,14 @@ def rank_units(
         query_vector: The question's embedding (None in BM25-only mode).
         asks_value: Calibrated P(the question asks for a value).
         models: Units, statistics, lexicon, scorer.
+        asks_list: Calibrated P(the question asks for a list); None reads it off asks_value.
 
     Returns:
         The candidates with `score` set, best first.
     """
     found = candidates(
         query, query_vector, passages, models.units, models.stats, models.lexicon,
-        asks_value=asks_value, contexts=models.contexts(passages[:CANDIDATE_PASSAGES]),
+        asks_value=asks_value, asks_list=asks_list, contexts=models.contexts(passages[:CANDIDATE_PASSAGES]),
         entities_of=models.unit_entities, facts_of=models.unit_facts,
     )  # fmt: skip
     if found:
@@ -371,7 +385,8 @@ def compose_answer(
                 confidence=prediction.in_scope, reason="out_of_scope",
             )  # fmt: skip
     asks_value = prediction.asks_value if prediction is not None else 0.0
-    ranked = rank_units(query, passages, query_vector, asks_value, models)
+    asks_list = prediction.asks_list if prediction is not None else None
+    ranked = rank_units(query, passages, query_vector, asks_value, models, asks_list)
     in_scope = prediction.in_scope if prediction is not None else 1.0
     if not ranked or ranked[0].score < models.selection.answer_floor:
         return Answer(

@@ -92,6 +92,18 @@ class IntentPrediction:
         return value / inside if inside > 0 else 0.0
 
     @property
+    def asks_list(self) -> float:
+        """Probability that an in-scope question asks for the items of a list.
+
+        An intents file without `ask_list` examples gives the old reading: any question that
+        does not ask for a value.
+        """
+        inside = self.in_scope
+        if "ask_list" not in self.probabilities:
+            return 1.0 - self.asks_value
+        return self.probabilities["ask_list"] / inside if inside > 0 else 0.0
+
+    @property
     def asks_level(self) -> float:
         """Probability that an in-scope question asks for a support level (amount, %, cap)."""
         inside = self.in_scope

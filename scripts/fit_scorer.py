@@ -53,7 +53,11 @@ def unit_rows(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np
         text = prepare_question(item.question, max_chars=engine.settings.max_question_chars).text
         query, retrieval, prediction, models = engine.inspect(text)
         asks_value = prediction.asks_value if prediction is not None else 0.0
-        for candidate in rank_units(query, retrieval.passages, retrieval.query_vector, asks_value, models):
+        asks_list = prediction.asks_list if prediction is not None else None
+        ranked = rank_units(
+            query, retrieval.passages, retrieval.query_vector, asks_value, models, asks_list
+        )
+        for candidate in ranked:
             unit = candidate.unit
             shown = " ".join([unit.label, unit.text, *unit.items])
             features.append(candidate.features)
