@@ -259,6 +259,12 @@ def _value_unknown(
         # Only a unit about this item alone can state its level.
         alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
         return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in alone)
+    if prediction.asks_level >= 0.5 and not any(
+        has_amount(c.unit.embed_text) for c in ranked[:MAX_UNITS]
+    ):
+        # A level question whose best units state no amount (only a count of workers
+        # trained, say) is not answered by them.
+        return True
     for kind in ("province", "year"):
         if query.entities.first(kind) is None and not (kind == "year" and _wanted(query, kind)):
             continue
@@ -294,6 +300,11 @@ def _known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) ->
         about += [c for c in singles if c not in about and not has_amount(c.unit.embed_text)]
     else:
         about = [c for c in singles if _marked(c, lexicon)]
+    for kind in ("province", "year"):
+        if _wanted(query, kind):
+            # A figure of another place or time (the national cap, the 2016-2020 result)
+            # shown under "what is known" would still read as the answer.
+            about = [c for c in about if _about(c, query, kind) or not has_value(c.unit.embed_text)]
     about.sort(key=lambda c: not _marked(c, lexicon))
     return about[:MAX_UNITS]
 
@@ -408,8 +419,9 @@ def compose_answer(
         ranked = [c for c in ranked if not _conflicts(c, query)]
         unknown = not ranked or _value_unknown(query, ranked, prediction, models.lexicon)
         if unknown:
+            # Nothing known about the item: the honest line and who to ask, no other figure.
             chosen = _known_units(query, ranked, models.lexicon)
-    if chosen is None or not chosen:
+    if chosen is None:
         if not ranked:
             return Answer(
                 **base, text="", confident=False, outcome="refused", reason="no_match",
@@ -423,5 +435,5 @@ def compose_answer(
         citations=_citations(chosen),
         outcome="unknown" if unknown else "answered",
         intent=prediction.label if prediction is not None else None,
-        confidence=in_scope * ranked[0].score,
+        confidence=in_scope * (ranked[0].score if ranked else 0.0),
     )
