@@ -261,19 +261,15 @@ def _value_unknown(
         # Only a unit about this item alone can state its level.
         alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
         return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in alone)
-    if prediction.asks_level >= 0.5 and not any(
-        has_amount(c.unit.embed_text) for c in ranked[:MAX_UNITS]
-    ):
-        # A level question whose best units state no amount (only a count of workers
-        # trained, say) is not answered by them.
-        return True
     for kind in ("province", "year"):
         if query.entities.first(kind) is None and not (kind == "year" and _wanted(query, kind)):
             continue
         # A province's (or a year's) own figure is stated by a unit about that province or
         # year (or in its documents); the national maximum is not that province's level,
         # nor a 2016-2020 result the 2021 one.
-        local = [c for c in singles if _about(c, query, kind)]
+        # Figures rarely repeat their year: a unit is about the year asked unless it (or
+        # its document) names only others, and those were filtered out by `_conflicts`.
+        local = singles if kind == "year" else [c for c in singles if _about(c, query, kind)]
         if prediction.asks_level >= 0.5:
             stated = [c for c in local if has_amount(c.unit.embed_text)]
         else:

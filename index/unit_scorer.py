@@ -303,5 +303,7 @@ def context_of(passage: Passage, lexicon: Lexicon) -> tuple[frozenset[str], Enti
     """Folded tokens and entities of a passage's document title, province and headings."""
     doc = passage.doc
     chunk = passage.chunk
-    text = " ".join([doc.title, doc.province or "", *chunk.heading_path, *chunk.path])
+    # The year a document was issued is the year of a news item's figures.
+    issued = str(doc.issued or "")[:4] if str(doc.issued or "")[:4].isdigit() else ""
+    text = " ".join([doc.title, doc.province or "", issued, *chunk.heading_path, *chunk.path])
     return frozenset(content_tokens(text)), lexicon.find(text)
