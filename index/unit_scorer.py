@@ -242,7 +242,9 @@ def candidates(
         return []
     best = max(p.score for p in top) or 1.0
     tokens = list(query.tokens)
-    idf = {t: stats.idf(t) for t in tokens}
+    # A question word no indexed text uses ("gi", "nhung" typed for "gì", "những"; an English
+    # word without glossary term) matches no unit: weighted, it only shrinks every share.
+    idf = {t: stats.idf(t) if stats.known(t) else 0.0 for t in tokens}
     rows = [(rank, p, row) for rank, p in enumerate(top) for row in units.rows_of(p.chunk.chunk_id)]
     if not rows:
         return []
@@ -256,7 +258,7 @@ def candidates(
     question_set = set(tokens)
     focus = list(query.focus_tokens)
     for token in focus:
-        idf.setdefault(token, stats.idf(token))
+        idf.setdefault(token, stats.idf(token) if stats.known(token) else 0.0)
     found: list[Candidate] = []
     for (rank, passage, row), cosine in zip(rows, cosines, strict=True):
         unit = units.units[row]
@@ -303,7 +305,5 @@ def context_of(passage: Passage, lexicon: Lexicon) -> tuple[frozenset[str], Enti
     """Folded tokens and entities of a passage's document title, province and headings."""
     doc = passage.doc
     chunk = passage.chunk
-    # The year a document was issued is the year of a news item's figures.
-    issued = str(doc.issued or "")[:4] if str(doc.issued or "")[:4].isdigit() else ""
-    text = " ".join([doc.title, doc.province or "", issued, *chunk.heading_path, *chunk.path])
+    text = " ".join([doc.title, doc.province or "", *chunk.heading_path, *chunk.path])
     return frozenset(content_tokens(text)), lexicon.find(text)
