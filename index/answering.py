@@ -255,7 +255,8 @@ def _value_unknown(
         return True
     item = query.entities.first("item")
     about = [c for c in singles if item is None or _about(c, query, "item")]
-    if about and _marked(about[0], lexicon) and about[0] is singles[0]:
+    if about and _marked(about[0], lexicon) and (item is not None or about[0] is singles[0]):
+        # The knowledge base's own line about this item says the value was not found.
         return True
     if item is not None and item.key in lexicon.unknown_items and prediction.asks_level >= 0.5:
         # Only a unit about this item alone can state its level.
