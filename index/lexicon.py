@@ -182,9 +182,9 @@ class Lexicon:
         for match in _YEAR_RE.finditer(text):
             mentions.append(Mention("year", match.group(1), match.start(), match.end()))
         for match in _PERIOD_RE.finditer(text):
-            first, last = int(match.group(1)), int(match.group(2))
-            if 0 < last - first <= MAX_PERIOD_YEARS:
-                mentions.extend(Mention("year", str(y)) for y in range(first + 1, last))
+            start, end = int(match.group(1)), int(match.group(2))
+            if 0 < end - start <= MAX_PERIOD_YEARS:
+                mentions.extend(Mention("year", str(y)) for y in range(start + 1, end))
         return Entities(tuple(mentions))
 
     def says_not_found(self, text: str) -> bool:
