@@ -17,6 +17,7 @@ from bot import texts
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.handlers import (
     admin,
+    announcements,
     ask,
     doc_status,
     eligibility,
@@ -138,6 +139,7 @@ def build_application(
     start.register(app)
     ask.register(app)
     fallback.register(app)
+    announcements.register(app)
     app.add_error_handler(errors.error_handler)
     schedule_index_reload(app)
     return app

@@ -229,6 +229,19 @@ def announcement(lead: Lead, *, updated: bool) -> Rendered:
     return Rendered("\n".join(lines), markup)
 
 
+def digest(lead_ids: Sequence[int], *, updated: int, minutes: int) -> Rendered:
+    """One staff-chat message for a burst of leads: how many, their ids, a list button."""
+    ids = ", ".join(texts.STAFF_DIGEST_LEAD_ID.format(lead_id=lead_id) for lead_id in lead_ids)
+    note = texts.STAFF_DIGEST_UPDATED.format(updated=updated) if updated else ""
+    text = texts.STAFF_DIGEST.format(
+        count=len(lead_ids), minutes=max(1, minutes), updated=note, lead_ids=ids
+    )
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.STAFF_BUTTON_LIST, callback_data=DEFAULT_PAGE)]]
+    )
+    return Rendered(text, markup)
+
+
 def _counts_lines(counts: dict[Any, int], *, labels: Callable[[Any], str] = str) -> list[str]:
     if not counts:
         return [texts.STAFF_STATS_NONE]

@@ -443,6 +443,11 @@ STAFF_STATS_UNANSWERED = "<b>Câu hỏi chưa trả lời được nhiều nhấ
 STAFF_STATS_NONE = "(chưa có)"
 STAFF_NEW_LEAD = "🆕 <b>Hồ sơ mới #{lead_id}</b>"
 STAFF_UPDATED_LEAD = "✏️ <b>Hồ sơ #{lead_id} được cập nhật</b>"
+#: Many leads at once (a burst): one message instead of one per lead.
+STAFF_DIGEST = "📥 <b>{count} hồ sơ mới</b> trong {minutes} phút qua{updated}\n{lead_ids}"
+STAFF_DIGEST_UPDATED = " (trong đó {updated} hồ sơ được cập nhật)"
+STAFF_DIGEST_LEAD_ID = "#{lead_id}"
+STAFF_BUTTON_LIST = "📋 Mở danh sách hồ sơ"
 STAFF_COMMAND_LEADS = "Danh sách hồ sơ đăng ký"
 STAFF_COMMAND_EXPORT = "Xuất hồ sơ ra CSV và Excel"
 STAFF_COMMAND_STATS = "Thống kê hồ sơ và câu hỏi"

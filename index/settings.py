@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     #: (Telegram documents "about 30"), and a minute into one group (documented 20).
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
     telegram_group_messages_per_minute: float = Field(default=20.0, gt=0, le=1000)
+    #: Seconds between drains of the staff announcement outbox (index/leads/outbox.py).
+    staff_announce_seconds: float = Field(default=10.0, gt=0, le=3600)
+    #: Up to this many due leads are announced one message each; more go into one digest.
+    #: Telegram lets a group receive about 20 messages a minute: 3 every 10 s is 18, so the
+    #: announcements alone never hit the group limit and the rest of the chat still flows.
+    staff_digest_threshold: int = Field(default=3, ge=1, le=100)
+    #: Attempts per announcement before it is recorded as lost (the lead itself is saved).
+    #: With the 30 s doubling backoff of bot/handlers/announcements.py, 6 attempts span
+    #: about 15 minutes: a staff group briefly unreachable still gets every lead.
+    staff_announce_attempts: int = Field(default=6, ge=1, le=100)
     #: Updates processed at once across chats; each chat and user stays in order.
     concurrent_updates: int = Field(default=256, ge=1, le=10_000)
     #: Threads that answer questions. Retrieval is CPU-bound, so one per core: on this 2-core

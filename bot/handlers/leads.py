@@ -41,7 +41,6 @@ from bot.conversations import (
     forget_on_timeout,
 )
 from bot.handlers.eligibility import RESULT_KEY, criteria_for
-from bot.handlers.staff import notify_new_lead
 from bot.lead_views import inline_buttons, phone_keyboard, registration_summary, support_keyboard
 from bot.routing import RoutedFilter, add_route
 from index.eligibility import CriteriaError
@@ -402,14 +401,21 @@ async def edit_field(update: Update, context: BotContext) -> int:
     return await ask_next(update, context)
 
 
-def _save_lead(db_engine: sqlalchemy.Engine, lead_in: LeadCreate) -> tuple[Lead, bool]:
-    """Commits the lead in a worker thread; returns it and whether it is new."""
+def _save_lead(
+    db_engine: sqlalchemy.Engine, lead_in: LeadCreate, *, announce: bool
+) -> tuple[Lead, bool]:
+    """Commits the lead (and its staff announcement) in a worker thread; returns it and
+    whether it is new."""
     with session_scope(db_engine) as session:
-        return crud.upsert_lead(session=session, lead_in=lead_in)
+        return crud.upsert_lead(session=session, lead_in=lead_in, announce=announce)
 
 
 async def confirm(update: Update, context: BotContext) -> int | None:
-    """Commits the lead, then (only then) tells the user, then notifies the staff."""
+    """Commits the lead with its staff announcement, then (only then) tells the user.
+
+    The announcement goes out from the outbox (bot/handlers/announcements.py), so a slow or
+    unreachable staff chat never delays the confirmation.
+    """
     query = update.callback_query
     assert query is not None
     data = user_state(context)
@@ -425,7 +431,10 @@ async def confirm(update: Update, context: BotContext) -> int | None:
             telegram_user_id=user.id if user else None,
             telegram_username=user.username if user else None,
         )
-        lead, created = await asyncio.to_thread(_save_lead, get_db(context), lead_in)
+        announce = get_settings(context).staff_chat_id is not None
+        lead, created = await asyncio.to_thread(
+            _save_lead, get_db(context), lead_in, announce=announce
+        )
     except (ValidationError, ValueError) as exc:
         logger.warning("Lead draft rejected: %s", exc)
         data[SUBMITTING_KEY] = False
@@ -441,8 +450,6 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     data[LAST_LEAD_KEY] = lead.id
     template = texts.LEAD_SAVED_NEW if created else texts.LEAD_SAVED_UPDATE
     await _send(update, context, template.format(lead_id=lead.id, phone=html.escape(lead.phone)))
-    # Never raises: the lead is saved, a failed staff message must not reach the user.
-    await notify_new_lead(context, lead, updated=not created)
     return ConversationHandler.END
 
 

@@ -20,7 +20,7 @@ from telegram.ext import MessageHandler as Msg
 
 from bot import texts
 from bot.access import restricted
-from bot.context import BotApplication, BotContext, app_settings, get_db, get_settings
+from bot.context import BotApplication, BotContext, app_settings, get_db
 from bot.conversations import (
     CONVERSATION_GROUP,
     build_conversation,
@@ -30,7 +30,6 @@ from bot.conversations import (
 from bot.lead_views import (
     DEFAULT_PAGE,
     Rendered,
-    announcement,
     card_markup,
     esc,
     lead_card_text,
@@ -43,7 +42,7 @@ from index.dates import parse_vn_date, vn_date_range
 from index.leads import crud
 from index.leads.db import session_scope
 from index.leads.export import leads_to_csv, leads_to_xlsx
-from index.leads.models import NOTE_MAX, Lead, LeadStatus
+from index.leads.models import NOTE_MAX, LeadStatus
 from index.leads.provinces import resolve_province
 from index.leads.stats import compute_stats
 from index.leads.status import parse_status, split_status_prefix, status_label
@@ -403,19 +402,6 @@ async def stats_command(update: Update, context: BotContext) -> None:
     assert message is not None
     text = await asyncio.to_thread(render_stats, get_db(context))
     await message.reply_text(text)
-
-
-async def notify_new_lead(context: BotContext, lead: Lead, *, updated: bool = False) -> None:
-    """Announces a new (or updated) lead in the staff chat; never raises."""
-    try:
-        chat_id = get_settings(context).staff_chat_id
-        if chat_id is None:
-            return
-        rendered = announcement(lead, updated=updated)
-        await context.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
-    except Exception:
-        # The lead is already committed; a failed announcement must not fail the user's flow.
-        logger.exception("Could not announce lead %s to the staff chat", getattr(lead, "id", "?"))
 
 
 def register(app: BotApplication) -> None:
