@@ -379,6 +379,15 @@ PRIVACY_FAILED = "⚠️ Xin lỗi, chưa xóa được dữ liệu do sự cố
 # === end registration ===
 
 # === staff (bot/handlers/staff.py) ===
+#: A registration, check or erasure asked for in a group: personal data stays private.
+PRIVATE_ONLY = (
+    "🔒 Để bảo vệ thông tin cá nhân, việc này chỉ thực hiện trong cuộc trò chuyện riêng với "
+    "trợ lý. Bạn bấm nút dưới đây để mở."
+)
+PRIVATE_ONLY_SHORT = "Việc này chỉ thực hiện trong chat riêng với trợ lý."
+PRIVATE_ONLY_BUTTON = "💬 Mở chat riêng với trợ lý"
+#: A staff or admin tool outside the private and staff chats; says nothing more on purpose.
+WRONG_CHAT = "Lệnh này không dùng được trong cuộc trò chuyện này."
 STAFF_REFUSAL = "Xin lỗi, chức năng này chỉ dành cho cán bộ Trung tâm Khuyến công."
 STAFF_NO_LEADS = "Chưa có hồ sơ nào phù hợp với điều kiện lọc."
 STAFF_UNKNOWN_PROVINCE = "Chưa có hồ sơ nào ở tỉnh/thành «{province}»."

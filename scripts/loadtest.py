@@ -206,7 +206,14 @@ def bot_under_test(
 def _register_report(api: FakeBotApi, result: Any, url: str, **extra: Any) -> dict[str, Any]:
     stored = lead_counts(url, [r.user_id for r in result.registrations])
     announced = announced_leads(api, STAFF_CHAT_ID)
-    return {**result.to_dict(), **lead_report(result, stored, announced), **extra}
+    # Digests make this much smaller than the leads announced in a burst.
+    staff_messages = sum(1 for c in api.calls_to(STAFF_CHAT_ID) if c.method == "sendMessage")
+    return {
+        **result.to_dict(),
+        **lead_report(result, stored, announced),
+        "staff_messages": staff_messages,
+        **extra,
+    }
 
 
 def crash_midway(api: FakeBotApi, bot: BotProcess, *, timeout: float = 60.0) -> None:

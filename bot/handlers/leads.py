@@ -33,6 +33,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import MessageHandler as Msg
 
 from bot import texts
+from bot.chat_policy import deep_link_filter
 from bot.context import BotApplication, BotContext, app_settings, get_db, get_settings, user_state
 from bot.conversations import (
     CONVERSATION_GROUP,
@@ -538,6 +539,7 @@ def build_registration(
     text = new & filters.TEXT & ~filters.COMMAND
     other = new & ~filters.TEXT & ~filters.COMMAND
     step = conversation_step
+    start_link = deep_link_filter("dangky")
 
     def button(callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
         return CallbackQueryHandler(step(callback), pattern=pattern)
@@ -546,6 +548,8 @@ def build_registration(
         name=CONVERSATION_NAME,
         entry_points=[
             CommandHandler("dangky", step(start_registration)),
+            # The deep link a group's /dangky answers with (bot.chat_policy).
+            CommandHandler("start", step(start_registration), filters=start_link),
             button(start_registration, r"^(lead:start|menu:register)$"),
             *([Msg(text & routed, step(start_registration))] if routed else []),
         ],
@@ -576,6 +580,7 @@ def build_registration(
         },
         fallbacks=[
             CommandHandler("huy", step(cancel)),
+            CommandHandler("start", step(start_registration), filters=start_link),
             # Not stopped: these commands end the registration and then run themselves.
             CommandHandler(["kiemtra", "start", "xoadulieu"], leave_for_command),
             CallbackQueryHandler(leave_for_command, pattern=r"^menu:check$"),
