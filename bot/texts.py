@@ -135,7 +135,7 @@ EDITED_MESSAGE = (
     "Tôi không xử lý tin nhắn đã sửa. Bạn vui lòng gửi lại câu hỏi dưới dạng tin nhắn mới."
 )
 UNKNOWN_COMMAND = "Tôi chưa hiểu lệnh này. Gõ /trogiup để xem các lệnh có thể dùng."
-STALE_BUTTON = "Nút này đã hết hạn, vui lòng gõ /start"
+STALE_BUTTON = "Không tìm thấy nội dung của nút này (có thể đã hết hạn). Bạn gõ /start nhé."
 ERROR_REPLY = (
     "Xin lỗi, đã có lỗi xảy ra khi xử lý yêu cầu của bạn. Bạn vui lòng thử lại sau ít phút. "
     "Nếu lỗi lặp lại, hãy gõ /start."
@@ -405,6 +405,7 @@ STAFF_BUTTON_NOTE = "📝 Thêm ghi chú"
 STAFF_BUTTON_BACK = "⬅️ Danh sách"
 STAFF_BUTTON_OPEN = "Mở hồ sơ"
 STAFF_LEAD_NOT_FOUND = "Không tìm thấy hồ sơ #{lead_id}."
+STAFF_NOT_FOUND = "Không tìm thấy hồ sơ hoặc nội dung của nút này."
 STAFF_CARD_TITLE = "<b>Hồ sơ #{lead_id}</b> · {status}"
 STAFF_CARD_NAME = "👤 Họ tên: {value}"
 STAFF_CARD_PHONE = "📞 Điện thoại: {value}"

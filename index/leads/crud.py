@@ -194,13 +194,20 @@ def upsert_lead(
     return _retry_locked(session, write)
 
 
+#: The largest id a lead can have: PostgreSQL's INTEGER (SQLite's is wider). A larger one
+#: (a forged button, a typo in the CLI) would make the driver raise instead of "not found".
+LEAD_ID_MAX = 2**31 - 1
+
+
 def get_lead(*, session: Session, lead_id: int) -> Lead | None:
-    """Returns the lead with this id, or None.
+    """Returns the lead with this id, or None (also for an id no lead can have).
 
     Args:
         session: An open session.
         lead_id: The lead id.
     """
+    if not 0 < lead_id <= LEAD_ID_MAX:
+        return None
     return session.get(Lead, lead_id)
 
 
@@ -301,7 +308,7 @@ def list_leads_for_user(*, session: Session, telegram_user_id: int) -> list[Lead
 
 
 def _require_lead(session: Session, lead_id: int) -> Lead:
-    lead = session.get(Lead, lead_id)
+    lead = get_lead(session=session, lead_id=lead_id)
     if lead is None:
         raise LeadNotFoundError(lead_id)
     return lead
