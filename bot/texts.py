@@ -59,6 +59,7 @@ BUTTON_FEEDBACK_UP = "👍"
 BUTTON_FEEDBACK_DOWN = "👎"
 BUTTON_REGISTER = "📝 Đăng ký tư vấn"
 FEEDBACK_THANKS = "Cảm ơn bạn đã góp ý!"
+FEEDBACK_NOT_SAVED = "Cảm ơn bạn! Góp ý chưa ghi nhận được lúc này, bạn thử lại sau nhé."
 FEEDBACK_ALREADY = "Bạn đã góp ý cho câu trả lời này rồi. Cảm ơn bạn!"
 NOT_CONFIDENT = (
     "Xin lỗi, tôi chưa tìm thấy thông tin đủ chắc chắn trong các văn bản hiện có để trả lời "
