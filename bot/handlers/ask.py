@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -119,10 +120,6 @@ async def answer_question(update: Update, context: BotContext) -> None:
         return
     settings = get_settings(context)
     user_data = context.user_data if context.user_data is not None else {}
-    # Cosmetic: a refused typing indicator (429, timeout) is logged and ignored by
-    # bot.rate_limit.MessageRateLimiter, so it never costs the answer.
-    await message.reply_chat_action(ChatAction.TYPING)
-
     notes: list[str] = []
     text = asked.strip()
     if not text:
@@ -136,9 +133,18 @@ async def answer_question(update: Update, context: BotContext) -> None:
         text = text[: settings.max_question_chars]
     previous = user_data.get(CONTEXT_KEY)
     engine = get_engine(context)
-    answer = await run_cpu_bound(
-        context.application, lambda: engine.answer(text, previous=previous)
+    ready = asyncio.Event()
+    typing = asyncio.create_task(
+        _typing_unless_ready(message, ready, settings.typing_indicator_delay_seconds)
     )
+    try:
+        answer = await run_cpu_bound(
+            context.application, lambda: engine.answer(text, previous=previous)
+        )
+    finally:
+        ready.set()
+    if settings.typing_indicator_delay_seconds <= 0:
+        await typing
     if answer.reason == "empty":
         await message.reply_text(texts.EMPTY_QUESTION)
         return
@@ -173,6 +179,21 @@ async def answer_question(update: Update, context: BotContext) -> None:
                 "rated": False,
             },
         )
+
+
+async def _typing_unless_ready(message: Message, ready: asyncio.Event, delay: float) -> None:
+    """Shows "typing…" if the answer is not ready within `delay` seconds (0: at once).
+
+    Cosmetic: a refused indicator (429, timeout) is logged and ignored by
+    bot.rate_limit.MessageRateLimiter, so it never costs the answer.
+    """
+    if delay > 0:
+        try:
+            await asyncio.wait_for(ready.wait(), delay)
+            return
+        except TimeoutError:
+            pass
+    await message.reply_chat_action(ChatAction.TYPING)
 
 
 async def _route(

@@ -47,6 +47,7 @@ def live_settings(
         "staff_chat_id": STAFF_CHAT_ID,
         # The outbox drain runs often, so a test sees the staff announcement promptly.
         "staff_announce_seconds": 0.5,
+        "typing_indicator_delay_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,31 @@ async def test_a_failing_callback_answer_never_costs_the_reply(
     assert texts.ERROR_REPLY not in sent.text()
     assert texts.HELP in sent.texts()
     assert texts.LEAD_ASK_NAME in sent.text()
+
+
+class SlowEngine(AnsweringEngine):
+    """Takes long enough that the typing indicator is due."""
+
+    def answer(self, question: str, **kwargs: Any) -> Answer:
+        time.sleep(1.0)
+        return super().answer(question, **kwargs)
+
+
+@pytest.mark.parametrize(("delay", "typing"), [(30.0, False), (0.05, True)])
+async def test_the_typing_indicator_is_shown_only_for_a_slow_answer(
+    app, sent, make_message_update, delay, typing
+) -> None:
+    app.bot_data.settings = app.bot_data.settings.model_copy(
+        update={"typing_indicator_delay_seconds": delay}
+    )
+    app.bot_data.engine = SlowEngine() if typing else AnsweringEngine()
+
+    await app.process_update(make_message_update("Được hỗ trợ những gì?"))
+
+    assert len(answers(sent)) == 1
+    assert ("sendChatAction" in sent.methods()) is typing
+    if typing:
+        assert sent.methods().index("sendChatAction") < sent.methods().index("sendMessage")
 
 
 # --- 5. captions ----------------------------------------------------------------------------
