@@ -171,3 +171,18 @@ async def test_without_a_staff_chat_nothing_is_queued_or_scheduled(
     )
     assert application.job_queue is not None
     assert not application.job_queue.get_jobs_by_name(JOB_NAME)
+
+
+async def test_doctor_warns_about_lost_announcements(
+    app, recording, bot_settings, db_engine
+) -> None:
+    from scripts.doctor import _check_announcements
+
+    queue_lead(db_engine)
+    assert _check_announcements(bot_settings).level == "ok"
+    settings = app.bot_data.settings.model_copy(update={"staff_announce_attempts": 1})
+    recording.fail_methods["sendMessage"] = NetworkError("staff group unreachable")
+    await drain_outbox(app.bot, db_engine, settings)
+
+    check = _check_announcements(bot_settings)
+    assert check.level == "warn" and check.message.startswith("1 thông báo")
