@@ -20,6 +20,7 @@ import numpy as np
 from index.intents import ACTIONS, IntentClassifier, IntentPrediction
 from index.legal import article_label
 from index.lexicon import Entities, Lexicon, TermStats
+from index.lifecycle import basis_first
 from index.question import Query
 from index.schema import NOT_IN_FORCE, Answer, Citation, DocumentMeta, Passage
 from index.textnorm import legal_number_tokens
@@ -290,7 +291,8 @@ def _answer_text(chosen: Sequence[Candidate]) -> str:
 
 def _citations(chosen: Sequence[Candidate]) -> list[Citation]:
     citations: list[Citation] = []
-    for candidate in chosen:
+    order = basis_first([c.passage.doc for c in chosen])  # a law before our guide on it
+    for candidate in (chosen[i] for i in order):
         citation = citation_for(candidate.passage)
         if all((c.doc_id, c.article) != (citation.doc_id, citation.article) for c in citations):
             citations.append(citation)

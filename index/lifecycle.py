@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -202,6 +203,36 @@ def load_applied(docs: Mapping[str, DocumentMeta], path: Path) -> dict[str, Docu
 
 def _number_key(value: str) -> str:
     return fold_key(value).replace(" ", "")
+
+
+def number_key(value: str | None) -> str:
+    """A comparison key of a document number: "26/2014/TTLT-BTC-BCT" = "26/2014/TTLT/BTC-BCT"."""
+    return re.sub(r"[^0-9a-z]", "", fold_key(value or ""))
+
+
+def basis_first(docs: Sequence[DocumentMeta]) -> list[int]:
+    """The order to cite sources in: a law just ahead of our guide that summarises it.
+
+    A guide (`doc_type: guide`) retells the laws named in its `based_on`; when such a law
+    is cited later in the list, the law is the source and the guide a reading aid, so the
+    law moves to just before the guide. Everything else keeps its order.
+
+    Args:
+        docs: The documents of the citations, in the order chosen.
+
+    Returns:
+        Indices into `docs`, in citing order.
+    """
+    keys = [number_key(d.number) if d.doc_type != "guide" else "" for d in docs]
+    order: list[int] = []
+    for index, doc in enumerate(docs):
+        if index in order:
+            continue
+        if doc.doc_type == "guide":
+            bases = {number_key(n) for n in doc.based_on}
+            order += [j for j in range(index + 1, len(docs)) if keys[j] in bases and j not in order]
+        order.append(index)
+    return order
 
 
 def resolve_document(docs: Iterable[DocumentMeta], query: str) -> list[DocumentMeta]:

@@ -21,9 +21,17 @@ import numpy as np
 
 from index.glossary import english_terms, synonym_text
 from index.lexicon import TermStats
-from index.lifecycle import named_documents, prefer_in_force, same_jurisdiction, source_rank
+from index.lifecycle import (
+    named_documents,
+    number_key,
+    prefer_in_force,
+    same_jurisdiction,
+    source_rank,
+)
+from index.passage_ranker import FEATURES, PassageRanker, default_ranker, feature_row
+from index.passage_ranker import order as ranker_order
 from index.question import looks_accentless_vietnamese
-from index.schema import Chunk, DocumentMeta, Passage, RetrievalMode
+from index.schema import NOT_IN_FORCE, Chunk, DocumentMeta, Passage, RetrievalMode
 from index.textnorm import content_tokens, has_diacritics
 
 if TYPE_CHECKING:
@@ -35,17 +43,14 @@ Fusion = Literal["weighted", "rrf"]
 RRF_K = 60
 #: How many candidates each retriever contributes before fusion.
 CANDIDATE_POOL = 50
-#: Fused candidates re-scored by their best-matching sentence, and that score's weight.
-RERANK_DEPTH, RERANK_WEIGHT = 10, 1.0
+#: Fused candidates re-scored by the passage ranker (`index.passage_ranker`).
+RERANK_DEPTH = 10
 #: Dense weight used when the query is Vietnamese typed without diacritics (measured on
 #: the accent-less dev variant: the dense score is mostly noise on such queries).
 ACCENTLESS_DENSE_WEIGHT = 0.3
 #: Dense weight for English questions rendered through the glossary: BM25 then matches the
 #: Vietnamese terms exactly, while the cross-lingual cosine is weaker.
 ENGLISH_DENSE_WEIGHT = 0.5
-#: Rerank bonus of a chunk whose document's province the query names ("Quảng Nam tổ chức
-#: bao nhiêu hội chợ?" is about the Quảng Nam programme, not a national guide).
-PROVINCE_BONUS = 0.5
 #: Append the Vietnamese glossary terms to an English question before embedding it.
 EMBED_ENGLISH_TERMS = True
 #: A passage from a document in force "covers the same matter" as one from a superseded or
@@ -237,6 +242,8 @@ class HybridRetriever:
             rerank matches; defaults to `index.units`.
         encoder: Query embedding with a vector cache (`index.embedding.QueryEncoder`);
             the model is called directly when None.
+        ranker: Orders the head of the fused list (`index.passage_ranker`); the hand-set
+            default when None.
     """
 
     def __init__(
@@ -250,6 +257,7 @@ class HybridRetriever:
         stats: TermStats | None = None,
         units: Any = None,
         encoder: Any | None = None,
+        ranker: PassageRanker | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -258,6 +266,7 @@ class HybridRetriever:
         self.pool = pool
         self.max_per_doc = max_per_doc
         self.stats = stats
+        self.ranker = ranker or default_ranker()
         self._chunks: dict[int, Chunk] = _chunk_map(index.chunks)
         self._docs: dict[str, DocumentMeta] = _doc_map(index.docs)
         self._doc_of = {cid: chunk.doc_id for cid, chunk in self._chunks.items()}
@@ -324,20 +333,29 @@ class HybridRetriever:
         return weight
 
     def rerank(
-        self, query: str, results: Sequence[ScoredId], tokens: Sequence[str] | None = None
+        self,
+        query: str,
+        results: Sequence[ScoredId],
+        tokens: Sequence[str] | None = None,
+        *,
+        dense: Sequence[tuple[int, float]] = (),
+        bm25: Sequence[tuple[int, float]] = (),
     ) -> list[ScoredId]:
-        """Reorders the head of a fused list by how well one answer unit matches the query.
+        """Reorders the head of a fused list with the passage ranker.
 
         Fusion scores whole chunks; a chunk that holds one sentence with all the question's
-        rare words ("5 mô hình trình diễn kỹ thuật") is a better answer than a chunk that
-        mentions them all over. The fused score (scaled to the best one) gets a bonus of
-        `RERANK_WEIGHT` times the best unit's IDF-weighted match (stored unit tokens, so
-        nothing is re-tokenised per query).
+        rare words ("5 mô hình trình diễn kỹ thuật") is a better answer than one that
+        mentions them all over, and the article of the law a question names is a better
+        source than our guide that summarises it. `index.passage_ranker` scores the first
+        `RERANK_DEPTH` results from their retrieval scores, their best unit match and what
+        they are (see `head_features`).
 
         Args:
             query: The query.
             results: Fused results, best first.
             tokens: Folded content tokens of the query (from the query when None).
+            dense: The dense candidates (for the cosine features).
+            bm25: The BM25 candidates (for the BM25 feature).
 
         Returns:
             The results with the first `RERANK_DEPTH` reordered.
@@ -345,26 +363,68 @@ class HybridRetriever:
         head = list(results[:RERANK_DEPTH])
         if not head or head[0].score <= 0 or self.stats is None:
             return list(results)
-        top = head[0].score
+        features = self.head_features(query, head, tokens, dense=dense, bm25=bm25)
+        scores = self.ranker.scores(features)
+        return [head[i] for i in ranker_order(list(scores))] + list(results[RERANK_DEPTH:])
+
+    def head_features(
+        self,
+        query: str,
+        head: Sequence[ScoredId],
+        tokens: Sequence[str] | None = None,
+        *,
+        dense: Sequence[tuple[int, float]] = (),
+        bm25: Sequence[tuple[int, float]] = (),
+    ) -> np.ndarray:
+        """The `index.passage_ranker.FEATURES` of each head result, one row each."""
+        top = head[0].score if head and head[0].score > 0 else 1.0
         words = list(dict.fromkeys(tokens if tokens is not None else content_tokens(query)))
-        idf = {w: self.stats.idf(w) for w in words}
+        idf = {w: self.stats.idf(w) for w in words} if self.stats is not None else {}
         pairs = set(zip(words, words[1:], strict=False))
         query_words = f" {' '.join(words)} "
-        rescored = []
-        for item in head:
+        named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
+        named_numbers = {number_key(self._docs[d].number) for d in named}
+        best_dense = max((s for _, s in dense), default=0.0)
+        worst_dense = min((s for _, s in dense), default=0.0)
+        best_bm25 = max((s for _, s in bm25), default=0.0)
+        english = english_terms(query) is not None
+        docs = [self._doc_for(item.chunk_id) for item in head]
+        head_numbers = {number_key(d.number) for d in docs if d.doc_type != "guide" and d.number}
+        guided = {number_key(n) for d in docs if d.doc_type == "guide" for n in d.based_on}
+        rows = []
+        for item, doc in zip(head, docs, strict=True):
             chunk = self._chunks.get(item.chunk_id)
             match = 0.0
-            if chunk is not None:
+            if chunk is not None and idf:
                 match = _unit_match(
                     words, pairs, idf, self._unit_tokens.get(item.chunk_id, ()),
                     self._context.get(item.chunk_id, frozenset()),
                 )  # fmt: skip
-                doc = self._docs.get(chunk.doc_id)
-                if doc is not None and _names_province(query_words, doc.province):
-                    match += PROVINCE_BONUS
-            rescored.append((item.score / top + RERANK_WEIGHT * match, item))
-        rescored.sort(key=lambda pair: -pair[0])
-        return [item for _, item in rescored] + list(results[RERANK_DEPTH:])
+            guide = doc.doc_type == "guide"
+            bases = {number_key(n) for n in doc.based_on} if guide else set()
+            own = number_key(doc.number) if doc.number and not guide else ""
+            cosine = item.dense_score if item.dense_score is not None else worst_dense
+            gap = cosine - best_dense
+            values = {
+                "fused": item.score / top,
+                "unit_match": match,
+                "dense_gap": gap,
+                "bm25": (item.bm25_score or 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
+                "english_dense_gap": gap if english else 0.0,
+                "guide": float(guide),
+                "article": float(chunk is not None and any(p.startswith("Điều") for p in chunk.path)),
+                "news": float(doc.doc_type == "news"),
+                "not_in_force": float(doc.status in NOT_IN_FORCE),
+                "named": float(doc.doc_id in named),
+                "names_other": float(bool(named) and doc.doc_id not in named
+                                     and not bases & named_numbers),
+                "guide_on_named": float(bool(bases & named_numbers)),
+                "province": float(_names_province(query_words, doc.province)),
+                "guide_law_in_head": float(bool(bases & head_numbers)),
+                "law_guide_in_head": float(bool(own) and own in guided),
+            }  # fmt: skip
+            rows.append(feature_row(values))
+        return np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
 
     def prefer_in_force(
         self, query: str, results: Sequence[ScoredId], *, depth: int
@@ -473,6 +533,50 @@ class HybridRetriever:
         mode = mode or self.settings.retrieval_mode
         if not query or k <= 0:
             return Retrieval(passages=[], mode=mode)
+        results, dense, bm25, vector = self._candidates(
+            query, k=k, mode=mode, fusion=fusion, query_vector=query_vector,
+            dense_text=dense_text, lexical_text=lexical_text,
+        )  # fmt: skip
+        if mode == "hybrid" and self.stats is not None:
+            results = self.rerank(query, results, tokens, dense=dense, bm25=bm25)
+        results = self.prefer_in_force(query, results, depth=max(k, RERANK_DEPTH))
+        if self.max_per_doc:
+            results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
+        passages = [p for p in (self._passage(item) for item in results[:k]) if p is not None]
+        return Retrieval(
+            passages=passages,
+            mode=mode,
+            top_dense=dense[0][1] if dense else None,
+            top_bm25=bm25[0][1] if bm25 else None,
+            accentless=looks_accentless_vietnamese(query),
+            query_vector=None if vector is None else vector.reshape(-1),
+        )
+
+    def fused(
+        self, query: str, *, dense_text: str | None = None, lexical_text: str | None = None
+    ) -> tuple[list[ScoredId], list[tuple[int, float]], list[tuple[int, float]]]:
+        """The hybrid fused list before the rerank, with each retriever's candidates (fitting)."""
+        query = unicodedata.normalize("NFC", query).strip()
+        results, dense, bm25, _ = self._candidates(
+            query, k=RERANK_DEPTH, mode="hybrid", fusion=None, query_vector=None,
+            dense_text=dense_text, lexical_text=lexical_text,
+        )  # fmt: skip
+        return results, dense, bm25
+
+    def _candidates(
+        self,
+        query: str,
+        *,
+        k: int,
+        mode: RetrievalMode,
+        fusion: Fusion | None,
+        query_vector: np.ndarray | None,
+        dense_text: str | None,
+        lexical_text: str | None,
+    ) -> tuple[
+        list[ScoredId], list[tuple[int, float]], list[tuple[int, float]], np.ndarray | None
+    ]:
+        """Both retrievers' candidates and their fusion, with the query vector."""
         pool = max(self.pool, k)
         dense: list[tuple[int, float]] = []
         bm25: list[tuple[int, float]] = []
@@ -489,21 +593,7 @@ class HybridRetriever:
             dense = self.dense_candidates(vector, pool)
         if mode in ("bm25", "hybrid"):
             bm25 = self.bm25_candidates(lexical_text or lexical_query(query), pool)
-        results = self.fuse(query, dense, bm25, mode=mode, fusion=fusion)
-        if mode == "hybrid" and self.stats is not None:
-            results = self.rerank(query, results, tokens)
-        results = self.prefer_in_force(query, results, depth=max(k, RERANK_DEPTH))
-        if self.max_per_doc:
-            results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
-        passages = [p for p in (self._passage(item) for item in results[:k]) if p is not None]
-        return Retrieval(
-            passages=passages,
-            mode=mode,
-            top_dense=dense[0][1] if dense else None,
-            top_bm25=bm25[0][1] if bm25 else None,
-            accentless=looks_accentless_vietnamese(query),
-            query_vector=None if vector is None else vector.reshape(-1),
-        )
+        return self.fuse(query, dense, bm25, mode=mode, fusion=fusion), dense, bm25, vector
 
     def _passage(self, item: ScoredId) -> Passage | None:
         chunk = self._chunks.get(item.chunk_id)
