@@ -23,7 +23,7 @@ import yaml
 
 from index.dates import to_iso_date
 from index.errors import KhuyenCongError
-from index.schema import NOT_IN_FORCE, DocumentMeta
+from index.schema import NOT_IN_FORCE, DocumentMeta, Passage
 from index.textnorm import fold_key, legal_number_tokens, nfc
 
 #: Statuses an admin may set (news is `not_applicable` by its front matter, never set here).
@@ -210,29 +210,42 @@ def number_key(value: str | None) -> str:
     return re.sub(r"[^0-9a-z]", "", fold_key(value or ""))
 
 
-def basis_first(docs: Sequence[DocumentMeta]) -> list[int]:
-    """The order to cite sources in: a law just ahead of our guide that summarises it.
+def with_basis(chosen: Sequence[Passage], retrieved: Sequence[Passage]) -> list[Passage]:
+    """The passages to cite, in order: the law behind each of our guides just ahead of it.
 
-    A guide (`doc_type: guide`) retells the laws named in its `based_on`; when such a law
-    is cited later in the list, the law is the source and the guide a reading aid, so the
-    law moves to just before the guide. Everything else keeps its order.
+    A guide (`doc_type: guide`) retells the laws named in its `based_on`. When a passage of
+    such a law was retrieved for the question, that law is the source the guide stands
+    for, so its best retrieved passage is cited just before the guide (the guide follows as
+    a reading aid). Other passages keep their order; none is cited twice.
 
     Args:
-        docs: The documents of the citations, in the order chosen.
+        chosen: The passages the answer's units come from, in answer order.
+        retrieved: All retrieved passages, best first.
 
     Returns:
-        Indices into `docs`, in citing order.
+        Passages in citing order.
     """
-    keys = [number_key(d.number) if d.doc_type != "guide" else "" for d in docs]
-    order: list[int] = []
-    for index, doc in enumerate(docs):
-        if index in order:
-            continue
-        if doc.doc_type == "guide":
+    cited: list[Passage] = []
+    seen: set[int] = set()
+
+    def cite(passage: Passage) -> None:
+        if passage.chunk.chunk_id not in seen:
+            seen.add(passage.chunk.chunk_id)
+            cited.append(passage)
+
+    for passage in chosen:
+        doc = passage.doc
+        if doc.doc_type == "guide" and doc.based_on:
             bases = {number_key(n) for n in doc.based_on}
-            order += [j for j in range(index + 1, len(docs)) if keys[j] in bases and j not in order]
-        order.append(index)
-    return order
+            law = next(
+                (p for p in retrieved
+                 if p.doc.doc_type != "guide" and p.doc.number and number_key(p.doc.number) in bases),
+                None,
+            )  # fmt: skip
+            if law is not None:
+                cite(law)
+        cite(passage)
+    return cited
 
 
 def resolve_document(docs: Iterable[DocumentMeta], query: str) -> list[DocumentMeta]:
