@@ -28,6 +28,8 @@ FEATURES = (
     # Retrieval evidence.
     "fused",  # fused score / best fused score of the head
     "unit_match",  # IDF-weighted share of the question in the chunk's best unit
+    "unit_cosine_gap",  # best unit cosine of the chunk minus the head's best
+    "heading_match",  # IDF-weighted share of the question in the chunk's innermost heading
     "dense_gap",  # cosine minus the best cosine of the pool (the pool's worst when absent)
     "bm25",  # BM25 score / best BM25 score of the pool (0 when absent)
     "english_dense_gap",  # dense_gap for an English question (BM25 sees glossary terms only)

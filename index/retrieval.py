@@ -23,16 +23,16 @@ from index.glossary import english_terms, synonym_text
 from index.lexicon import TermStats
 from index.lifecycle import (
     named_documents,
-    number_key,
     prefer_in_force,
     same_jurisdiction,
     source_rank,
 )
-from index.passage_ranker import FEATURES, PassageRanker, default_ranker, feature_row
+from index.passage_features import HeadFeatures
+from index.passage_ranker import PassageRanker, default_ranker
 from index.passage_ranker import order as ranker_order
 from index.question import looks_accentless_vietnamese
-from index.schema import NOT_IN_FORCE, Chunk, DocumentMeta, Passage, RetrievalMode
-from index.textnorm import content_tokens, has_diacritics
+from index.schema import Chunk, DocumentMeta, Passage, RetrievalMode
+from index.textnorm import has_diacritics
 
 if TYPE_CHECKING:
     from index.settings import Settings
@@ -270,12 +270,10 @@ class HybridRetriever:
         self._chunks: dict[int, Chunk] = _chunk_map(index.chunks)
         self._docs: dict[str, DocumentMeta] = _doc_map(index.docs)
         self._doc_of = {cid: chunk.doc_id for cid, chunk in self._chunks.items()}
-        self._unit_tokens = _unit_tokens(units if units is not None else getattr(index, "units", None))
-        self._context = {
-            cid: frozenset(content_tokens(" ".join(_about(chunk, self._docs.get(chunk.doc_id)))))
-            | frozenset(t for tokens, _ in self._unit_tokens.get(cid, ()) for t in tokens)
-            for cid, chunk in self._chunks.items()
-        }
+        self.features = HeadFeatures(
+            self._chunks, self._docs, stats,
+            units if units is not None else getattr(index, "units", None),
+        )  # fmt: skip
 
     def encode(self, query: str) -> np.ndarray:
         """Embeds one query (with the model's query prefix) as a (1, dim) float32 array."""
@@ -340,6 +338,7 @@ class HybridRetriever:
         *,
         dense: Sequence[tuple[int, float]] = (),
         bm25: Sequence[tuple[int, float]] = (),
+        vector: np.ndarray | None = None,
     ) -> list[ScoredId]:
         """Reorders the head of a fused list with the passage ranker.
 
@@ -348,7 +347,7 @@ class HybridRetriever:
         mentions them all over, and the article of the law a question names is a better
         source than our guide that summarises it. `index.passage_ranker` scores the first
         `RERANK_DEPTH` results from their retrieval scores, their best unit match and what
-        they are (see `head_features`).
+        they are (see `index.passage_features`).
 
         Args:
             query: The query.
@@ -356,6 +355,7 @@ class HybridRetriever:
             tokens: Folded content tokens of the query (from the query when None).
             dense: The dense candidates (for the cosine features).
             bm25: The BM25 candidates (for the BM25 feature).
+            vector: The query embedding (for the unit cosine feature).
 
         Returns:
             The results with the first `RERANK_DEPTH` reordered.
@@ -363,68 +363,9 @@ class HybridRetriever:
         head = list(results[:RERANK_DEPTH])
         if not head or head[0].score <= 0 or self.stats is None:
             return list(results)
-        features = self.head_features(query, head, tokens, dense=dense, bm25=bm25)
+        features = self.features.rows(query, head, tokens, dense=dense, bm25=bm25, vector=vector)
         scores = self.ranker.scores(features)
         return [head[i] for i in ranker_order(list(scores))] + list(results[RERANK_DEPTH:])
-
-    def head_features(
-        self,
-        query: str,
-        head: Sequence[ScoredId],
-        tokens: Sequence[str] | None = None,
-        *,
-        dense: Sequence[tuple[int, float]] = (),
-        bm25: Sequence[tuple[int, float]] = (),
-    ) -> np.ndarray:
-        """The `index.passage_ranker.FEATURES` of each head result, one row each."""
-        top = head[0].score if head and head[0].score > 0 else 1.0
-        words = list(dict.fromkeys(tokens if tokens is not None else content_tokens(query)))
-        idf = {w: self.stats.idf(w) for w in words} if self.stats is not None else {}
-        pairs = set(zip(words, words[1:], strict=False))
-        query_words = f" {' '.join(words)} "
-        named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
-        named_numbers = {number_key(self._docs[d].number) for d in named}
-        best_dense = max((s for _, s in dense), default=0.0)
-        worst_dense = min((s for _, s in dense), default=0.0)
-        best_bm25 = max((s for _, s in bm25), default=0.0)
-        english = english_terms(query) is not None
-        docs = [self._doc_for(item.chunk_id) for item in head]
-        head_numbers = {number_key(d.number) for d in docs if d.doc_type != "guide" and d.number}
-        guided = {number_key(n) for d in docs if d.doc_type == "guide" for n in d.based_on}
-        rows = []
-        for item, doc in zip(head, docs, strict=True):
-            chunk = self._chunks.get(item.chunk_id)
-            match = 0.0
-            if chunk is not None and idf:
-                match = _unit_match(
-                    words, pairs, idf, self._unit_tokens.get(item.chunk_id, ()),
-                    self._context.get(item.chunk_id, frozenset()),
-                )  # fmt: skip
-            guide = doc.doc_type == "guide"
-            bases = {number_key(n) for n in doc.based_on} if guide else set()
-            own = number_key(doc.number) if doc.number and not guide else ""
-            cosine = item.dense_score if item.dense_score is not None else worst_dense
-            gap = cosine - best_dense
-            values = {
-                "fused": item.score / top,
-                "unit_match": match,
-                "dense_gap": gap,
-                "bm25": (item.bm25_score or 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
-                "english_dense_gap": gap if english else 0.0,
-                "guide": float(guide),
-                "article": float(chunk is not None and any(p.startswith("Điều") for p in chunk.path)),
-                "news": float(doc.doc_type == "news"),
-                "not_in_force": float(doc.status in NOT_IN_FORCE),
-                "named": float(doc.doc_id in named),
-                "names_other": float(bool(named) and doc.doc_id not in named
-                                     and not bases & named_numbers),
-                "guide_on_named": float(bool(bases & named_numbers)),
-                "province": float(_names_province(query_words, doc.province)),
-                "guide_law_in_head": float(bool(bases & head_numbers)),
-                "law_guide_in_head": float(bool(own) and own in guided),
-            }  # fmt: skip
-            rows.append(feature_row(values))
-        return np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
 
     def prefer_in_force(
         self, query: str, results: Sequence[ScoredId], *, depth: int
@@ -538,7 +479,7 @@ class HybridRetriever:
             dense_text=dense_text, lexical_text=lexical_text,
         )  # fmt: skip
         if mode == "hybrid" and self.stats is not None:
-            results = self.rerank(query, results, tokens, dense=dense, bm25=bm25)
+            results = self.rerank(query, results, tokens, dense=dense, bm25=bm25, vector=vector)
         results = self.prefer_in_force(query, results, depth=max(k, RERANK_DEPTH))
         if self.max_per_doc:
             results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
@@ -554,14 +495,16 @@ class HybridRetriever:
 
     def fused(
         self, query: str, *, dense_text: str | None = None, lexical_text: str | None = None
-    ) -> tuple[list[ScoredId], list[tuple[int, float]], list[tuple[int, float]]]:
-        """The hybrid fused list before the rerank, with each retriever's candidates (fitting)."""
+    ) -> tuple[
+        list[ScoredId], list[tuple[int, float]], list[tuple[int, float]], np.ndarray | None
+    ]:
+        """The hybrid fused list before the rerank, each retriever's candidates, the vector."""
         query = unicodedata.normalize("NFC", query).strip()
-        results, dense, bm25, _ = self._candidates(
+        results, dense, bm25, vector = self._candidates(
             query, k=RERANK_DEPTH, mode="hybrid", fusion=None, query_vector=None,
             dense_text=dense_text, lexical_text=lexical_text,
         )  # fmt: skip
-        return results, dense, bm25
+        return results, dense, bm25, vector
 
     def _candidates(
         self,
@@ -607,56 +550,6 @@ class HybridRetriever:
             dense_score=None if item.dense_score is None else float(item.dense_score),
             bm25_score=None if item.bm25_score is None else float(item.bm25_score),
         )
-
-
-def _names_province(query_words: str, province: str | None) -> bool:
-    # `query_words` is " "-padded folded content words, so "nam" alone never matches.
-    if not province or province == "national":
-        return False
-    name = " ".join(content_tokens(province))
-    return bool(name) and f" {name} " in query_words
-
-
-def _about(chunk: Chunk, doc: DocumentMeta | None) -> list[str]:
-    about = [doc.title, doc.province or ""] if doc is not None else []
-    return [*about, *chunk.heading_path]
-
-
-def _unit_tokens(units: Any) -> dict[int, list[tuple[frozenset[str], frozenset[tuple[str, str]]]]]:
-    """chunk_id -> (token set, adjacent pairs) of each stored unit."""
-    found: dict[int, list[tuple[frozenset[str], frozenset[tuple[str, str]]]]] = {}
-    for unit in getattr(units, "units", ()) or ():
-        pairs = frozenset(zip(unit.tokens, unit.tokens[1:], strict=False))
-        found.setdefault(unit.chunk_id, []).append((frozenset(unit.tokens), pairs))
-    return found
-
-
-#: Share of a query word's weight credited when it is near a unit (title, headings, other
-#: units of the chunk) rather than in it (the value of the sentence-level rerank before).
-CONTEXT_CREDIT = 0.5
-
-
-def _unit_match(
-    words: Sequence[str],
-    pairs: set[tuple[str, str]],
-    idf: dict[str, float],
-    units: Sequence[tuple[frozenset[str], frozenset[tuple[str, str]]]],
-    context: frozenset[str],
-) -> float:
-    """IDF-weighted share of the query found in the best unit, near it, and as pairs."""
-    total = sum(idf.values())
-    if total <= 0 or not units:
-        return 0.0
-    best = 0.0
-    for tokens, unit_pairs in units:
-        present = [w for w in words if w in tokens]
-        if not present:
-            continue
-        matched = sum(idf[w] for w in present)
-        matched += CONTEXT_CREDIT * sum(idf[w] for w in words if w in context and w not in tokens)
-        matched += sum((idf[a] + idf[b]) / 2 for a, b in pairs & unit_pairs)
-        best = max(best, matched / total)
-    return best
 
 
 def _chunk_map(chunks: Any) -> dict[int, Chunk]:

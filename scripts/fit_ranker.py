@@ -49,7 +49,7 @@ def head_rows(
             continue
         text = prepare_question(item.question, max_chars=engine.settings.max_question_chars).text
         query = analyse(text, models.lexicon, restore_accents=engine.settings.restore_diacritics)
-        fused, dense, bm25 = retriever.fused(
+        fused, dense, bm25, vector = retriever.fused(
             query.expanded, dense_text=query.dense_text, lexical_text=query.lexical_text
         )
         head = fused[:RERANK_DEPTH]
@@ -61,7 +61,9 @@ def head_rows(
             doc = retriever._doc_for(scored.chunk_id)
             right_doc = item.doc is None or doc_matches(item.doc, number=doc.number, doc_id=doc.doc_id)
             labels.append(int(right_doc and contains_key(chunk.text, item.answer_keys)))
-        x = retriever.head_features(query.expanded, head, query.tokens, dense=dense, bm25=bm25)
+        x = retriever.features.rows(
+            query.expanded, head, query.tokens, dense=dense, bm25=bm25, vector=vector
+        )
         xs.append(x)
         ys.append(np.asarray(labels))
         ids.append(item.id)
@@ -74,7 +76,9 @@ def hit1(scores: list[np.ndarray], ys: list[np.ndarray]) -> float:
     return sum(int(y[int(np.argmax(s))]) for s, y in found) / max(len(found), 1)
 
 
-def pairs(xs: list[np.ndarray], ys: list[np.ndarray], idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def pairs(
+    xs: list[np.ndarray], ys: list[np.ndarray], idx: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairwise differences (positive minus negative, and the reverse) within each question.
 
     Each question weighs the same however many pairs it has, so a long head does not
