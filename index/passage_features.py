@@ -68,21 +68,32 @@ class HeadFeatures:
         dense: Sequence[tuple[int, float]] = (),
         bm25: Sequence[tuple[int, float]] = (),
         vector: np.ndarray | None = None,
+        needed: frozenset[str] | None = None,
     ) -> np.ndarray:
-        """The `index.passage_ranker.FEATURES` of each head result, one row each."""
-        unit_cos = self._unit_cosines(head, vector)
+        """The `index.passage_ranker.FEATURES` of each head result, one row each.
+
+        `needed` names the features the ranker weighs (all when None); the costlier ones
+        (unit cosines, named documents, the English test) are left 0 when not needed, so the
+        hand-set default costs what the rerank it replaced did.
+        """
+        want = needed if needed is not None else frozenset(FEATURES)
+        unit_cos = (
+            self._unit_cosines(head, vector) if "unit_cosine_gap" in want else [0.0] * len(head)
+        )
         top = head[0].score if head and head[0].score > 0 else 1.0
         words = list(dict.fromkeys(tokens if tokens is not None else content_tokens(query)))
         idf = {w: self.stats.idf(w) for w in words} if self.stats is not None else {}
         idf_total = sum(idf.values()) or 1.0
         pairs = set(zip(words, words[1:], strict=False))
         query_words = f" {' '.join(words)} "
-        named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
+        named: set[str] = set()
+        if want & {"named", "names_other", "guide_on_named"}:
+            named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
         named_numbers = {number_key(self._docs[d].number) for d in named}
         best_dense = max((s for _, s in dense), default=0.0)
         worst_dense = min((s for _, s in dense), default=0.0)
         best_bm25 = max((s for _, s in bm25), default=0.0)
-        english = english_terms(query) is not None
+        english = "english_dense_gap" in want and english_terms(query) is not None
         docs = [self._doc_for(item.chunk_id) for item in head]
         head_numbers = {number_key(d.number) for d in docs if d.doc_type != "guide" and d.number}
         guided = {number_key(n) for d in docs if d.doc_type == "guide" for n in d.based_on}

@@ -66,6 +66,11 @@ class PassageRanker:
         return np.asarray(features, dtype=np.float64).reshape(-1, len(FEATURES)) @ w + self.bias
 
     @property
+    def used(self) -> frozenset[str]:
+        """The features with a non-zero weight (the others need not be computed)."""
+        return frozenset(name for name in FEATURES if self.weights.get(name, 0.0))
+
+    @property
     def fitted(self) -> bool:
         """Whether the weights come from a fit (not the hand-set default)."""
         return bool(self.info.get("fitted"))

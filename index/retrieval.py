@@ -363,7 +363,9 @@ class HybridRetriever:
         head = list(results[:RERANK_DEPTH])
         if not head or head[0].score <= 0 or self.stats is None:
             return list(results)
-        features = self.features.rows(query, head, tokens, dense=dense, bm25=bm25, vector=vector)
+        features = self.features.rows(
+            query, head, tokens, dense=dense, bm25=bm25, vector=vector, needed=self.ranker.used
+        )
         scores = self.ranker.scores(features)
         return [head[i] for i in ranker_order(list(scores))] + list(results[RERANK_DEPTH:])
 
