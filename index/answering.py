@@ -20,6 +20,7 @@ import numpy as np
 from index.intents import ACTIONS, IntentClassifier, IntentPrediction
 from index.legal import article_label
 from index.lexicon import Entities, Lexicon, TermStats
+from index.lifecycle import with_basis
 from index.question import Query
 from index.schema import Answer, Citation, DocumentMeta, Passage
 from index.unit_scorer import (
@@ -202,10 +203,11 @@ def _answer_text(chosen: Sequence[Candidate]) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _citations(chosen: Sequence[Candidate]) -> list[Citation]:
+def _citations(chosen: Sequence[Candidate], retrieved: Sequence[Passage]) -> list[Citation]:
     citations: list[Citation] = []
-    for candidate in chosen:
-        citation = citation_for(candidate.passage)
+    # A retrieved article of the law behind one of our guides is cited ahead of the guide.
+    for passage in with_basis([c.passage for c in chosen], retrieved):
+        citation = citation_for(passage)
         if all((c.doc_id, c.article) != (citation.doc_id, citation.article) for c in citations):
             citations.append(citation)
     return citations
@@ -315,7 +317,7 @@ def compose_answer(
         **base,
         text=_answer_text(chosen),
         confident=True,
-        citations=_citations(chosen),
+        citations=_citations(chosen, passages),
         outcome="unknown" if unknown else "answered",
         intent=prediction.label if prediction is not None else None,
         confidence=in_scope * (ranked[0].score if ranked else 0.0),

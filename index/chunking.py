@@ -26,7 +26,8 @@ ChunkDraft = Chunk
 
 #: Bumped whenever chunking output changes, so the next build re-chunks every document.
 #: 2: legal texts are cut along articles and clauses, with `Chunk.path`.
-CHUNKER_VERSION = 2
+#: 3: a heading that holds the document title stands for it in the embedded prefix.
+CHUNKER_VERSION = 3
 #: The e5 passage prefix; counted in the budget because it is embedded with the chunk.
 PASSAGE_PREFIX = "passage: "
 #: Estimated tokens per whitespace word without a tokenizer (XLM-R pieces per syllable).
@@ -214,7 +215,13 @@ def heading_prefix(
         The prefix, without repeats of the title.
     """
     title = meta.title.strip()
-    parts = [title] if title else []
+    # A heading that already holds the title ("26/2014/TT-BCT — Thông tư quy định …") stands
+    # for it: the title is not repeated, so its words do not count twice in every chunk.
+    lowered = title.lower()
+    named = bool(lowered) and any(
+        lowered in h.strip().lower() and h.strip().lower() != lowered for h in headings
+    )
+    parts = [title] if title and not named else []
     if number and not any(number in part for part in (title, *headings)):
         parts.append(number)
     for heading in headings:

@@ -25,6 +25,7 @@ from index.followup import rewrite_followup
 from index.intents import IntentPrediction, question_coverage
 from index.lexicon import load_lexicon
 from index.lifecycle import fingerprint, load_applied
+from index.passage_ranker import RANKER_FILE, PassageRanker
 from index.question import Query, analyse, prepare_question
 from index.retrieval import HybridRetriever, Retrieval
 from index.schema import Answer, DocumentMeta, Passage, RetrievalMode
@@ -111,7 +112,8 @@ class Engine:
         return _Snapshot(
             index=served,
             retriever=HybridRetriever(
-                served, self.model, self.settings, stats=models.stats, encoder=self.encoder
+                served, self.model, self.settings, stats=models.stats, encoder=self.encoder,
+                ranker=PassageRanker.load(self.settings.knowledge_dir / RANKER_FILE),
             ),
             models=models,
             raw_index=index,

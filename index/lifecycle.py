@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import yaml
 
 from index.dates import to_iso_date
 from index.errors import KhuyenCongError
-from index.schema import NOT_IN_FORCE, DocumentMeta
+from index.schema import NOT_IN_FORCE, DocumentMeta, Passage
 from index.textnorm import fold_key, legal_number_tokens, nfc
 
 #: Statuses an admin may set (news is `not_applicable` by its front matter, never set here).
@@ -202,6 +203,49 @@ def load_applied(docs: Mapping[str, DocumentMeta], path: Path) -> dict[str, Docu
 
 def _number_key(value: str) -> str:
     return fold_key(value).replace(" ", "")
+
+
+def number_key(value: str | None) -> str:
+    """A comparison key of a document number: "26/2014/TTLT-BTC-BCT" = "26/2014/TTLT/BTC-BCT"."""
+    return re.sub(r"[^0-9a-z]", "", fold_key(value or ""))
+
+
+def with_basis(chosen: Sequence[Passage], retrieved: Sequence[Passage]) -> list[Passage]:
+    """The passages to cite, in order: the law behind each of our guides just ahead of it.
+
+    A guide (`doc_type: guide`) retells the laws named in its `based_on`. When a passage of
+    such a law was retrieved for the question, that law is the source the guide stands
+    for, so its best retrieved passage is cited just before the guide (the guide follows as
+    a reading aid). Other passages keep their order; none is cited twice.
+
+    Args:
+        chosen: The passages the answer's units come from, in answer order.
+        retrieved: All retrieved passages, best first.
+
+    Returns:
+        Passages in citing order.
+    """
+    cited: list[Passage] = []
+    seen: set[int] = set()
+
+    def cite(passage: Passage) -> None:
+        if passage.chunk.chunk_id not in seen:
+            seen.add(passage.chunk.chunk_id)
+            cited.append(passage)
+
+    for passage in chosen:
+        doc = passage.doc
+        if doc.doc_type == "guide" and doc.based_on:
+            bases = {number_key(n) for n in doc.based_on}
+            law = next(
+                (p for p in retrieved
+                 if p.doc.doc_type != "guide" and p.doc.number and number_key(p.doc.number) in bases),
+                None,
+            )  # fmt: skip
+            if law is not None:
+                cite(law)
+        cite(passage)
+    return cited
 
 
 def resolve_document(docs: Iterable[DocumentMeta], query: str) -> list[DocumentMeta]:

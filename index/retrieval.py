@@ -21,10 +21,18 @@ import numpy as np
 
 from index.glossary import english_terms, synonym_text
 from index.lexicon import TermStats
-from index.lifecycle import named_documents, prefer_in_force, same_jurisdiction, source_rank
+from index.lifecycle import (
+    named_documents,
+    prefer_in_force,
+    same_jurisdiction,
+    source_rank,
+)
+from index.passage_features import HeadFeatures
+from index.passage_ranker import PassageRanker, default_ranker
+from index.passage_ranker import order as ranker_order
 from index.question import looks_accentless_vietnamese
 from index.schema import Chunk, DocumentMeta, Passage, RetrievalMode
-from index.textnorm import content_tokens, has_diacritics
+from index.textnorm import has_diacritics
 
 if TYPE_CHECKING:
     from index.settings import Settings
@@ -35,17 +43,14 @@ Fusion = Literal["weighted", "rrf"]
 RRF_K = 60
 #: How many candidates each retriever contributes before fusion.
 CANDIDATE_POOL = 50
-#: Fused candidates re-scored by their best-matching sentence, and that score's weight.
-RERANK_DEPTH, RERANK_WEIGHT = 10, 1.0
+#: Fused candidates re-scored by the passage ranker (`index.passage_ranker`).
+RERANK_DEPTH = 10
 #: Dense weight used when the query is Vietnamese typed without diacritics (measured on
 #: the accent-less dev variant: the dense score is mostly noise on such queries).
 ACCENTLESS_DENSE_WEIGHT = 0.3
 #: Dense weight for English questions rendered through the glossary: BM25 then matches the
 #: Vietnamese terms exactly, while the cross-lingual cosine is weaker.
 ENGLISH_DENSE_WEIGHT = 0.5
-#: Rerank bonus of a chunk whose document's province the query names ("Quảng Nam tổ chức
-#: bao nhiêu hội chợ?" is about the Quảng Nam programme, not a national guide).
-PROVINCE_BONUS = 0.5
 #: Append the Vietnamese glossary terms to an English question before embedding it.
 EMBED_ENGLISH_TERMS = True
 #: A passage from a document in force "covers the same matter" as one from a superseded or
@@ -237,6 +242,8 @@ class HybridRetriever:
             rerank matches; defaults to `index.units`.
         encoder: Query embedding with a vector cache (`index.embedding.QueryEncoder`);
             the model is called directly when None.
+        ranker: Orders the head of the fused list (`index.passage_ranker`); the hand-set
+            default when None.
     """
 
     def __init__(
@@ -250,6 +257,7 @@ class HybridRetriever:
         stats: TermStats | None = None,
         units: Any = None,
         encoder: Any | None = None,
+        ranker: PassageRanker | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -258,15 +266,14 @@ class HybridRetriever:
         self.pool = pool
         self.max_per_doc = max_per_doc
         self.stats = stats
+        self.ranker = ranker or default_ranker()
         self._chunks: dict[int, Chunk] = _chunk_map(index.chunks)
         self._docs: dict[str, DocumentMeta] = _doc_map(index.docs)
         self._doc_of = {cid: chunk.doc_id for cid, chunk in self._chunks.items()}
-        self._unit_tokens = _unit_tokens(units if units is not None else getattr(index, "units", None))
-        self._context = {
-            cid: frozenset(content_tokens(" ".join(_about(chunk, self._docs.get(chunk.doc_id)))))
-            | frozenset(t for tokens, _ in self._unit_tokens.get(cid, ()) for t in tokens)
-            for cid, chunk in self._chunks.items()
-        }
+        self.features = HeadFeatures(
+            self._chunks, self._docs, stats,
+            units if units is not None else getattr(index, "units", None),
+        )  # fmt: skip
 
     def encode(self, query: str) -> np.ndarray:
         """Embeds one query (with the model's query prefix) as a (1, dim) float32 array."""
@@ -324,20 +331,31 @@ class HybridRetriever:
         return weight
 
     def rerank(
-        self, query: str, results: Sequence[ScoredId], tokens: Sequence[str] | None = None
+        self,
+        query: str,
+        results: Sequence[ScoredId],
+        tokens: Sequence[str] | None = None,
+        *,
+        dense: Sequence[tuple[int, float]] = (),
+        bm25: Sequence[tuple[int, float]] = (),
+        vector: np.ndarray | None = None,
     ) -> list[ScoredId]:
-        """Reorders the head of a fused list by how well one answer unit matches the query.
+        """Reorders the head of a fused list with the passage ranker.
 
         Fusion scores whole chunks; a chunk that holds one sentence with all the question's
-        rare words ("5 mô hình trình diễn kỹ thuật") is a better answer than a chunk that
-        mentions them all over. The fused score (scaled to the best one) gets a bonus of
-        `RERANK_WEIGHT` times the best unit's IDF-weighted match (stored unit tokens, so
-        nothing is re-tokenised per query).
+        rare words ("5 mô hình trình diễn kỹ thuật") is a better answer than one that
+        mentions them all over, and the article of the law a question names is a better
+        source than our guide that summarises it. `index.passage_ranker` scores the first
+        `RERANK_DEPTH` results from their retrieval scores, their best unit match and what
+        they are (see `index.passage_features`).
 
         Args:
             query: The query.
             results: Fused results, best first.
             tokens: Folded content tokens of the query (from the query when None).
+            dense: The dense candidates (for the cosine features).
+            bm25: The BM25 candidates (for the BM25 feature).
+            vector: The query embedding (for the unit cosine feature).
 
         Returns:
             The results with the first `RERANK_DEPTH` reordered.
@@ -345,26 +363,11 @@ class HybridRetriever:
         head = list(results[:RERANK_DEPTH])
         if not head or head[0].score <= 0 or self.stats is None:
             return list(results)
-        top = head[0].score
-        words = list(dict.fromkeys(tokens if tokens is not None else content_tokens(query)))
-        idf = {w: self.stats.idf(w) for w in words}
-        pairs = set(zip(words, words[1:], strict=False))
-        query_words = f" {' '.join(words)} "
-        rescored = []
-        for item in head:
-            chunk = self._chunks.get(item.chunk_id)
-            match = 0.0
-            if chunk is not None:
-                match = _unit_match(
-                    words, pairs, idf, self._unit_tokens.get(item.chunk_id, ()),
-                    self._context.get(item.chunk_id, frozenset()),
-                )  # fmt: skip
-                doc = self._docs.get(chunk.doc_id)
-                if doc is not None and _names_province(query_words, doc.province):
-                    match += PROVINCE_BONUS
-            rescored.append((item.score / top + RERANK_WEIGHT * match, item))
-        rescored.sort(key=lambda pair: -pair[0])
-        return [item for _, item in rescored] + list(results[RERANK_DEPTH:])
+        features = self.features.rows(
+            query, head, tokens, dense=dense, bm25=bm25, vector=vector, needed=self.ranker.used
+        )
+        scores = self.ranker.scores(features)
+        return [head[i] for i in ranker_order(list(scores))] + list(results[RERANK_DEPTH:])
 
     def prefer_in_force(
         self, query: str, results: Sequence[ScoredId], *, depth: int
@@ -473,6 +476,52 @@ class HybridRetriever:
         mode = mode or self.settings.retrieval_mode
         if not query or k <= 0:
             return Retrieval(passages=[], mode=mode)
+        results, dense, bm25, vector = self._candidates(
+            query, k=k, mode=mode, fusion=fusion, query_vector=query_vector,
+            dense_text=dense_text, lexical_text=lexical_text,
+        )  # fmt: skip
+        if mode == "hybrid" and self.stats is not None:
+            results = self.rerank(query, results, tokens, dense=dense, bm25=bm25, vector=vector)
+        results = self.prefer_in_force(query, results, depth=max(k, RERANK_DEPTH))
+        if self.max_per_doc:
+            results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
+        passages = [p for p in (self._passage(item) for item in results[:k]) if p is not None]
+        return Retrieval(
+            passages=passages,
+            mode=mode,
+            top_dense=dense[0][1] if dense else None,
+            top_bm25=bm25[0][1] if bm25 else None,
+            accentless=looks_accentless_vietnamese(query),
+            query_vector=None if vector is None else vector.reshape(-1),
+        )
+
+    def fused(
+        self, query: str, *, dense_text: str | None = None, lexical_text: str | None = None
+    ) -> tuple[
+        list[ScoredId], list[tuple[int, float]], list[tuple[int, float]], np.ndarray | None
+    ]:
+        """The hybrid fused list before the rerank, each retriever's candidates, the vector."""
+        query = unicodedata.normalize("NFC", query).strip()
+        results, dense, bm25, vector = self._candidates(
+            query, k=RERANK_DEPTH, mode="hybrid", fusion=None, query_vector=None,
+            dense_text=dense_text, lexical_text=lexical_text,
+        )  # fmt: skip
+        return results, dense, bm25, vector
+
+    def _candidates(
+        self,
+        query: str,
+        *,
+        k: int,
+        mode: RetrievalMode,
+        fusion: Fusion | None,
+        query_vector: np.ndarray | None,
+        dense_text: str | None,
+        lexical_text: str | None,
+    ) -> tuple[
+        list[ScoredId], list[tuple[int, float]], list[tuple[int, float]], np.ndarray | None
+    ]:
+        """Both retrievers' candidates and their fusion, with the query vector."""
         pool = max(self.pool, k)
         dense: list[tuple[int, float]] = []
         bm25: list[tuple[int, float]] = []
@@ -489,21 +538,7 @@ class HybridRetriever:
             dense = self.dense_candidates(vector, pool)
         if mode in ("bm25", "hybrid"):
             bm25 = self.bm25_candidates(lexical_text or lexical_query(query), pool)
-        results = self.fuse(query, dense, bm25, mode=mode, fusion=fusion)
-        if mode == "hybrid" and self.stats is not None:
-            results = self.rerank(query, results, tokens)
-        results = self.prefer_in_force(query, results, depth=max(k, RERANK_DEPTH))
-        if self.max_per_doc:
-            results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
-        passages = [p for p in (self._passage(item) for item in results[:k]) if p is not None]
-        return Retrieval(
-            passages=passages,
-            mode=mode,
-            top_dense=dense[0][1] if dense else None,
-            top_bm25=bm25[0][1] if bm25 else None,
-            accentless=looks_accentless_vietnamese(query),
-            query_vector=None if vector is None else vector.reshape(-1),
-        )
+        return self.fuse(query, dense, bm25, mode=mode, fusion=fusion), dense, bm25, vector
 
     def _passage(self, item: ScoredId) -> Passage | None:
         chunk = self._chunks.get(item.chunk_id)
@@ -517,56 +552,6 @@ class HybridRetriever:
             dense_score=None if item.dense_score is None else float(item.dense_score),
             bm25_score=None if item.bm25_score is None else float(item.bm25_score),
         )
-
-
-def _names_province(query_words: str, province: str | None) -> bool:
-    # `query_words` is " "-padded folded content words, so "nam" alone never matches.
-    if not province or province == "national":
-        return False
-    name = " ".join(content_tokens(province))
-    return bool(name) and f" {name} " in query_words
-
-
-def _about(chunk: Chunk, doc: DocumentMeta | None) -> list[str]:
-    about = [doc.title, doc.province or ""] if doc is not None else []
-    return [*about, *chunk.heading_path]
-
-
-def _unit_tokens(units: Any) -> dict[int, list[tuple[frozenset[str], frozenset[tuple[str, str]]]]]:
-    """chunk_id -> (token set, adjacent pairs) of each stored unit."""
-    found: dict[int, list[tuple[frozenset[str], frozenset[tuple[str, str]]]]] = {}
-    for unit in getattr(units, "units", ()) or ():
-        pairs = frozenset(zip(unit.tokens, unit.tokens[1:], strict=False))
-        found.setdefault(unit.chunk_id, []).append((frozenset(unit.tokens), pairs))
-    return found
-
-
-#: Share of a query word's weight credited when it is near a unit (title, headings, other
-#: units of the chunk) rather than in it (the value of the sentence-level rerank before).
-CONTEXT_CREDIT = 0.5
-
-
-def _unit_match(
-    words: Sequence[str],
-    pairs: set[tuple[str, str]],
-    idf: dict[str, float],
-    units: Sequence[tuple[frozenset[str], frozenset[tuple[str, str]]]],
-    context: frozenset[str],
-) -> float:
-    """IDF-weighted share of the query found in the best unit, near it, and as pairs."""
-    total = sum(idf.values())
-    if total <= 0 or not units:
-        return 0.0
-    best = 0.0
-    for tokens, unit_pairs in units:
-        present = [w for w in words if w in tokens]
-        if not present:
-            continue
-        matched = sum(idf[w] for w in present)
-        matched += CONTEXT_CREDIT * sum(idf[w] for w in words if w in context and w not in tokens)
-        matched += sum((idf[a] + idf[b]) / 2 for a, b in pairs & unit_pairs)
-        best = max(best, matched / total)
-    return best
 
 
 def _chunk_map(chunks: Any) -> dict[int, Chunk]:

@@ -10,6 +10,7 @@ from index.chunking import (
     PASSAGE_PREFIX,
     chunk_document,
     chunk_id_for,
+    heading_prefix,
     make_token_counter,
     split_sentences,
 )
@@ -65,6 +66,16 @@ def test_index_text_has_title_and_headings_prefix() -> None:
     assert first_line == "Quy chế khuyến công > Điều 1. Phạm vi điều chỉnh"  # title not repeated
     assert body == chunk.text
     assert "#" not in chunk.text
+
+
+def test_a_heading_holding_the_title_stands_for_it() -> None:
+    meta = DocumentMeta(doc_id="c/tt.md", title="Thông tư bình chọn", number="26/2014/TT-BCT")
+    headings = ("26/2014/TT-BCT — Thông tư bình chọn", "Điều 12. Hồ sơ")
+    assert heading_prefix(meta, headings) == "26/2014/TT-BCT — Thông tư bình chọn > Điều 12. Hồ sơ"
+    # A heading equal to the title is the title: it is named once.
+    assert heading_prefix(meta, ("Thông tư bình chọn", "Điều 1"), number=meta.number) == (
+        "Thông tư bình chọn > 26/2014/TT-BCT > Điều 1"
+    )
 
 
 def test_list_items_stay_whole() -> None:

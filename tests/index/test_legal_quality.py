@@ -29,11 +29,11 @@ LEGAL_DEV = SHARED / "eval" / "legal_dev.jsonl"
 CACHE = REPO_ROOT / "data" / "test-cache"
 #: The issue's retrieval floor (measured 0.926 with this chunker).
 MIN_HIT_AT_5 = 0.9
-#: The issue asks 0.8; measured 0.542 (13 of 24). The first citation follows the answer
-#: layer's choice of sentence, and 5 of the 11 misses cite our own guide on the same matter
-#: ahead of the law. This floor guards what the article chunks give today; raise it to 0.8
-#: once the answer layer (issue 8) picks the cited passage by a measured scorer.
-MIN_ARTICLE_HIT = 0.5
+#: The issue asks 0.8; measured 0.792 (19 of 24) since a guide's citation is preceded by the
+#: retrieved article of the law it summarises (`index.lifecycle.with_basis`), up from 0.667.
+#: The floor leaves two questions of margin; the misses left are a circular detailing the
+#: decree asked about, news items ahead of the article, and English questions.
+MIN_ARTICLE_HIT = 0.7
 
 pytestmark = [
     pytest.mark.slow,
