@@ -27,10 +27,13 @@ run: install
 console: install
 	$(PY) -m bot --console
 
+# One pytest worker per core, at most four (each loads its own model, ~1 GB).
+PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadscope
+
 test: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_WORKERS)
 
 # The inner loop: no lint, nothing marked slow, SQLite only; stops at the first failure.
 test-fast: install

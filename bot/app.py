@@ -13,10 +13,11 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import texts
+from bot import chat_policy, texts
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.handlers import (
     admin,
+    announcements,
     ask,
     doc_status,
     eligibility,
@@ -123,11 +124,13 @@ def build_application(
     app.bot_data.engine = engine
     app.bot_data.db = db_engine
 
-    # Order matters! The text-taking conversations (note, upload, document status, then
+    # Order matters! bot.chat_policy comes first: personal data only in private chats, staff
+    # tools only in private and staff chats, channel posts never answered. The text-taking conversations (note, upload, document status, then
     # registration) sit in bot.conversations.CONVERSATION_GROUP, before group 0, so a staff
     # member's note is never taken as their name; in group 0 the check and the commands claim
     # their updates before the catch-all question handler of ask, and fallback takes whatever
     # nobody claimed.
+    chat_policy.register(app)
     staff.register(app)
     uploads.register(app)
     doc_status.register(app)
@@ -138,6 +141,7 @@ def build_application(
     start.register(app)
     ask.register(app)
     fallback.register(app)
+    announcements.register(app)
     app.add_error_handler(errors.error_handler)
     schedule_index_reload(app)
     return app

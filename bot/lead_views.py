@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 MAX_CALLBACK_BYTES = 64
 EVENTS_ON_CARD = 5
 BUTTON_CHARS = 60
+#: Characters of one stored value shown to staff. The database caps what the bot stores,
+#: but SQLite does not enforce lengths and an old row or an import may hold more; with
+#: these caps a card (about 12 fields, 5 events) stays under Telegram's 4,096 characters.
+FIELD_CHARS = 120
+LONG_FIELD_CHARS = 300
+NOTE_CHARS = 200
+#: Telegram's limit for one message, after entity parsing.
+MESSAGE_CHARS = 4096
 #: The page a card's back button returns to when no list was shown before.
 DEFAULT_PAGE = "staff:page:0:-:-"
 
@@ -40,9 +48,17 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
 
 
-def esc(value: object) -> str:
-    """Escapes a stored value for HTML; an empty one shows as "—"."""
-    return html.escape(str(value)) if value not in (None, "") else texts.LEAD_EMPTY_VALUE
+def esc(value: object, limit: int | None = None) -> str:
+    """Escapes a stored value for HTML, cut to `limit` characters first; empty shows "—".
+
+    Cut before escaping, so an entity ("&amp;") is never split.
+    """
+    if value in (None, ""):
+        return texts.LEAD_EMPTY_VALUE
+    text = str(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text)
 
 
 def province_text(province: str) -> str:
@@ -62,9 +78,9 @@ def page_callback(offset: int, status: LeadStatus | None, province: str | None) 
 
 def lead_button_text(lead: Lead) -> str:
     """One lead in a list: "#12 Nguyễn Văn An · Quảng Nam · Mới"."""
-    parts = [f"#{lead.id} {lead.full_name}"]
+    parts = [f"#{lead.id} {lead.full_name[:BUTTON_CHARS]}"]
     if lead.province:
-        parts.append(lead.province)
+        parts.append(lead.province[:BUTTON_CHARS])
     parts.append(status_label(lead.status))
     return " · ".join(parts)[:BUTTON_CHARS]
 
@@ -151,7 +167,7 @@ def eligibility_verdict(answers: object) -> str | None:
 def event_line(event: LeadEvent) -> str:
     """One entry of a lead's history: when, who, what."""
     when = format_vn_date(event.created_at, with_time=True)
-    actor = esc(event.actor)
+    actor = esc(event.actor, FIELD_CHARS)
     if event.kind == EventKind.status and event.new_status is not None:
         return texts.STAFF_EVENT_STATUS.format(
             when=when,
@@ -160,40 +176,48 @@ def event_line(event: LeadEvent) -> str:
             new=esc(status_label(event.new_status)),
         )
     if event.kind == EventKind.note and event.note:
-        return texts.STAFF_EVENT_NOTE.format(when=when, actor=actor, note=esc(event.note))
+        note = esc(event.note, NOTE_CHARS)
+        return texts.STAFF_EVENT_NOTE.format(when=when, actor=actor, note=note)
     kind = _EVENT_KIND_LABELS.get(EventKind(event.kind), str(event.kind))
     return texts.STAFF_EVENT_OTHER.format(when=when, actor=actor, kind=esc(kind))
 
 
 def lead_card_text(lead: Lead, events: Sequence[LeadEvent]) -> str:
     """The HTML card of a lead: every field escaped, then the latest events and notes."""
+    short, long = FIELD_CHARS, LONG_FIELD_CHARS
     lines = [texts.STAFF_CARD_TITLE.format(lead_id=lead.id, status=esc(status_label(lead.status)))]
-    lines.append(texts.STAFF_CARD_NAME.format(value=esc(lead.full_name)))
-    lines.append(texts.STAFF_CARD_PHONE.format(value=esc(lead.phone)))
+    lines.append(texts.STAFF_CARD_NAME.format(value=esc(lead.full_name, short)))
+    lines.append(texts.STAFF_CARD_PHONE.format(value=esc(lead.phone, short)))
     if lead.telegram_username:
-        lines.append(texts.STAFF_CARD_TELEGRAM.format(value=esc(f"@{lead.telegram_username}")))
-    lines.append(texts.STAFF_CARD_ESTABLISHMENT.format(value=esc(lead.establishment_name)))
+        username = esc(f"@{lead.telegram_username}", short)
+        lines.append(texts.STAFF_CARD_TELEGRAM.format(value=username))
+    lines.append(texts.STAFF_CARD_ESTABLISHMENT.format(value=esc(lead.establishment_name, short)))
     if lead.establishment_type:
-        lines.append(texts.STAFF_CARD_TYPE.format(value=esc(lead.establishment_type)))
+        lines.append(texts.STAFF_CARD_TYPE.format(value=esc(lead.establishment_type, short)))
     if lead.sector:
-        lines.append(texts.STAFF_CARD_SECTOR.format(value=esc(lead.sector)))
+        lines.append(texts.STAFF_CARD_SECTOR.format(value=esc(lead.sector, short)))
     place = ", ".join(p for p in (lead.district, province_text(lead.province)) if p)
-    lines.append(texts.STAFF_CARD_PLACE.format(value=esc(place)))
-    lines.append(texts.STAFF_CARD_SUPPORT.format(value=esc(", ".join(lead.support_items or []))))
+    lines.append(texts.STAFF_CARD_PLACE.format(value=esc(place, short)))
+    support = ", ".join(str(item) for item in lead.support_items or [])
+    lines.append(texts.STAFF_CARD_SUPPORT.format(value=esc(support, long)))
     if lead.question:
-        lines.append(texts.STAFF_CARD_QUESTION.format(value=esc(lead.question)))
+        lines.append(texts.STAFF_CARD_QUESTION.format(value=esc(lead.question, long)))
     verdict = eligibility_verdict(lead.eligibility_answers)
     if verdict:
-        lines.append(texts.STAFF_CARD_ELIGIBILITY.format(value=esc(verdict)))
+        lines.append(texts.STAFF_CARD_ELIGIBILITY.format(value=esc(verdict, long)))
     if lead.assigned_to:
-        lines.append(texts.STAFF_CARD_ASSIGNED.format(value=esc(lead.assigned_to)))
+        lines.append(texts.STAFF_CARD_ASSIGNED.format(value=esc(lead.assigned_to, short)))
     created = format_vn_date(lead.created_at, with_time=True)
     lines.append(texts.STAFF_CARD_CREATED.format(value=esc(created)))
     recent = list(events)[-EVENTS_ON_CARD:]
-    if recent:
-        lines += ["", texts.STAFF_CARD_EVENTS]
-        lines.extend(event_line(event) for event in recent)
-    return "\n".join(lines)
+    # Oldest events give way first if the card would still be too long for one message.
+    while True:
+        card = lines + (["", texts.STAFF_CARD_EVENTS] if recent else [])
+        card += [event_line(event) for event in recent]
+        text = "\n".join(card)
+        if not recent or len(html.unescape(text)) <= MESSAGE_CHARS:
+            return text
+        recent = recent[1:]
 
 
 def card_markup(lead_id: int, current: LeadStatus | str, back: str) -> InlineKeyboardMarkup:
@@ -220,19 +244,33 @@ def announcement(lead: Lead, *, updated: bool) -> Rendered:
     title = texts.STAFF_UPDATED_LEAD if updated else texts.STAFF_NEW_LEAD
     lines = [title.format(lead_id=lead.id)]
     parts = (lead.full_name, lead.establishment_name, lead.province)
-    lines.append(" · ".join(esc(part) for part in parts if part))
+    lines.append(" · ".join(esc(part, FIELD_CHARS) for part in parts if part))
     if lead.support_items:
-        lines.append(texts.STAFF_CARD_SUPPORT.format(value=esc(", ".join(lead.support_items))))
+        support = ", ".join(str(item) for item in lead.support_items)
+        lines.append(texts.STAFF_CARD_SUPPORT.format(value=esc(support, LONG_FIELD_CHARS)))
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.STAFF_BUTTON_OPEN, callback_data=f"staff:lead:{lead.id}")]]
     )
     return Rendered("\n".join(lines), markup)
 
 
+def digest(lead_ids: Sequence[int], *, updated: int, minutes: int) -> Rendered:
+    """One staff-chat message for a burst of leads: how many, their ids, a list button."""
+    ids = ", ".join(texts.STAFF_DIGEST_LEAD_ID.format(lead_id=lead_id) for lead_id in lead_ids)
+    note = texts.STAFF_DIGEST_UPDATED.format(updated=updated) if updated else ""
+    text = texts.STAFF_DIGEST.format(
+        count=len(lead_ids), minutes=max(1, minutes), updated=note, lead_ids=ids
+    )
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.STAFF_BUTTON_LIST, callback_data=DEFAULT_PAGE)]]
+    )
+    return Rendered(text, markup)
+
+
 def _counts_lines(counts: dict[Any, int], *, labels: Callable[[Any], str] = str) -> list[str]:
     if not counts:
         return [texts.STAFF_STATS_NONE]
-    return [f"• {esc(labels(key))}: <b>{value}</b>" for key, value in counts.items()]
+    return [f"• {esc(labels(key), FIELD_CHARS)}: <b>{value}</b>" for key, value in counts.items()]
 
 
 def stats_text(stats: Stats) -> str:
@@ -262,7 +300,9 @@ def stats_text(stats: Stats) -> str:
     ]
     if not stats.top_unanswered:
         lines.append(texts.STAFF_STATS_NONE)
-    lines += [f"• {esc(question)} ({count})" for question, count in stats.top_unanswered]
+    lines += [
+        f"• {esc(question, FIELD_CHARS)} ({count})" for question, count in stats.top_unanswered
+    ]
     return "\n".join(lines)
 
 

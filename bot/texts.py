@@ -59,6 +59,7 @@ BUTTON_FEEDBACK_UP = "👍"
 BUTTON_FEEDBACK_DOWN = "👎"
 BUTTON_REGISTER = "📝 Đăng ký tư vấn"
 FEEDBACK_THANKS = "Cảm ơn bạn đã góp ý!"
+FEEDBACK_NOT_SAVED = "Cảm ơn bạn! Góp ý chưa ghi nhận được lúc này, bạn thử lại sau nhé."
 FEEDBACK_ALREADY = "Bạn đã góp ý cho câu trả lời này rồi. Cảm ơn bạn!"
 NOT_CONFIDENT = (
     "Xin lỗi, tôi chưa tìm thấy thông tin đủ chắc chắn trong các văn bản hiện có để trả lời "
@@ -135,7 +136,7 @@ EDITED_MESSAGE = (
     "Tôi không xử lý tin nhắn đã sửa. Bạn vui lòng gửi lại câu hỏi dưới dạng tin nhắn mới."
 )
 UNKNOWN_COMMAND = "Tôi chưa hiểu lệnh này. Gõ /trogiup để xem các lệnh có thể dùng."
-STALE_BUTTON = "Nút này đã hết hạn, vui lòng gõ /start"
+STALE_BUTTON = "Không tìm thấy nội dung của nút này (có thể đã hết hạn). Bạn gõ /start nhé."
 ERROR_REPLY = (
     "Xin lỗi, đã có lỗi xảy ra khi xử lý yêu cầu của bạn. Bạn vui lòng thử lại sau ít phút. "
     "Nếu lỗi lặp lại, hãy gõ /start."
@@ -379,6 +380,15 @@ PRIVACY_FAILED = "⚠️ Xin lỗi, chưa xóa được dữ liệu do sự cố
 # === end registration ===
 
 # === staff (bot/handlers/staff.py) ===
+#: A registration, check or erasure asked for in a group: personal data stays private.
+PRIVATE_ONLY = (
+    "🔒 Để bảo vệ thông tin cá nhân, việc này chỉ thực hiện trong cuộc trò chuyện riêng với "
+    "trợ lý. Bạn bấm nút dưới đây để mở."
+)
+PRIVATE_ONLY_SHORT = "Việc này chỉ thực hiện trong chat riêng với trợ lý."
+PRIVATE_ONLY_BUTTON = "💬 Mở chat riêng với trợ lý"
+#: A staff or admin tool outside the private and staff chats; says nothing more on purpose.
+WRONG_CHAT = "Lệnh này không dùng được trong cuộc trò chuyện này."
 STAFF_REFUSAL = "Xin lỗi, chức năng này chỉ dành cho cán bộ Trung tâm Khuyến công."
 STAFF_NO_LEADS = "Chưa có hồ sơ nào phù hợp với điều kiện lọc."
 STAFF_UNKNOWN_PROVINCE = "Chưa có hồ sơ nào ở tỉnh/thành «{province}»."
@@ -396,6 +406,7 @@ STAFF_BUTTON_NOTE = "📝 Thêm ghi chú"
 STAFF_BUTTON_BACK = "⬅️ Danh sách"
 STAFF_BUTTON_OPEN = "Mở hồ sơ"
 STAFF_LEAD_NOT_FOUND = "Không tìm thấy hồ sơ #{lead_id}."
+STAFF_NOT_FOUND = "Không tìm thấy hồ sơ hoặc nội dung của nút này."
 STAFF_CARD_TITLE = "<b>Hồ sơ #{lead_id}</b> · {status}"
 STAFF_CARD_NAME = "👤 Họ tên: {value}"
 STAFF_CARD_PHONE = "📞 Điện thoại: {value}"
@@ -443,6 +454,11 @@ STAFF_STATS_UNANSWERED = "<b>Câu hỏi chưa trả lời được nhiều nhấ
 STAFF_STATS_NONE = "(chưa có)"
 STAFF_NEW_LEAD = "🆕 <b>Hồ sơ mới #{lead_id}</b>"
 STAFF_UPDATED_LEAD = "✏️ <b>Hồ sơ #{lead_id} được cập nhật</b>"
+#: Many leads at once (a burst): one message instead of one per lead.
+STAFF_DIGEST = "📥 <b>{count} hồ sơ mới</b> trong {minutes} phút qua{updated}\n{lead_ids}"
+STAFF_DIGEST_UPDATED = " (trong đó {updated} hồ sơ được cập nhật)"
+STAFF_DIGEST_LEAD_ID = "#{lead_id}"
+STAFF_BUTTON_LIST = "📋 Mở danh sách hồ sơ"
 STAFF_COMMAND_LEADS = "Danh sách hồ sơ đăng ký"
 STAFF_COMMAND_EXPORT = "Xuất hồ sơ ra CSV và Excel"
 STAFF_COMMAND_STATS = "Thống kê hồ sơ và câu hỏi"

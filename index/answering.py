@@ -21,8 +21,7 @@ from index.intents import ACTIONS, IntentClassifier, IntentPrediction
 from index.legal import article_label
 from index.lexicon import Entities, Lexicon, TermStats
 from index.question import Query
-from index.schema import NOT_IN_FORCE, Answer, Citation, DocumentMeta, Passage
-from index.textnorm import legal_number_tokens
+from index.schema import Answer, Citation, DocumentMeta, Passage
 from index.unit_scorer import (
     CANDIDATE_PASSAGES,
     Candidate,
@@ -30,16 +29,14 @@ from index.unit_scorer import (
     UnitScorer,
     candidates,
     context_of,
-    has_amount,
     unit_facts,
 )
 from index.units import AnswerUnit, UnitStore
+from index.unknowns import MAX_UNITS, conflicts, known_units, value_unknown
 
 #: Upper bound of the answer body, in characters: about what a phone shows without scrolling
 #: (the old selector's budget; answer_chars_p50 of the dev set is well below it).
 MAX_ANSWER_CHARS = 700
-#: Units in one answer.
-MAX_UNITS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +70,14 @@ class AnswerModels:
     _contexts: dict[int, tuple[frozenset[str], Entities]] = field(default_factory=dict)
     _entities: dict[int, Entities] = field(default_factory=dict)
     _facts: dict[int, UnitFacts] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every unit's facts and entities up front (about 0.4 ms a unit): found lazily, the
+        # first questions over each passage paid for them, and made the slowest 5% of
+        # answers (the p95 the benchmark compares with one query embedding).
+        for row in range(len(self.units)):
+            self.unit_facts(row)
+            self.unit_entities(row)
 
     def unit_facts(self, row: int) -> UnitFacts:
         """Question-independent facts of one unit, computed once per index version."""
@@ -147,8 +152,10 @@ def _similarity(models: AnswerModels, left: int, right: int) -> float:
 
 
 def _covers(chosen: AnswerUnit, other: AnswerUnit) -> bool:
-    # A whole list already shows its items (and an item's list would repeat it).
-    return chosen.chunk_id == other.chunk_id and chosen.group >= 0 and chosen.group == other.group
+    # A whole list already shows its items, and an item's list would repeat it; two items
+    # of one list are different answers (the cap for one machine, the cap for a line).
+    same_list = chosen.chunk_id == other.chunk_id and chosen.group >= 0 and chosen.group == other.group
+    return same_list and "list" in (chosen.kind, other.kind)
 
 
 def select_units(models: AnswerModels, ranked: Sequence[Candidate]) -> list[Candidate]:
@@ -185,99 +192,6 @@ def select_units(models: AnswerModels, ranked: Sequence[Candidate]) -> list[Cand
     return chosen
 
 
-def _names(candidate: Candidate, kind: str) -> frozenset[str]:
-    """What a unit is about, of one kind: its own names, and its document's for provinces."""
-    keys = candidate.entities.keys(kind)
-    if kind == "province":
-        keys = keys | candidate.entities.parents() | candidate.context.keys(kind)
-        keys = keys | candidate.context.parents()
-    return keys
-
-
-def _wanted(query: Query, kind: str) -> frozenset[str]:
-    keys = query.entities.keys(kind)
-    return keys | query.entities.parents() if kind == "province" and keys else keys
-
-
-def _about(candidate: Candidate, query: Query, kind: str) -> bool:
-    return bool(_names(candidate, kind) & _wanted(query, kind))
-
-
-def _conflicts(candidate: Candidate, query: Query) -> bool:
-    """The unit names another province or support item than the one asked, and not it."""
-    for kind in ("province", "item"):
-        wanted = _wanted(query, kind)
-        named = _names(candidate, kind)
-        if wanted and named and not named & wanted:
-            return True
-    return False
-
-
-def _marked(candidate: Candidate, lexicon: Lexicon) -> bool:
-    # A whole list mixes items: only a sentence or an item can say its value is not found.
-    return candidate.unit.kind != "list" and lexicon.says_not_found(candidate.unit.embed_text)
-
-
-def _current_for(candidate: Candidate, query: Query) -> bool:
-    """A figure counts as the answer when its document is in force, or is the one asked."""
-    doc = candidate.passage.doc
-    if doc.status not in NOT_IN_FORCE:
-        return True
-    return bool(set(legal_number_tokens(doc.number or "")) & _wanted(query, "doc"))
-
-
-def _value_unknown(
-    query: Query, ranked: Sequence[Candidate], prediction: IntentPrediction, lexicon: Lexicon
-) -> bool:
-    """Tells whether the value asked for is not in the documents for the item asked.
-
-    It is when the best unit about the item (or, with no item named, the best unit) is the
-    knowledge base saying the value was not found; or when the question asks for the level of
-    an item that criteria.yaml marks as not found and no unit about that item states an
-    amount.
-    """
-    singles = [c for c in ranked if c.unit.kind != "list"][: MAX_UNITS * 3]
-    if not singles:
-        return True
-    item = query.entities.first("item")
-    about = [c for c in singles if item is None or _about(c, query, "item")]
-    if about and _marked(about[0], lexicon) and about[0] is singles[0]:
-        return True
-    if item is not None and item.key in lexicon.unknown_items and prediction.asks_level >= 0.5:
-        # Only a unit about this item alone can state its level.
-        alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
-        return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in alone)
-    if query.entities.first("province") is not None and prediction.asks_level >= 0.5:
-        # A province's own level is stated by a unit about that province (or in its
-        # documents); the national maximum is not that province's level.
-        local = [c for c in singles if _about(c, query, "province")]
-        return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in local)
-    return False
-
-
-def _known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> list[Candidate]:
-    """What is known about the item asked: its own units, the not-found line first.
-
-    A figure from a document no longer in force is left out unless that document was asked
-    about: shown as "what is known", it would read as the answer.
-    """
-    singles = [
-        c
-        for c in ranked
-        if c.unit.kind != "list" and (_current_for(c, query) or not has_amount(c.unit.embed_text))
-    ]
-    if query.entities.first("item") is not None:
-        about = [c for c in singles if _about(c, query, "item") and len(_names(c, "item")) == 1]
-    elif query.entities.first("province") is not None:
-        # About the province, then general guidance that states no figure.
-        about = [c for c in singles if _about(c, query, "province")]
-        about += [c for c in singles if c not in about and not has_amount(c.unit.embed_text)]
-    else:
-        about = [c for c in singles if _marked(c, lexicon)]
-    about.sort(key=lambda c: not _marked(c, lexicon))
-    return about[:MAX_UNITS]
-
-
 def _answer_text(chosen: Sequence[Candidate]) -> str:
     budget = MAX_ANSWER_CHARS
     paragraphs = []
@@ -303,6 +217,7 @@ def rank_units(
     query_vector: np.ndarray | None,
     asks_value: float,
     models: AnswerModels,
+    asks_list: float | None = None,
 ) -> list[Candidate]:
     """Scores every unit of the top passages; best first.
 
@@ -312,13 +227,14 @@ def rank_units(
         query_vector: The question's embedding (None in BM25-only mode).
         asks_value: Calibrated P(the question asks for a value).
         models: Units, statistics, lexicon, scorer.
+        asks_list: Calibrated P(the question asks for a list); None reads it off asks_value.
 
     Returns:
         The candidates with `score` set, best first.
     """
     found = candidates(
         query, query_vector, passages, models.units, models.stats, models.lexicon,
-        asks_value=asks_value, contexts=models.contexts(passages[:CANDIDATE_PASSAGES]),
+        asks_value=asks_value, asks_list=asks_list, contexts=models.contexts(passages[:CANDIDATE_PASSAGES]),
         entities_of=models.unit_entities, facts_of=models.unit_facts,
     )  # fmt: skip
     if found:
@@ -371,7 +287,8 @@ def compose_answer(
                 confidence=prediction.in_scope, reason="out_of_scope",
             )  # fmt: skip
     asks_value = prediction.asks_value if prediction is not None else 0.0
-    ranked = rank_units(query, passages, query_vector, asks_value, models)
+    asks_list = prediction.asks_list if prediction is not None else None
+    ranked = rank_units(query, passages, query_vector, asks_value, models, asks_list)
     in_scope = prediction.in_scope if prediction is not None else 1.0
     if not ranked or ranked[0].score < models.selection.answer_floor:
         return Answer(
@@ -382,11 +299,12 @@ def compose_answer(
     unknown = False
     if prediction is not None and prediction.asks_value >= 0.5:
         # Never another province's or item's figure as the answer to a value question.
-        ranked = [c for c in ranked if not _conflicts(c, query)]
-        unknown = not ranked or _value_unknown(query, ranked, prediction, models.lexicon)
+        ranked = [c for c in ranked if not conflicts(c, query)]
+        unknown = not ranked or value_unknown(query, ranked, prediction, models.lexicon)
         if unknown:
-            chosen = _known_units(query, ranked, models.lexicon)
-    if chosen is None or not chosen:
+            # Nothing known about the item: the honest line and who to ask, no other figure.
+            chosen = known_units(query, ranked, models.lexicon)
+    if chosen is None:
         if not ranked:
             return Answer(
                 **base, text="", confident=False, outcome="refused", reason="no_match",
@@ -400,5 +318,5 @@ def compose_answer(
         citations=_citations(chosen),
         outcome="unknown" if unknown else "answered",
         intent=prediction.label if prediction is not None else None,
-        confidence=in_scope * ranked[0].score,
+        confidence=in_scope * (ranked[0].score if ranked else 0.0),
     )

@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from index.errors import KhuyenCongError
+from index.intent_weights import fast_path
 from index.lexicon import Lexicon, TermStats
 from index.question import analyse
 from index.textnorm import fold_diacritics
@@ -90,6 +91,18 @@ class IntentPrediction:
         inside = self.in_scope
         value = self.probabilities.get("ask_level", 0.0) + self.probabilities.get("ask_quantity", 0.0)
         return value / inside if inside > 0 else 0.0
+
+    @property
+    def asks_list(self) -> float:
+        """Probability that an in-scope question asks for the items of a list.
+
+        An intents file without `ask_list` examples gives the old reading: any question that
+        does not ask for a value.
+        """
+        inside = self.in_scope
+        if "ask_list" not in self.probabilities:
+            return 1.0 - self.asks_value
+        return self.probabilities["ask_list"] / inside if inside > 0 else 0.0
 
     @property
     def asks_level(self) -> float:
@@ -163,6 +176,9 @@ class IntentClassifier:
     labels: tuple[str, ...]
     groups: dict[str, str]
     info: dict[str, Any] = field(default_factory=dict)
+    #: The fitted weights read out for one-message prediction (`index.intent_weights`); False
+    #: when they do not reproduce scikit-learn's probabilities.
+    _fast: Any = field(default=None, repr=False)
 
     def features(
         self, vectors: np.ndarray, texts: Sequence[str], coverage: Sequence[float]
@@ -193,8 +209,13 @@ class IntentClassifier:
         Returns:
             Probabilities per intent and per group.
         """
-        row = self.features(np.asarray(vector).reshape(1, -1), [text], [coverage])
-        probs = self.model.predict_proba(row)[0]
+        if self._fast is None:
+            self._fast = fast_path(self, np.asarray(vector).reshape(-1), text, coverage)
+        if self._fast is not False:
+            probs = self._fast.probabilities(np.asarray(vector).reshape(-1), text, coverage)
+        else:
+            row = self.features(np.asarray(vector).reshape(1, -1), [text], [coverage])
+            probs = self.model.predict_proba(row)[0]
         by_label = {str(label): float(p) for label, p in zip(self.model.classes_, probs, strict=True)}
         groups: dict[str, float] = {}
         for label, p in by_label.items():

@@ -32,6 +32,10 @@ ENTITIES_FILE = "entities.yaml"
 CRITERIA_FILE = "criteria.yaml"
 
 _YEAR_RE = re.compile(r"(?<![\d/])((?:19|20)\d\d)(?![\d/])")
+#: "2016–2020", "2021-2025": a period names every year in it.
+_PERIOD_RE = re.compile(r"(?<![\d/])((?:19|20)\d\d)\s*[-–—]\s*((?:19|20)\d\d)(?![\d/])")
+#: Longest period whose inner years are spelt out (a programme runs five or ten years).
+MAX_PERIOD_YEARS = 10
 
 
 class TermStats:
@@ -177,6 +181,10 @@ class Lexicon:
                 mentions.append(Mention("doc", token))
         for match in _YEAR_RE.finditer(text):
             mentions.append(Mention("year", match.group(1), match.start(), match.end()))
+        for match in _PERIOD_RE.finditer(text):
+            start, end = int(match.group(1)), int(match.group(2))
+            if 0 < end - start <= MAX_PERIOD_YEARS:
+                mentions.extend(Mention("year", str(y)) for y in range(start + 1, end))
         return Entities(tuple(mentions))
 
     def says_not_found(self, text: str) -> bool:

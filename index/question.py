@@ -131,6 +131,30 @@ class Query:
     english: EnglishRendering | None = None
     #: Vietnamese typed without diacritics.
     accentless: bool = False
+    #: Folded content tokens of the clause that asks (see `focus_clause`).
+    focus_tokens: tuple[str, ...] = ()
+    #: Adjacent pairs of the question's content tokens, in order (multi-syllable words).
+    bigrams: frozenset[tuple[str, str]] = frozenset()
+
+
+_CLAUSE_END = re.compile(r"[.?!;,:\n]+")
+
+
+def focus_clause(text: str) -> str:
+    """The clause of a question that asks, when the question first describes a situation.
+
+    "Tôi có xưởng chế biến ở nông thôn, có được hỗ trợ đào tạo nghề không?" asks about
+    "đào tạo nghề"; the situation before it shares words with many passages. The asking
+    clause of a written question comes last, so this is the last clause (split at
+    punctuation) with at least two content words; the whole text when there is one clause.
+    """
+    clauses = [c for c in _CLAUSE_END.split(text) if len(content_tokens(c)) >= 2]
+    return clauses[-1] if clauses else text
+
+
+def bigrams_of(tokens: tuple[str, ...] | list[str]) -> frozenset[tuple[str, str]]:
+    """Adjacent token pairs: most Vietnamese words have two syllables ("chuyển đổi")."""
+    return frozenset(zip(tokens, tokens[1:], strict=False))
 
 
 def analyse(
@@ -160,8 +184,11 @@ def analyse(
     lexical_text = " ".join([expanded, *(e for e in extra if e)])
     synonyms = synonym_text(expanded)
     tokens = content_tokens(expanded)
+    focus = content_tokens(focus_clause(expanded))
     if english is not None:
         tokens = [t for t in tokens if t.isdigit()] + content_tokens(english.text)
+        focus = tokens
+    pairs = bigrams_of(tokens)
     # Document phrasings of the question's words ("khó khăn" is written "hạn chế") count as
     # the question's own words for the lexical overlap of units.
     tokens += content_tokens(synonyms)
@@ -174,4 +201,6 @@ def analyse(
         entities=lexicon.find(f"{expanded} {english.text}" if english else expanded),
         english=english,
         accentless=accentless,
+        focus_tokens=tuple(dict.fromkeys(focus)),
+        bigrams=pairs,
     )

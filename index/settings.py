@@ -65,6 +65,22 @@ class Settings(BaseSettings):
     #: (Telegram documents "about 30"), and a minute into one group (documented 20).
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
     telegram_group_messages_per_minute: float = Field(default=20.0, gt=0, le=1000)
+    #: The typing indicator is shown only for an answer not ready within this many seconds
+    #: (0: always, first). `answer()` takes 11.7 ms p50 / 17.4 ms p95 (README, `make bench`),
+    #: so normally none is needed: this halves the Bot API calls per answer, and the answer no
+    #: longer waits for the indicator's round trip to Telegram. On the loopback load test (no
+    #: round trip) it measured the same: 80 vs 77 answers/s (20 users, rate limit lifted).
+    typing_indicator_delay_seconds: float = Field(default=1.0, ge=0, le=30)
+    #: Seconds between drains of the staff announcement outbox (index/leads/outbox.py).
+    staff_announce_seconds: float = Field(default=10.0, gt=0, le=3600)
+    #: Up to this many due leads are announced one message each; more go into one digest.
+    #: Telegram lets a group receive about 20 messages a minute: 3 every 10 s is 18, so the
+    #: announcements alone never hit the group limit and the rest of the chat still flows.
+    staff_digest_threshold: int = Field(default=3, ge=1, le=100)
+    #: Attempts per announcement before it is recorded as lost (the lead itself is saved).
+    #: With the 30 s doubling backoff of bot/handlers/announcements.py, 6 attempts span
+    #: about 15 minutes: a staff group briefly unreachable still gets every lead.
+    staff_announce_attempts: int = Field(default=6, ge=1, le=100)
     #: Updates processed at once across chats; each chat and user stays in order.
     concurrent_updates: int = Field(default=256, ge=1, le=10_000)
     #: Threads that answer questions. Retrieval is CPU-bound, so one per core: on this 2-core

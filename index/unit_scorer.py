@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from index.lexicon import Entities, Lexicon, TermStats
-from index.question import Query
+from index.question import Query, bigrams_of
 from index.schema import Passage
 from index.textnorm import content_tokens
 from index.units import AnswerUnit
@@ -50,6 +50,9 @@ FEATURES = (
     "list_for_list_question",
     "not_found",
     "log_length",
+    "focus_overlap",
+    "phrase_overlap",
+    "entity_missing",
 )
 
 _VALUE_RE = re.compile(
@@ -138,6 +141,8 @@ class UnitFacts:
     has_value: bool
     not_found: bool
     log_length: float
+    #: Adjacent pairs of the unit's tokens (see `index.question.bigrams_of`).
+    bigrams: frozenset[tuple[str, str]] = frozenset()
 
 
 def unit_facts(unit: AnswerUnit, stats: TermStats, lexicon: Lexicon) -> UnitFacts:
@@ -151,6 +156,7 @@ def unit_facts(unit: AnswerUnit, stats: TermStats, lexicon: Lexicon) -> UnitFact
         has_value=has_value(shown),
         not_found=lexicon.says_not_found(shown),
         log_length=math.log1p(len(shown)) / 8.0,
+        bigrams=bigrams_of(unit.tokens),
     )
 
 
@@ -162,10 +168,24 @@ def _precision(facts: UnitFacts, question: set[str], stats: TermStats) -> float:
     return sum(stats.idf(t) for t in facts.tokens & question) / facts.idf_total
 
 
-def _entity_features(question: Entities, unit: Entities, context: Entities) -> tuple[int, int]:
+def _phrase_share(
+    pairs: frozenset[tuple[str, str]], present: frozenset[tuple[str, str]], idf: dict[str, float]
+) -> float:
+    # IDF-weighted share of the question's two-syllable words that the unit has as words:
+    # "chuyển đổi số" is not "đổi" in one place and "số" in another.
+    total = sum(idf.get(a, 0.0) + idf.get(b, 0.0) for a, b in pairs)
+    if total <= 0:
+        return 0.0
+    return sum(idf.get(a, 0.0) + idf.get(b, 0.0) for a, b in pairs & present) / total
+
+
+def _entity_features(
+    question: Entities, unit: Entities, context: Entities
+) -> tuple[int, int, int]:
     # For each kind the question names (province, item, document, year): does the unit (or,
-    # for provinces and documents, its passage's document) name it, or name only others?
-    agree = conflict = 0
+    # for provinces and documents, its passage's document) name it, name only others, or
+    # name none of that kind (missing: the unit may be about anything)?
+    agree = conflict = missing = 0
     for kind in ("province", "item", "doc", "year"):
         wanted = question.keys(kind)
         if not wanted:
@@ -176,11 +196,13 @@ def _entity_features(question: Entities, unit: Entities, context: Entities) -> t
             seen = seen | unit.parents() | context.parents()
         if seen & wanted:
             agree += 1
+        else:
+            missing += 1
         # Naming others too is a conflict: a list of every item's cap is not the answer
         # about one item, and a figure next to another item's name is that item's.
         if seen - wanted and (kind != "province" or not seen & wanted):
             conflict += 1
-    return agree, conflict
+    return agree, conflict, missing
 
 
 def candidates(
@@ -192,6 +214,7 @@ def candidates(
     lexicon: Lexicon,
     *,
     asks_value: float,
+    asks_list: float | None = None,
     contexts: dict[int, tuple[frozenset[str], Entities]],
     entities_of: Callable[[int], Entities] | None = None,
     facts_of: Callable[[int], UnitFacts] | None = None,
@@ -206,6 +229,7 @@ def candidates(
         stats: IDF statistics.
         lexicon: Entity names.
         asks_value: Calibrated probability that the question asks for a value.
+        asks_list: Calibrated probability that it asks for a list (None: not a value).
         contexts: chunk_id -> (folded context tokens, entities) of title and headings.
         entities_of: Entities of a unit row, cached by the caller (found afresh when None).
         facts_of: Question-independent facts of a unit row, cached by the caller.
@@ -218,7 +242,9 @@ def candidates(
         return []
     best = max(p.score for p in top) or 1.0
     tokens = list(query.tokens)
-    idf = {t: stats.idf(t) for t in tokens}
+    # A question word no indexed text uses ("gi", "nhung" typed for "gì", "những"; an English
+    # word without glossary term) matches no unit: weighted, it only shrinks every share.
+    idf = {t: stats.idf(t) if stats.known(t) else 0.0 for t in tokens}
     rows = [(rank, p, row) for rank, p in enumerate(top) for row in units.rows_of(p.chunk.chunk_id)]
     if not rows:
         return []
@@ -228,8 +254,11 @@ def candidates(
     else:
         cosines = np.zeros(len(rows), dtype=np.float32)
     best_cos = float(cosines.max())
-    asks_list = 1.0 - asks_value
+    asks_list = 1.0 - asks_value if asks_list is None else asks_list
     question_set = set(tokens)
+    focus = list(query.focus_tokens)
+    for token in focus:
+        idf.setdefault(token, stats.idf(token) if stats.known(token) else 0.0)
     found: list[Candidate] = []
     for (rank, passage, row), cosine in zip(rows, cosines, strict=True):
         unit = units.units[row]
@@ -245,7 +274,7 @@ def candidates(
         unit_tokens = facts.tokens
         label_tokens = set(unit.label_tokens) | context_tokens
         entities = entities_of(row) if entities_of is not None else lexicon.find(facts.shown)
-        agree, conflict = _entity_features(query.entities, entities, context_entities)
+        agree, conflict, missing = _entity_features(query.entities, entities, context_entities)
         features = np.asarray(
             [
                 float(cosine),
@@ -262,6 +291,9 @@ def candidates(
                 asks_list * float(unit.kind == "list"),
                 float(facts.not_found),
                 facts.log_length,
+                _share(focus, unit_tokens, idf),
+                _phrase_share(query.bigrams, facts.bigrams, idf),
+                float(missing),
             ],
             dtype=np.float64,
         )

@@ -28,12 +28,13 @@ from index.sentences import split_sentences
 from index.textnorm import content_tokens
 
 #: Bumped when unit cutting changes, so the next build re-cuts and re-embeds every unit.
-UNITS_VERSION = 3
+UNITS_VERSION = 4
 UNITS_NAME = "units.jsonl"
 UNIT_VECTORS_NAME = "units.npy"
 
 _HEADING_RE = re.compile(r"^\s*#{1,6}\s+(.*?)\s*#*\s*$")
 _ITEM_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)]|[a-zđ][.)])\s+")
+_MARKER_RE = re.compile(r"^\s*(?:(?P<bullet>[-*+•])\s+)?(?:(?P<digit>\d{1,3}[.)])|(?P<letter>[a-zđ][.)]))?")
 _TABLE_RE = re.compile(r"^\s*\|")
 _EMPHASIS_RE = re.compile(r"(\*\*|__|`)")
 _SPACES_RE = re.compile(r"\s+")
@@ -87,6 +88,37 @@ def _table_cells(line: str) -> list[str] | None:
     return [c for c in cells if c]
 
 
+def _marker(raw: str) -> str:
+    """The numbering style of a list line: "digit" (1.), "letter" (a)) or "bullet" (-)."""
+    found = _MARKER_RE.match(raw)
+    if found is None:
+        return "bullet"
+    return "digit" if found.group("digit") else "letter" if found.group("letter") else "bullet"
+
+
+def _sublists(items: list[str], markers: list[str]) -> list[tuple[str, list[str]]]:
+    """Splits a list at items that announce their own sub-items ("2. Ngành nghề ưu tiên:").
+
+    Legal texts number clauses "1.", "2." and their points "a)", "b)"; written as one list, a
+    clause ending in ":" would be shown alone as an item, and its points without it. Such an
+    item becomes the label of the items after it, up to the next item numbered like it.
+
+    Returns:
+        (label or "", items) pieces in order; one ("", items) piece for a flat list.
+    """
+    pieces: list[tuple[str, list[str]]] = [("", [])]
+    style = ""
+    for number, (item, marker) in enumerate(zip(items, markers, strict=True)):
+        follows = number + 1 < len(items)
+        announces = item.endswith(":") and follows and markers[number + 1] != marker
+        if announces or (style and marker == style):
+            style = marker if announces else ""
+            pieces.append((item, []) if announces else ("", [item]))
+            continue
+        pieces[-1][1].append(item)
+    return [(label, found) for label, found in pieces if found or label]
+
+
 def _blocks(text: str) -> list[tuple[str, list[str]]]:
     """Groups the lines of a chunk into ("para" | "list" | "table", lines) blocks."""
     blocks: list[tuple[str, list[str]]] = []
@@ -98,7 +130,8 @@ def _blocks(text: str) -> list[tuple[str, list[str]]]:
         if _HEADING_RE.match(raw):
             blocks.append(("heading", [_clean(_HEADING_RE.sub(r"\1", raw))]))
         elif _ITEM_RE.match(raw):
-            item = _clean(_ITEM_RE.sub("", raw, count=1))
+            # The numbering style rides along as a prefix, read off by `_split_marker`.
+            item = f"{_marker(raw)}\x00{_clean(_ITEM_RE.sub('', raw, count=1))}"
             if blocks and blocks[-1][0] == "list":
                 blocks[-1][1].append(item)
             else:
@@ -194,18 +227,22 @@ def units_for_chunk(chunk: Chunk) -> list[AnswerUnit]:
             for cells in body:
                 add("row", " | ".join(cells), label=row_label, group=group)
             continue
-        group = len(units)
-        for item in lines:
-            parts = _sentences(item)
-            if len(parts) > 1:
-                # An item holding several sentences is a paragraph: each sentence answers
-                # on its own (with the label), as in any other paragraph.
-                for part in parts:
-                    add("sentence", part, label=label, group=group)
-            else:
-                add("item", item, label=label, group=group)
-        if len(lines) > 1:
-            add("list", label, items=lines, group=group)
+        markers = [line.split("\x00", 1)[0] for line in lines]
+        items = [line.split("\x00", 1)[-1] for line in lines]
+        for sub_label, sub_items in _sublists(items, markers):
+            own = sub_label or label
+            group = len(units)
+            for item in sub_items:
+                parts = _sentences(item)
+                if len(parts) > 1:
+                    # An item holding several sentences is a paragraph: each sentence
+                    # answers on its own (with the label), as in any other paragraph.
+                    for part in parts:
+                        add("sentence", part, label=own, group=group)
+                else:
+                    add("item", item, label=own, group=group)
+            if len(sub_items) > 1:
+                add("list", own, items=sub_items, group=group)
     return units
 
 

@@ -335,6 +335,13 @@ def loadtest(
     database_url: Annotated[
         str | None, typer.Option("--database-url", help="CSDL thử (mặc định: SQLite mới).")
     ] = None,
+    messages_per_second: Annotated[
+        float | None,
+        typer.Option(
+            "--messages-per-second",
+            help="Giới hạn tin/giây của bot (mặc định: cấu hình, 30 như Telegram).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Thử tải bot thật (python -m bot) với Bot API giả trên 127.0.0.1 (scripts.loadtest)."""
@@ -350,6 +357,8 @@ def loadtest(
     ]
     if database_url:
         argv.append(f"--database-url={database_url}")
+    if messages_per_second is not None:
+        argv.append(f"--messages-per-second={messages_per_second}")
     if as_json:
         argv.append("--json")
     raise typer.Exit(code=loadtest_main(argv))

@@ -206,6 +206,31 @@ def _check_database(settings: Settings) -> Check:
     )
 
 
+def _check_announcements(settings: Settings) -> Check:
+    """Staff announcements given up on (logged as lost) or still waiting in the outbox."""
+    from index.leads.db import create_db_engine, session_scope
+    from index.leads.models import AnnouncementState
+    from index.leads.outbox import count_announcements
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            lost = count_announcements(session=session, state=AnnouncementState.lost)
+            pending = count_announcements(session=session, state=AnnouncementState.pending)
+    finally:
+        engine.dispose()
+    if lost:
+        return Check(
+            "announcements",
+            "warn",
+            f"{lost} thông báo hồ sơ mới không gửi được tới nhóm cán bộ (xem log); các hồ sơ "
+            "vẫn còn trong /leads. Kiểm tra STAFF_CHAT_ID và quyền của bot trong nhóm.",
+        )
+    return Check(
+        "announcements", "ok", f"Thông báo hồ sơ cho cán bộ: {pending} đang chờ gửi, 0 bị mất."
+    )
+
+
 def _check_state(settings: Settings) -> Check:
     from bot.persistence import StateFileError, read_state_file
 
@@ -302,7 +327,10 @@ def run_checks(
         with spinner(f"Đang nạp mô hình nhúng {settings.embedding_model}…"):
             checks.append(_check_model(settings, info))
     checks.append(_check_index(settings, info))
-    checks.append(_check_database(settings))
+    database = _check_database(settings)
+    checks.append(database)
+    if database.level == "ok":
+        checks.append(_check_announcements(settings))
     checks.append(_check_state(settings))
     checks.append(_check_people(settings))
     return Report(info=info, checks=checks)

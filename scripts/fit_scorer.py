@@ -1,7 +1,7 @@
 """Fits the answer-unit scorer and the selection values on tuning files, never on what is reported.
 
 `python -m scripts.fit_scorer --questions tests/data/tuning_questions.jsonl
-[--questions more.jsonl] [--out knowledge/answer_scorer.json]`
+[--questions more.jsonl] [--with-accentless] [--out knowledge/answer_scorer.json]`
 
 A unit of the top passages is a positive when it contains an answer key of its (answerable)
 tuning row. The logistic regression's regularisation is chosen by grouped cross-validation
@@ -47,13 +47,20 @@ def unit_rows(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np
     features: list[np.ndarray] = []
     labels: list[int] = []
     groups: list[int] = []
-    for number, item in enumerate(questions):
+    # A question and its unaccented copy share an id, so they stay in one fold.
+    group_of: dict[str, int] = {}
+    for item in questions:
         if not item.answerable:
             continue
+        number = group_of.setdefault(item.id, len(group_of))
         text = prepare_question(item.question, max_chars=engine.settings.max_question_chars).text
         query, retrieval, prediction, models = engine.inspect(text)
         asks_value = prediction.asks_value if prediction is not None else 0.0
-        for candidate in rank_units(query, retrieval.passages, retrieval.query_vector, asks_value, models):
+        asks_list = prediction.asks_list if prediction is not None else None
+        ranked = rank_units(
+            query, retrieval.passages, retrieval.query_vector, asks_value, models, asks_list
+        )
+        for candidate in ranked:
             unit = candidate.unit
             shown = " ".join([unit.label, unit.text, *unit.items])
             features.append(candidate.features)
@@ -120,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.fit_scorer")
     parser.add_argument("--questions", type=Path, action="append", required=True)
     parser.add_argument("--out", type=Path, default=None, help="default: knowledge/answer_scorer.json")
+    parser.add_argument(
+        "--with-accentless",
+        action="store_true",
+        help="also fit on every question typed without diacritics (as owners often type)",
+    )
     args = parser.parse_args(argv)
     configure_logging(logging.INFO, stream=sys.stderr)
 
@@ -127,12 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     from index.engine import load_engine
     from index.settings import Settings
     from index.unit_scorer import FEATURES, SCORER_FILE, UnitScorer
-    from scripts.evaluate import ensure_index, evaluate, load_questions
+    from scripts.evaluate import ensure_index, evaluate, load_questions, make_variant
 
     settings = Settings()
     ensure_index(settings)
     engine = load_engine(settings)
     questions = [q for path in args.questions for q in load_questions(path)]
+    if args.with_accentless:
+        questions += make_variant(questions, "accentless")
     x, y, groups = unit_rows(engine, questions)
     model, c, held_out = fit_weights(x, y, groups)
     scorer = UnitScorer(
@@ -156,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer.info = {
         "fitted": dt.date.today().isoformat(),
         "tuning_files": [p.as_posix() for p in args.questions],
+        "with_accentless": args.with_accentless,
         "questions": len({int(g) for g in groups}),
         "units": len(y),
         "positives": int(y.sum()),

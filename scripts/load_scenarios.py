@@ -51,6 +51,13 @@ STAFF_LEAD_RES = (
     _template_regex(texts.STAFF_NEW_LEAD),
     _template_regex(texts.STAFF_UPDATED_LEAD),
 )
+#: The first line of a digest of many leads; its ids follow as "#12, #13, …".
+STAFF_DIGEST_RE = re.compile(
+    re.sub(r"\\\{\w+\\\}", ".*", re.escape(texts.STAFF_DIGEST.split("\n", 1)[0]))
+)
+_DIGEST_ID_RE = re.compile(
+    re.escape(texts.STAFF_DIGEST_LEAD_ID).replace(re.escape("{lead_id}"), r"(\d+)")
+)
 #: Replies that mean the bot failed the user.
 FAILURES = (texts.ERROR_REPLY, texts.ENGINE_UNAVAILABLE, texts.LEAD_NOT_SAVED)
 
@@ -379,9 +386,12 @@ def run_register(
 
 
 def announced_leads(api: FakeBotApi, staff_chat_id: int) -> set[int]:
-    """Lead ids the staff chat was told about (new or updated)."""
+    """Lead ids the staff chat was told about (new or updated), one by one or in digests."""
     found: set[int] = set()
     for call in api.calls_to(staff_chat_id):
+        if STAFF_DIGEST_RE.search(call.text):
+            found.update(int(number) for number in _DIGEST_ID_RE.findall(call.text))
+            continue
         for regex in STAFF_LEAD_RES:
             match = regex.search(call.text)
             if match:

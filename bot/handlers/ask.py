@@ -14,7 +14,14 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
 from bot.answer_views import passage_record, render_answer, render_passage_record
-from bot.context import BotApplication, BotContext, get_db, get_engine, get_settings
+from bot.context import (
+    BotApplication,
+    BotContext,
+    app_settings,
+    get_db,
+    get_engine,
+    get_settings,
+)
 from bot.routing import start_flow
 from bot.update_processor import run_cpu_bound
 from index.followup import next_context
@@ -102,28 +109,19 @@ def _recall(user_data: dict[str, Any] | None, message: object) -> dict[str, Any]
     return answers.get(message.message_id)
 
 
-def _record_feedback(db_engine: Any, **values: Any) -> None:
-    from index.leads.crud import record_feedback
-    from index.leads.db import session_scope
-
-    with session_scope(db_engine) as session:
-        record_feedback(session=session, **values)
-
-
 async def answer_question(update: Update, context: BotContext) -> None:
-    """Answers a free-text question from the knowledge base, with sources and buttons."""
+    """Answers a question typed, or written as the caption of a photo or document."""
     message = update.message
-    if message is None or message.text is None:
+    asked = (message.text or message.caption) if message is not None else None
+    if message is None or asked is None:
         return
     if context.bot_data.engine is None:
         await message.reply_text(texts.ENGINE_UNAVAILABLE)
         return
     settings = get_settings(context)
     user_data = context.user_data if context.user_data is not None else {}
-    await message.reply_chat_action(ChatAction.TYPING)
-
     notes: list[str] = []
-    text = message.text.strip()
+    text = asked.strip()
     if not text:
         await message.reply_text(texts.EMPTY_QUESTION)
         return
@@ -135,9 +133,18 @@ async def answer_question(update: Update, context: BotContext) -> None:
         text = text[: settings.max_question_chars]
     previous = user_data.get(CONTEXT_KEY)
     engine = get_engine(context)
-    answer = await run_cpu_bound(
-        context.application, lambda: engine.answer(text, previous=previous)
+    ready = asyncio.Event()
+    typing = asyncio.create_task(
+        _typing_unless_ready(message, ready, settings.typing_indicator_delay_seconds)
     )
+    try:
+        answer = await run_cpu_bound(
+            context.application, lambda: engine.answer(text, previous=previous)
+        )
+    finally:
+        ready.set()
+    if settings.typing_indicator_delay_seconds <= 0:
+        await typing
     if answer.reason == "empty":
         await message.reply_text(texts.EMPTY_QUESTION)
         return
@@ -172,6 +179,21 @@ async def answer_question(update: Update, context: BotContext) -> None:
                 "rated": False,
             },
         )
+
+
+async def _typing_unless_ready(message: Message, ready: asyncio.Event, delay: float) -> None:
+    """Shows "typing…" if the answer is not ready within `delay` seconds (0: at once).
+
+    Cosmetic: a refused indicator (429, timeout) is logged and ignored by
+    bot.rate_limit.MessageRateLimiter, so it never costs the answer.
+    """
+    if delay > 0:
+        try:
+            await asyncio.wait_for(ready.wait(), delay)
+            return
+        except TimeoutError:
+            pass
+    await message.reply_chat_action(ChatAction.TYPING)
 
 
 async def _route(
@@ -267,26 +289,32 @@ async def feedback(update: Update, context: BotContext) -> None:
     # Mark first: a quick double tap must not store two ratings.
     record["rated"] = True
     rating = 1 if query.data.endswith(":up") else -1
-    try:
-        await asyncio.to_thread(
-            _record_feedback,
-            get_db(context),
-            telegram_user_id=query.from_user.id,
-            question=record["question"],
-            chunk_ids=record["chunk_ids"],
-            rating=rating,
-        )
-    except Exception:
+    db = context.bot_data.db
+    # Queued for the background writer (short bounded retry there): a slow, locked or
+    # vanished database never delays this acknowledgement nor turns it into an apology.
+    queued = db is not None and writer_for(db).record_feedback(
+        telegram_user_id=query.from_user.id,
+        question=record["question"],
+        chunk_ids=record["chunk_ids"],
+        rating=rating,
+    )
+    if not queued:
         record["rated"] = False
-        raise
-    await query.answer(texts.FEEDBACK_THANKS)
+    await query.answer(texts.FEEDBACK_THANKS if queued else texts.FEEDBACK_NOT_SAVED)
 
 
 def register(app: BotApplication) -> None:
-    """Registers the free-text catch-all and the ask:* buttons."""
+    """Registers the free-text catch-all (captions too) and the ask:* buttons."""
+    settings = app_settings(app)
+    # A question may come as a photo's caption, or a document's from anyone but an admin
+    # (an admin's document is an upload: bot/handlers/uploads.py).
+    not_admin = ~filters.User(user_id=list(settings.admin_user_ids))
+    captioned = filters.CAPTION & (filters.PHOTO | (filters.Document.ALL & not_admin))
     app.add_handler(
         MessageHandler(
-            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            filters.UpdateType.MESSAGE
+            & filters.ChatType.PRIVATE
+            & ((filters.TEXT & ~filters.COMMAND) | captioned),
             answer_question,
         )
     )

@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.answer_views import status_notice
+from bot.chat_policy import deep_link_filter
 from bot.context import BotApplication, BotContext, app_settings, get_settings
 from bot.conversations import build_conversation, forget_on_timeout
 from bot.routing import RoutedFilter, add_route
@@ -433,6 +434,8 @@ def build_check(
         name=CONVERSATION_NAME,
         entry_points=[
             CommandHandler("kiemtra", start_check),
+            # The deep link a group's /kiemtra answers with (bot.chat_policy).
+            CommandHandler("start", start_check, filters=deep_link_filter("kiemtra")),
             CallbackQueryHandler(start_check, pattern=r"^menu:check$"),
             *([MessageHandler(_ROUTED_TEXT & routed, start_check)] if routed else []),
         ],

@@ -33,6 +33,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import MessageHandler as Msg
 
 from bot import texts
+from bot.chat_policy import deep_link_filter
 from bot.context import BotApplication, BotContext, app_settings, get_db, get_settings, user_state
 from bot.conversations import (
     CONVERSATION_GROUP,
@@ -41,7 +42,6 @@ from bot.conversations import (
     forget_on_timeout,
 )
 from bot.handlers.eligibility import RESULT_KEY, criteria_for
-from bot.handlers.staff import notify_new_lead
 from bot.lead_views import inline_buttons, phone_keyboard, registration_summary, support_keyboard
 from bot.routing import RoutedFilter, add_route
 from index.eligibility import CriteriaError
@@ -402,14 +402,21 @@ async def edit_field(update: Update, context: BotContext) -> int:
     return await ask_next(update, context)
 
 
-def _save_lead(db_engine: sqlalchemy.Engine, lead_in: LeadCreate) -> tuple[Lead, bool]:
-    """Commits the lead in a worker thread; returns it and whether it is new."""
+def _save_lead(
+    db_engine: sqlalchemy.Engine, lead_in: LeadCreate, *, announce: bool
+) -> tuple[Lead, bool]:
+    """Commits the lead (and its staff announcement) in a worker thread; returns it and
+    whether it is new."""
     with session_scope(db_engine) as session:
-        return crud.upsert_lead(session=session, lead_in=lead_in)
+        return crud.upsert_lead(session=session, lead_in=lead_in, announce=announce)
 
 
 async def confirm(update: Update, context: BotContext) -> int | None:
-    """Commits the lead, then (only then) tells the user, then notifies the staff."""
+    """Commits the lead with its staff announcement, then (only then) tells the user.
+
+    The announcement goes out from the outbox (bot/handlers/announcements.py), so a slow or
+    unreachable staff chat never delays the confirmation.
+    """
     query = update.callback_query
     assert query is not None
     data = user_state(context)
@@ -425,7 +432,10 @@ async def confirm(update: Update, context: BotContext) -> int | None:
             telegram_user_id=user.id if user else None,
             telegram_username=user.username if user else None,
         )
-        lead, created = await asyncio.to_thread(_save_lead, get_db(context), lead_in)
+        announce = get_settings(context).staff_chat_id is not None
+        lead, created = await asyncio.to_thread(
+            _save_lead, get_db(context), lead_in, announce=announce
+        )
     except (ValidationError, ValueError) as exc:
         logger.warning("Lead draft rejected: %s", exc)
         data[SUBMITTING_KEY] = False
@@ -441,8 +451,6 @@ async def confirm(update: Update, context: BotContext) -> int | None:
     data[LAST_LEAD_KEY] = lead.id
     template = texts.LEAD_SAVED_NEW if created else texts.LEAD_SAVED_UPDATE
     await _send(update, context, template.format(lead_id=lead.id, phone=html.escape(lead.phone)))
-    # Never raises: the lead is saved, a failed staff message must not reach the user.
-    await notify_new_lead(context, lead, updated=not created)
     return ConversationHandler.END
 
 
@@ -531,6 +539,7 @@ def build_registration(
     text = new & filters.TEXT & ~filters.COMMAND
     other = new & ~filters.TEXT & ~filters.COMMAND
     step = conversation_step
+    start_link = deep_link_filter("dangky")
 
     def button(callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
         return CallbackQueryHandler(step(callback), pattern=pattern)
@@ -539,6 +548,8 @@ def build_registration(
         name=CONVERSATION_NAME,
         entry_points=[
             CommandHandler("dangky", step(start_registration)),
+            # The deep link a group's /dangky answers with (bot.chat_policy).
+            CommandHandler("start", step(start_registration), filters=start_link),
             button(start_registration, r"^(lead:start|menu:register)$"),
             *([Msg(text & routed, step(start_registration))] if routed else []),
         ],
@@ -569,6 +580,7 @@ def build_registration(
         },
         fallbacks=[
             CommandHandler("huy", step(cancel)),
+            CommandHandler("start", step(start_registration), filters=start_link),
             # Not stopped: these commands end the registration and then run themselves.
             CommandHandler(["kiemtra", "start", "xoadulieu"], leave_for_command),
             CallbackQueryHandler(leave_for_command, pattern=r"^menu:check$"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +21,7 @@ from telegram.ext import MessageHandler as Msg
 
 from bot import texts
 from bot.access import restricted
-from bot.context import BotApplication, BotContext, app_settings, get_db, get_settings
+from bot.context import BotApplication, BotContext, app_settings, get_db
 from bot.conversations import (
     CONVERSATION_GROUP,
     build_conversation,
@@ -30,7 +31,6 @@ from bot.conversations import (
 from bot.lead_views import (
     DEFAULT_PAGE,
     Rendered,
-    announcement,
     card_markup,
     esc,
     lead_card_text,
@@ -43,7 +43,7 @@ from index.dates import parse_vn_date, vn_date_range
 from index.leads import crud
 from index.leads.db import session_scope
 from index.leads.export import leads_to_csv, leads_to_xlsx
-from index.leads.models import NOTE_MAX, Lead, LeadStatus
+from index.leads.models import NOTE_MAX, LeadStatus
 from index.leads.provinces import resolve_province
 from index.leads.stats import compute_stats
 from index.leads.status import parse_status, split_status_prefix, status_label
@@ -231,9 +231,22 @@ def _remember_page(context: BotContext, data: str) -> None:
         context.user_data[LAST_PAGE_KEY] = data
 
 
-def _lead_id(data: str | None) -> int:
-    assert data is not None
-    return int(data.rsplit(":", 1)[1])
+_LEAD_ID_RE = re.compile(r"[0-9]{1,10}")
+
+
+def _lead_id(text: str | None) -> int | None:
+    """The lead id at the end of callback data; None for one no lead can have (forged)."""
+    tail = (text or "").rsplit(":", 1)[-1]
+    if not _LEAD_ID_RE.fullmatch(tail):
+        return None
+    value = int(tail)
+    return value if 0 < value <= crud.LEAD_ID_MAX else None
+
+
+async def _not_found(update: Update) -> None:
+    """Answers a press whose lead or target cannot exist: forged, garbled or too old."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.STAFF_NOT_FOUND, show_alert=True)
 
 
 # --- handlers -------------------------------------------------------------------------------
@@ -256,8 +269,11 @@ async def page_callback_handler(update: Update, context: BotContext) -> None:
     """Shows another page of the lead list."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    await query.answer()
     _, _, offset_text, status_text, province_text = query.data.split(":", 4)
+    if len(offset_text) > 9:  # no list is that long: a forged button
+        await _not_found(update)
+        return
+    await query.answer()
     status = parse_status(status_text) if status_text != "-" else None
     province_query = province_text if province_text != "-" else None
     _remember_page(context, query.data)
@@ -276,9 +292,13 @@ async def lead_callback(update: Update, context: BotContext) -> None:
     """Shows the card of one lead."""
     query = update.callback_query
     assert query is not None
+    lead_id = _lead_id(query.data)
+    if lead_id is None:
+        await _not_found(update)
+        return
     await query.answer()
     rendered = await asyncio.to_thread(
-        render_lead_card, get_db(context), _lead_id(query.data), back=_back_target(context)
+        render_lead_card, get_db(context), lead_id, back=_back_target(context)
     )
     await _show(update, rendered)
 
@@ -288,11 +308,11 @@ async def status_callback(update: Update, context: BotContext) -> None:
     """Changes a lead's status, records who did it, and refreshes the card."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, _, lead_text, status_text = query.data.split(":", 3)
-    lead_id = int(lead_text)
+    head, _, status_text = query.data.rpartition(":")
+    lead_id = _lead_id(head)
     status = parse_status(status_text)
-    if status is None:
-        await query.answer()
+    if lead_id is None or status is None:
+        await _not_found(update)
         return
     db = get_db(context)
     changed = await asyncio.to_thread(_change_status, db, lead_id, status, _actor(update))
@@ -313,8 +333,11 @@ async def note_start(update: Update, context: BotContext) -> int:
     """Asks for the text of a note on a lead."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
     lead_id = _lead_id(query.data)
+    if lead_id is None:
+        await _not_found(update)
+        return ConversationHandler.END
+    await query.answer()
     if context.user_data is not None:
         context.user_data[NOTE_LEAD_KEY] = lead_id
     chat = update.effective_chat
@@ -405,17 +428,10 @@ async def stats_command(update: Update, context: BotContext) -> None:
     await message.reply_text(text)
 
 
-async def notify_new_lead(context: BotContext, lead: Lead, *, updated: bool = False) -> None:
-    """Announces a new (or updated) lead in the staff chat; never raises."""
-    try:
-        chat_id = get_settings(context).staff_chat_id
-        if chat_id is None:
-            return
-        rendered = announcement(lead, updated=updated)
-        await context.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
-    except Exception:
-        # The lead is already committed; a failed announcement must not fail the user's flow.
-        logger.exception("Could not announce lead %s to the staff chat", getattr(lead, "id", "?"))
+@restricted("staff")
+async def unknown_button(update: Update, context: BotContext) -> None:  # noqa: ARG001
+    """Answers a staff button no handler recognises, without an error."""
+    await _not_found(update)
 
 
 def register(app: BotApplication) -> None:
@@ -443,4 +459,6 @@ def register(app: BotApplication) -> None:
     )
     app.add_handler(CallbackQueryHandler(lead_callback, pattern=r"^staff:lead:\d+$"))
     app.add_handler(CallbackQueryHandler(status_callback, pattern=r"^staff:st:\d+:[a-z_]+$"))
+    # Any other staff button (garbled, forged, from an older version): "not found".
+    app.add_handler(CallbackQueryHandler(unknown_button, pattern=r"^staff:"))
 

@@ -23,10 +23,19 @@ def main_menu() -> InlineKeyboardMarkup:
     )
 
 
-async def start(update: Update, context: BotContext) -> None:  # noqa: ARG001
-    """Greets the user and shows the main menu."""
+async def start(update: Update, context: BotContext) -> None:
+    """Greets the user and shows the main menu; `/start xoadulieu` asks about erasure.
+
+    The other deep links (`dangky`, `kiemtra`) are entry points of their conversations.
+    """
     if update.effective_message is None:
         return
+    if context.args == ["xoadulieu"] and update.effective_chat is not None:
+        from bot.handlers.privacy import ask_delete
+
+        if update.effective_chat.type == "private":
+            await ask_delete(update, context)
+            return
     user = update.effective_user
     name = html.escape(user.first_name) if user and user.first_name else "bạn"
     await update.effective_message.reply_text(

@@ -24,6 +24,7 @@ from index.leads.models import (
     EventKind,
     Feedback,
     Lead,
+    LeadAnnouncement,
     LeadCreate,
     LeadEvent,
     LeadStatus,
@@ -31,6 +32,7 @@ from index.leads.models import (
     compute_need_key,
     utcnow,
 )
+from index.leads.outbox import queue_announcement
 from index.leads.provinces import province_key
 
 logger = logging.getLogger(__name__)
@@ -100,7 +102,9 @@ def _owner_actor(lead_in: LeadCreate) -> str:
     return f"tg:{lead_in.telegram_user_id}" if lead_in.telegram_user_id is not None else "owner"
 
 
-def _update_open_lead(session: Session, lead: Lead, lead_in: LeadCreate) -> Lead:
+def _update_open_lead(
+    session: Session, lead: Lead, lead_in: LeadCreate, *, announce: bool = False
+) -> Lead:
     values = lead_in.model_dump(include=set(_UPDATABLE_FIELDS))
     for name, value in values.items():
         # Keep what we already know when the new registration leaves a field out.
@@ -113,12 +117,16 @@ def _update_open_lead(session: Session, lead: Lead, lead_in: LeadCreate) -> Lead
     assert lead.id is not None  # loaded from the database
     session.add(lead)
     session.add(LeadEvent(lead_id=lead.id, kind=EventKind.updated, actor=_owner_actor(lead_in)))
+    if announce:
+        queue_announcement(session=session, lead_id=lead.id, updated=True)
     session.commit()
     session.refresh(lead)
     return lead
 
 
-def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
+def upsert_lead(
+    *, session: Session, lead_in: LeadCreate, announce: bool = False
+) -> tuple[Lead, bool]:
     """Creates a lead, or updates the owner's open one with the same phone and support need.
 
     A second registration by the same account while its first is still open (new,
@@ -132,6 +140,8 @@ def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
     Args:
         session: An open session.
         lead_in: The validated registration; consent is part of it.
+        announce: Also queue a staff announcement (``index.leads.outbox``) in the same
+            commit, so the lead is never saved without it.
 
     Returns:
         The stored lead and True if it was created, False if the owner's open lead was
@@ -145,7 +155,7 @@ def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
         open_leads = _open_leads(session, phone=lead_in.phone, need_key=need_key)
         own = next((lead for lead in open_leads if _owned_by(lead, owner)), None)
         if own is not None:
-            return _update_open_lead(session, own, lead_in), False
+            return _update_open_lead(session, own, lead_in, announce=announce), False
         other = next(iter(open_leads), None)
         lead = Lead.model_validate(
             lead_in,
@@ -167,6 +177,8 @@ def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
                     actor=_owner_actor(lead_in),
                 )
             )
+            if announce:
+                queue_announcement(session=session, lead_id=lead.id, updated=False)
             session.commit()
         except IntegrityError:
             # The same owner registered the same need in the meantime: update theirs instead.
@@ -175,20 +187,27 @@ def upsert_lead(*, session: Session, lead_in: LeadCreate) -> tuple[Lead, bool]:
             own = next((lead for lead in open_leads if _owned_by(lead, owner)), None)
             if own is None:
                 raise
-            return _update_open_lead(session, own, lead_in), False
+            return _update_open_lead(session, own, lead_in, announce=announce), False
         session.refresh(lead)
         return lead, True
 
     return _retry_locked(session, write)
 
 
+#: The largest id a lead can have: PostgreSQL's INTEGER (SQLite's is wider). A larger one
+#: (a forged button, a typo in the CLI) would make the driver raise instead of "not found".
+LEAD_ID_MAX = 2**31 - 1
+
+
 def get_lead(*, session: Session, lead_id: int) -> Lead | None:
-    """Returns the lead with this id, or None.
+    """Returns the lead with this id, or None (also for an id no lead can have).
 
     Args:
         session: An open session.
         lead_id: The lead id.
     """
+    if not 0 < lead_id <= LEAD_ID_MAX:
+        return None
     return session.get(Lead, lead_id)
 
 
@@ -289,7 +308,7 @@ def list_leads_for_user(*, session: Session, telegram_user_id: int) -> list[Lead
 
 
 def _require_lead(session: Session, lead_id: int) -> Lead:
-    lead = session.get(Lead, lead_id)
+    lead = get_lead(session=session, lead_id=lead_id)
     if lead is None:
         raise LeadNotFoundError(lead_id)
     return lead
@@ -546,6 +565,8 @@ def delete_user_data(*, session: Session, telegram_user_id: int) -> int:
             .where(col(Lead.duplicate_of_id).in_(lead_ids))
             .values(duplicate_of_id=None)
         )
+        # Not counted: the outbox rows are the bot's bookkeeping, not data the user gave.
+        session.exec(delete(LeadAnnouncement).where(col(LeadAnnouncement.lead_id).in_(lead_ids)))
         statements = (
             delete(LeadEvent).where(
                 or_(col(LeadEvent.lead_id).in_(lead_ids), _registration_events_by(telegram_user_id))

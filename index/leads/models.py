@@ -343,3 +343,36 @@ class QuestionLog(SQLModel, table=True):
     chunk_ids: list[int] = Field(default_factory=list, sa_type=JSON)
     latency_ms: float
     created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
+
+
+class AnnouncementState(StrEnum):
+    """Where a staff announcement of a lead stands in the outbox."""
+
+    pending = "pending"
+    sent = "sent"
+    #: Given up after the configured attempts; logged. The lead itself is safe.
+    lost = "lost"
+
+
+class LeadAnnouncement(SQLModel, table=True):
+    """The outbox of staff-chat announcements: one row per new or updated lead.
+
+    Written in the lead's own transaction, so a committed lead is always announced (or
+    recorded as lost), even across a crash; the bot's job queue drains it. Holds no personal
+    data, only the lead id, and goes with the lead when it is deleted.
+    """
+
+    __tablename__: ClassVar[str] = "lead_announcements"  # type: ignore[misc]
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    updated: bool = False
+    state: str = Field(default=AnnouncementState.pending.value, max_length=STATUS_MAX, index=True)
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime, index=True)
+    done_at: datetime | None = Field(default=None, sa_type=AwareDateTime)

@@ -416,6 +416,8 @@ def bot_settings(
         staff_user_ids=[STAFF_ID],
         admin_user_ids=[ADMIN_ID],
         staff_chat_id=STAFF_CHAT_ID,
+        # The indicator before every answer, so tests see it in order (ask.py delays it).
+        typing_indicator_delay_seconds=0,
     )
 
 

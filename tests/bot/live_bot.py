@@ -45,6 +45,9 @@ def live_settings(
         "staff_user_ids": [1001],
         "admin_user_ids": [1002],
         "staff_chat_id": STAFF_CHAT_ID,
+        # The outbox drain runs often, so a test sees the staff announcement promptly.
+        "staff_announce_seconds": 0.5,
+        "typing_indicator_delay_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)

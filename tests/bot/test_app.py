@@ -85,7 +85,10 @@ def test_handlers_are_registered_in_order(bot_settings) -> None:
     # before the registration, so a staff member's note is never taken as their name.
     early = [getattr(handler, "name", None) for handler in app.handlers[CONVERSATION_GROUP]]
     assert early == ["staff_note", "admin_upload", "admin_status", "registration"]
-    assert sorted(app.handlers) == [CONVERSATION_GROUP, 0]
+    # Before everything, the chat policy: personal data private, staff tools in staff chats.
+    from bot.chat_policy import POLICY_GROUP
+
+    assert sorted(app.handlers) == [POLICY_GROUP, CONVERSATION_GROUP, 0]
 
 
 async def test_setup_loads_missing_resources_and_publishes_commands(

@@ -149,13 +149,26 @@ async def test_full_registration_commits_before_telling_the_user(
     assert str(lead.id) in saved_texts(sent)[0]
 
 
-async def test_staff_chat_is_notified_after_the_user(bot, sent, db_engine) -> None:
+async def test_staff_chat_is_told_from_the_outbox_never_in_the_users_turn(
+    app, bot, sent, db_engine
+) -> None:
+    from bot.handlers.announcements import drain_outbox
+    from index.leads import outbox
+    from index.leads.models import AnnouncementState
+
     await bot.until_summary()
     sent.clear()
     await bot.press("lead:confirm")
     chats = [call.params.get("chat_id") for call in sent.of("sendMessage")]
-    assert chats[0] == OWNER_ID
-    assert STAFF_CHAT_ID in chats[1:]
+    assert chats == [OWNER_ID]
+    with session_scope(db_engine) as session:
+        pending = outbox.count_announcements(session=session, state=AnnouncementState.pending)
+    assert pending == 1
+
+    assert await drain_outbox(app.bot, db_engine, app.bot_data.settings) == 1
+    (lead,) = leads_in(db_engine)
+    staff = [c for c in sent.of("sendMessage") if c.params["chat_id"] == STAFF_CHAT_ID]
+    assert len(staff) == 1 and f"#{lead.id}" in staff[0].params["text"]
 
 
 async def test_invalid_phone_is_asked_again_with_an_example(bot, sent) -> None:

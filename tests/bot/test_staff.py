@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import itertools
 import logging
@@ -15,11 +14,11 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers.staff import PAGE_SIZE, notify_new_lead, parse_export_args
+from bot.handlers.staff import PAGE_SIZE, parse_export_args
 from index.leads import crud
 from index.leads.db import session_scope
 from index.leads.models import EventKind, Lead, LeadCreate, LeadEvent, LeadStatus
-from tests.bot.conftest import ADMIN_ID, OWNER_ID, STAFF_CHAT_ID, STAFF_ID
+from tests.bot.conftest import ADMIN_ID, OWNER_ID, STAFF_ID
 
 _phones = itertools.count(1)
 
@@ -409,62 +408,6 @@ async def test_stats_shows_leads_and_questions(app, sent, db_engine, make_comman
     assert "Đào tạo nghề: <b>1</b>" in text
     assert "<b>33%</b> (3 câu hỏi)" in text
     assert "giá vé máy bay" in text.lower() and "(2)" in text
-
-
-# --- notify_new_lead -----------------------------------------------------------------------
-
-
-class _Context:
-    """The two things notify_new_lead reads from a CallbackContext."""
-
-    def __init__(self, app: Any) -> None:
-        self.bot = app.bot
-        self.bot_data = app.bot_data
-
-
-async def test_notify_new_lead_announces_in_staff_chat(app, sent, db_engine) -> None:
-    lead_id = seed_lead(db_engine, full_name="Võ <Văn> Tám")
-    with session_scope(db_engine) as session:
-        lead = crud.get_lead(session=session, lead_id=lead_id)
-    assert lead is not None
-
-    await notify_new_lead(_Context(app), lead)  # type: ignore[arg-type]
-
-    (call,) = sent.of("sendMessage")
-    assert call.params["chat_id"] == STAFF_CHAT_ID
-    assert f"#{lead_id}" in call.params["text"]
-    assert "Võ &lt;Văn&gt; Tám" in call.params["text"]
-    assert sent.buttons() == [(texts.STAFF_BUTTON_OPEN, f"staff:lead:{lead_id}")]
-
-    sent.clear()
-    await notify_new_lead(_Context(app), lead, updated=True)  # type: ignore[arg-type]
-    assert texts.STAFF_UPDATED_LEAD.format(lead_id=lead_id) in sent.text()
-
-
-async def test_notify_new_lead_is_a_noop_without_staff_chat(app, sent, db_engine) -> None:
-    lead_id = seed_lead(db_engine)
-    with session_scope(db_engine) as session:
-        lead = crud.get_lead(session=session, lead_id=lead_id)
-    context = _Context(app)
-    settings = app.bot_data.settings.model_copy(update={"staff_chat_id": None})
-    context.bot_data = dataclasses.replace(app.bot_data, settings=settings)
-
-    await notify_new_lead(context, lead)  # type: ignore[arg-type]
-
-    assert not sent
-
-
-async def test_notify_new_lead_never_raises(app, sent, recording, db_engine, caplog) -> None:
-    from telegram.error import NetworkError
-
-    lead_id = seed_lead(db_engine)
-    with session_scope(db_engine) as session:
-        lead = crud.get_lead(session=session, lead_id=lead_id)
-    recording.fail_methods["sendMessage"] = NetworkError("offline")
-
-    await notify_new_lead(_Context(app), lead)  # type: ignore[arg-type]
-
-    assert any("Could not announce lead" in record.getMessage() for record in caplog.records)
 
 
 async def test_leads_province_with_hyphen_matches_loosely(

@@ -164,3 +164,25 @@ def test_selection_never_repeats_a_list_and_its_items() -> None:
     kinds = [c.unit.kind for c in chosen]
     if "list" in kinds:
         assert kinds.count("list") == 1 and "item" not in kinds
+
+
+def test_two_items_of_one_list_can_both_be_shown() -> None:
+    models, passages = _models([LEVELS])
+    query = analyse("Mức hỗ trợ máy móc và mô hình trình diễn tối đa bao nhiêu?", LEXICON)
+    from index.answering import _covers
+
+    items = [u for u in models.units.units if u.kind == "item"]
+    whole = next(u for u in models.units.units if u.kind == "list")
+    assert not _covers(items[0], items[1])
+    assert _covers(whole, items[0]) and _covers(items[0], whole)
+    assert query.entities.keys("item")
+
+
+def test_the_asking_clause_follows_the_situation() -> None:
+    from index.question import focus_clause
+
+    asked = focus_clause("Tôi có xưởng chế biến ở nông thôn, có được hỗ trợ đào tạo nghề không?")
+    assert asked.strip() == "có được hỗ trợ đào tạo nghề không"
+    assert focus_clause("Hỗ trợ máy móc tối đa bao nhiêu") == "Hỗ trợ máy móc tối đa bao nhiêu"
+    query = analyse("Cơ sở tôi làm gốm, 20 lao động. Được hỗ trợ đào tạo nghề không?", LEXICON)
+    assert "gom" in query.tokens and "gom" not in query.focus_tokens

@@ -90,3 +90,17 @@ def test_malformed_intents_file_names_the_fix(tmp_path: Path) -> None:
     path.write_text("in_scope:\n  ask_info: nothing\n", encoding="utf-8")
     with pytest.raises(IntentModelError, match="list of examples"):
         read_examples(path)
+
+
+def test_the_direct_arithmetic_gives_scikit_learns_probabilities(classifier: IntentClassifier) -> None:
+    for text in ("mức hỗ trợ máy móc tối đa bao nhiêu", "cho tôi gặp cán bộ", "giá vàng hôm nay"):
+        vector = fake_embed([text])[0]
+        fast = _predict(classifier, text).probabilities
+        row = classifier.features(vector.reshape(1, -1), [text], [0.0])
+        expected = classifier.model.predict_proba(row)[0]
+        assert [fast[str(c)] for c in classifier.model.classes_] == pytest.approx(list(expected), abs=1e-6)
+
+
+def test_list_questions_are_told_from_yes_no_questions(classifier: IntentClassifier) -> None:
+    assert _predict(classifier, "hồ sơ đề nghị hỗ trợ gồm những giấy tờ gì").asks_list > 0.5
+    assert _predict(classifier, "mức hỗ trợ máy móc tối đa bao nhiêu tiền").asks_list < 0.5

@@ -50,3 +50,9 @@ def test_items_without_a_known_level_come_from_criteria_yaml() -> None:
     assert "may_moc_thiet_bi" not in LEXICON.unknown_items
     assert LEXICON.says_not_found("Mức hỗ trợ tư vấn: chưa tìm được, hỏi Trung tâm.")
     assert not LEXICON.says_not_found("Tối đa 50% chi phí.")
+
+
+def test_a_period_names_every_year_in_it() -> None:
+    years = LEXICON.find("Kết quả giai đoạn 2016–2020 của tỉnh").keys("year")
+    assert years == frozenset({"2016", "2017", "2018", "2019", "2020"})
+    assert "2021" not in LEXICON.find("Chương trình 2016-2020").keys("year")

@@ -68,3 +68,19 @@ def test_store_round_trip(tmp_path: Path) -> None:
     assert loaded.units == units
     assert np.allclose(loaded.vectors, vectors)
     assert loaded.rows_of(7) == list(range(len(units))) and loaded.rows_of(8) == []
+
+
+def test_a_clause_announcing_its_points_labels_them_and_is_not_shown_alone() -> None:
+    text = (
+        "2. Ngành nghề ưu tiên:\n"
+        "a) Ưu tiên công nghiệp cơ khí, hóa chất phục vụ nông nghiệp.\n"
+        "b) Ưu tiên sản phẩm công nghiệp nông thôn tiêu biểu.\n"
+        "3. Mức kinh phí ưu tiên do Bộ quyết định.\n"
+    )
+    units = units_for_chunk(Chunk(chunk_id=8, doc_id="d", text=text))
+    points = [u for u in units if u.kind == "item" and u.label == "Ngành nghề ưu tiên:"]
+    assert [u.text[:12] for u in points] == ["Ưu tiên công", "Ưu tiên sản "]
+    assert not [u for u in units if u.text == "Ngành nghề ưu tiên:" and u.kind != "list"]
+    # The next clause numbered like the label is not one of its points.
+    (third,) = [u for u in units if u.text.startswith("Mức kinh phí")]
+    assert third.label == ""

