@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
+    from index.embedding import EmbeddingModel
     from index.engine import Engine
     from index.settings import Settings
 
 
 def load_engine(
-    settings: Settings | None = None, *, model: SentenceTransformer | None = None
+    settings: Settings | None = None, *, model: EmbeddingModel | None = None
 ) -> Engine:
     """Loads the embedding model and the published index once and returns the engine."""
     from index.engine import load_engine as _load_engine

@@ -20,7 +20,7 @@ from index.settings import Settings
 from index.units import AnswerUnit, UnitStore, cut_units
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from index.embedding import EmbeddingModel
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,13 @@ class EmbeddingCache:
     """Vectors of short texts (answer units, intent examples) kept between builds.
 
     A full rebuild, a new unit cutting or an edit of intents.yaml re-embeds only the texts
-    it has not seen: the cache lives in `<index_dir>/cache/`, one file per model and prompt.
+    it has not seen: the cache lives in `<index_dir>/cache/`, one file per model, vector
+    space (int8 vectors differ from float ones: `store.vector_space`) and prompt.
     """
 
     def __init__(self, settings: Settings, kind: str) -> None:
-        name = hashlib.sha256(f"{_model_id(settings)}|{kind}".encode()).hexdigest()
+        space = store.vector_space(settings.embedding_backend, settings.embedding_quantization)
+        name = hashlib.sha256(f"{_model_id(settings)}|{space}|{kind}".encode()).hexdigest()
         self.path = settings.index_dir / "cache" / f"{name[:16]}.npz"
         self._vectors: dict[str, np.ndarray] = {}
         try:
@@ -86,7 +88,7 @@ def _model_id(settings: Settings) -> str:
 
 
 def _embed(
-    model: SentenceTransformer, texts: list[str], settings: Settings, progress: ProgressCallback | None
+    model: EmbeddingModel, texts: list[str], settings: Settings, progress: ProgressCallback | None
 ) -> np.ndarray:
     from index.build import _embed as embed_passages
 
@@ -105,7 +107,7 @@ def build_units(
     all_chunks: list[Chunk],
     new_chunks: list[Chunk],
     previous: store.LoadedIndex | None,
-    model: SentenceTransformer | None,
+    model: EmbeddingModel | None,
     settings: Settings,
     progress: ProgressCallback | None,
 ) -> tuple[UnitStore, int]:
@@ -160,7 +162,7 @@ def build_units(
 def fit_intents(
     settings: Settings,
     previous: store.LoadedIndex | None,
-    model: SentenceTransformer | None,
+    model: EmbeddingModel | None,
     stats: TermStats,
     *,
     changed: bool,

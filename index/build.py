@@ -48,7 +48,7 @@ from index.settings import Settings
 from index.units import UNITS_VERSION
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from index.embedding import EmbeddingModel
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +156,9 @@ def chunking_tokenizer(model: Any, *, shared: bool = True) -> Iterator[Any | Non
     others may use chunks with a private copy, made per build and dropped after it: the
     e5 tokenizer holds ~300 MB (250k pieces), too much to keep beside the bot's own.
 
+    The light ONNX encoder's `tokenizers.Tokenizer` is never reconfigured (it truncates each
+    encoding instead), so it is lent as it is (`tokenizer_is_shareable`).
+
     Args:
         model: The embedding model, or None.
         shared: Whether other threads may use the model (False when the build loaded it).
@@ -164,7 +167,8 @@ def chunking_tokenizer(model: Any, *, shared: bool = True) -> Iterator[Any | Non
         The tokenizer for the chunker, or None when the model has none.
     """
     tokenizer = getattr(model, "tokenizer", None)
-    yield copy.deepcopy(tokenizer) if shared and tokenizer is not None else tokenizer
+    private = shared and not getattr(model, "tokenizer_is_shareable", False)
+    yield copy.deepcopy(tokenizer) if private and tokenizer is not None else tokenizer
 
 
 def _configured_model_id(settings: Settings) -> str:
@@ -174,7 +178,7 @@ def _configured_model_id(settings: Settings) -> str:
 
 
 def _embed(
-    model: SentenceTransformer,
+    model: EmbeddingModel,
     texts: list[str],
     batch_size: int,
     progress: ProgressCallback | None,
@@ -242,7 +246,7 @@ def build_index(
     settings: Settings,
     *,
     full: bool = False,
-    model: SentenceTransformer | None = None,
+    model: EmbeddingModel | None = None,
     progress: ProgressCallback | None = None,
     exclusive_model: bool = False,
 ) -> BuildReport:

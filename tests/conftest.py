@@ -17,6 +17,7 @@ from index.settings import Settings
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from index.embedding import EmbeddingModel
     from index.engine import Engine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +34,11 @@ def model_cache_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def embedding_model(model_cache_dir: Path) -> SentenceTransformer:
-    """The default embedding model on the default backend (exported once, cached in data/)."""
+def embedding_model(model_cache_dir: Path) -> EmbeddingModel:
+    """The default embedding model on the default backend (exported once, cached in data/).
+
+    On the default ONNX backend this is the light `index.onnx_encoder.OnnxEncoder`.
+    """
     from index.embedding import load_embedding_model
 
     return load_embedding_model(Settings(MODEL_DIR=model_cache_dir))
@@ -82,7 +86,7 @@ def kb_index_key(settings: Settings) -> str:
     return digest.hexdigest()[:20]
 
 
-def _cached_kb_index(settings: Settings, model: SentenceTransformer) -> Path:
+def _cached_kb_index(settings: Settings, model: EmbeddingModel) -> Path:
     """The index of `settings` from the cache, built (and published atomically) on a miss."""
     from index.build import build_index
 
@@ -126,7 +130,7 @@ def torch_embedding_model(model_cache_dir: Path) -> SentenceTransformer:
 def kb_settings(
     tmp_path_factory: pytest.TempPathFactory,
     model_cache_dir: Path,
-    embedding_model: SentenceTransformer,
+    embedding_model: EmbeddingModel,
 ) -> Settings:
     """Settings over the real knowledge base; its index comes from the content-hash cache.
 
@@ -159,7 +163,7 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine(kb_settings: Settings, embedding_model: SentenceTransformer) -> Engine:
+def engine(kb_settings: Settings, embedding_model: EmbeddingModel) -> Engine:
     """The engine over the real knowledge base, loaded once."""
     from index.engine import load_engine
 

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +18,28 @@ from bot import texts
 from index.leads.db import create_db_engine
 from index.leads.writer import writer_for
 from index.schema import Answer, Citation
-from tests.bot.conftest import ADMIN_ID, OWNER_ID
+from tests.bot.conftest import ADMIN_ID, OWNER_ID, StubEngine
 
 ANSWER_TEXT = "Cơ sở công nghiệp nông thôn được hỗ trợ máy móc thiết bị."
 COSMETIC_FAILURES = [RetryAfter(5), TimedOut("slow"), NetworkError("reset"), BadRequest("old")]
 _ids = itertools.count(70_000)
 
 
-class AnsweringEngine:
+class AnsweringEngine(StubEngine):
     """Answers every question confidently with one fixed text, recording the questions."""
 
     version = "fixed"
 
-    def __init__(self) -> None:
-        self.questions: list[str] = []
-
-    def answer(self, question: str, **_: Any) -> Answer:
-        self.questions.append(question)
-        return Answer(
-            question=question,
+    def answer(self, question: str, **kwargs: Any) -> Answer:
+        refused = super().answer(question, **kwargs)
+        return replace(
+            refused,
             text=ANSWER_TEXT,
             confident=True,
+            reason=None,
+            outcome="answered",
             citations=[Citation(title="Nghị định về khuyến công", number="235/2025/NĐ-CP")],
-            resolved=question,
         )
-
-    def reload_if_changed(self) -> bool:
-        return False
 
 
 @pytest.fixture

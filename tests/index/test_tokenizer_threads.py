@@ -15,6 +15,8 @@ from index.settings import Settings
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from index.embedding import EmbeddingModel
+
 REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 QUESTIONS = [
     "Cơ sở công nghiệp nông thôn được hỗ trợ những gì?",
@@ -23,21 +25,35 @@ QUESTIONS = [
 ]
 
 
-def test_chunker_tokenizer_is_a_private_copy(embedding_model: SentenceTransformer) -> None:
-    shared = embedding_model.tokenizer
-    with chunking_tokenizer(embedding_model) as private:
+def test_chunker_tokenizer_is_a_private_copy(torch_embedding_model: SentenceTransformer) -> None:
+    # A Hugging Face tokenizer is reconfigured by every truncating call: copied for the chunker.
+    shared = torch_embedding_model.tokenizer
+    with chunking_tokenizer(torch_embedding_model) as private:
         assert private is not shared
         assert private._tokenizer is not shared._tokenizer  # the Rust object itself
         count_private, count_shared = make_token_counter(private), make_token_counter(shared)
         for text in QUESTIONS:
             assert count_private(text) == count_shared(text)
     # A build that loaded its own model shares it with nobody and needs no copy.
-    with chunking_tokenizer(embedding_model, shared=False) as own:
+    with chunking_tokenizer(torch_embedding_model, shared=False) as own:
         assert own is shared
 
 
+def test_light_encoder_lends_its_tokenizer_with_the_same_counts(
+    embedding_model: EmbeddingModel, torch_embedding_model: SentenceTransformer
+) -> None:
+    # OnnxEncoder never reconfigures its tokenizer (it truncates each encoding), so sharing
+    # it costs no 300 MB copy; its counts are the Hugging Face tokenizer's, untruncated.
+    with chunking_tokenizer(embedding_model) as lent:
+        assert lent is embedding_model.tokenizer
+        counts = make_token_counter(lent), make_token_counter(torch_embedding_model.tokenizer)
+        for text in [*QUESTIONS, "passage: " + " ".join(QUESTIONS * 60)]:
+            assert counts[0](text) == counts[1](text)
+        assert counts[0]("passage: " + " ".join(QUESTIONS * 60)) > 512
+
+
 def test_encoding_and_reindexing_at_once(
-    make_settings: Callable[..., Settings], embedding_model: SentenceTransformer, tmp_path: Path
+    make_settings: Callable[..., Settings], embedding_model: EmbeddingModel, tmp_path: Path
 ) -> None:
     # A few real guides: enough chunking calls to overlap the encoders many times.
     knowledge = tmp_path / "knowledge"

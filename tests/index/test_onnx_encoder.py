@@ -1,0 +1,200 @@
+"""The light ONNX encoder gives sentence-transformers' ONNX vectors without importing torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from index import store
+from index.backend_export import ensure_exported, load_exported
+from index.build import build_index, index_status
+from index.embedding import (
+    default_model_path,
+    encode_passages,
+    encode_queries,
+    load_embedding_model,
+)
+from index.onnx_encoder import ModelLayout, OnnxEncoder, UnsupportedModelError
+from index.settings import EmbeddingQuantization, Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Both paths run one ONNX file on one runtime; only float summation order may differ.
+SAME_VECTORS = 0.99999
+LONG = " ".join(["Chương trình khuyến công quốc gia hỗ trợ cơ sở công nghiệp nông thôn."] * 80)
+TEXTS = [
+    "khuyến công là gì",
+    "  Hồ sơ đề nghị hỗ trợ gồm những gì?  ",  # outer spaces are kept, as upstream keeps them
+    "",
+    "Which rural industrial establishments are eligible for support?",
+    # 40 texts of varied lengths: two batches of 32, padded within each
+    *(f"Mức hỗ trợ số {i} " * (i % 9 + 1) for i in range(40)),
+]
+#: > 512 tokens with the prompt (truncated to the model window) in a small padded batch: a
+#: batch of 32 such rows would grow each session's memory arena by ~0.6 GB (measured).
+LONG_TEXTS = [LONG, "a", "khuyến công là gì"]
+QUESTION = "Mức hỗ trợ máy móc thiết bị tiên tiến tối đa là bao nhiêu?"
+
+
+def _settings(model_cache_dir: Path, quantization: str, **extra: object) -> Settings:
+    return Settings(
+        MODEL_DIR=model_cache_dir,
+        embedding_backend="onnx",
+        embedding_quantization=quantization,
+        **extra,
+    )
+
+
+@pytest.fixture(scope="module")
+def upstream_onnx(model_cache_dir: Path) -> Callable[[str], SentenceTransformer]:
+    """sentence-transformers' own `backend="onnx"` on the same exported directory."""
+    loaded: dict[str, SentenceTransformer] = {}
+
+    def load(quantization: str) -> SentenceTransformer:
+        if quantization not in loaded:
+            q: EmbeddingQuantization = "int8" if quantization == "int8" else "none"
+            source = default_model_path(Settings(MODEL_DIR=model_cache_dir))
+            path = ensure_exported(source, model_cache_dir, "onnx", q)
+            loaded[quantization] = load_exported(path, "onnx", q, device="cpu", threads=1)
+        return loaded[quantization]
+
+    return load
+
+
+def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.min(np.sum(a * b, axis=1)))
+
+
+@pytest.mark.parametrize("quantization", ["none", "int8"])
+def test_vectors_equal_sentence_transformers_onnx(
+    model_cache_dir: Path,
+    upstream_onnx: Callable[[str], SentenceTransformer],
+    quantization: str,
+) -> None:
+    reference = upstream_onnx(quantization)
+    light = load_embedding_model(_settings(model_cache_dir, quantization), threads=1)
+    assert isinstance(light, OnnxEncoder)
+    for texts in (TEXTS, LONG_TEXTS):
+        for encode in (encode_queries, encode_passages):
+            ours, theirs = encode(light, texts), encode(reference, texts)
+            assert ours.shape == theirs.shape == (len(texts), 384) and ours.dtype == np.float32
+            np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+            assert _min_cosine(ours, theirs) >= SAME_VECTORS, encode.__name__
+    # Alone (no batch padding) the same as inside a batch, and the batch size is honoured.
+    np.testing.assert_allclose(
+        encode_queries(light, TEXTS[:1]), encode_queries(reference, TEXTS[:1]), atol=1e-5
+    )
+    small_batches = light.encode_documents(TEXTS[:5], batch_size=2)
+    assert _min_cosine(small_batches, encode_passages(reference, TEXTS[:5])) >= 0.99
+
+
+def test_truncation_and_prompts_follow_the_model_files(
+    model_cache_dir: Path, upstream_onnx: Callable[[str], SentenceTransformer]
+) -> None:
+    reference = upstream_onnx("int8")
+    light = load_embedding_model(_settings(model_cache_dir, "int8"), threads=1)
+    assert isinstance(light, OnnxEncoder)
+    assert light.layout.max_seq_length == reference.max_seq_length == 512
+    assert light.layout.prompt("query") == reference.prompts["query"] == "query: "
+    assert light.layout.prompt("document") == reference.prompts["document"] == "passage: "
+    ids, mask = light._tokenize(["passage: " + LONG, "passage: a"])
+    assert ids.shape == (2, 512) and int(mask[1].sum()) < 10
+    upstream = reference.tokenizer(["passage: " + LONG, "passage: a"], padding=True,
+                                   truncation="longest_first", max_length=512)  # fmt: skip
+    assert ids.tolist() == upstream["input_ids"]
+    assert mask.tolist() == upstream["attention_mask"]
+
+
+def test_unsupported_layouts_are_refused(tmp_path: Path, model_cache_dir: Path) -> None:
+    source = default_model_path(Settings(MODEL_DIR=model_cache_dir))
+    assert ModelLayout.read(source).pooling == "mean" and ModelLayout.read(source).normalize
+    (tmp_path / "modules.json").write_text(
+        json.dumps([{"type": "sentence_transformers.models.Transformer", "path": ""},
+                    {"type": "sentence_transformers.models.Dense", "path": "1_Dense"}]),
+        encoding="utf-8",
+    )  # fmt: skip
+    with pytest.raises(UnsupportedModelError, match="Dense"):
+        ModelLayout.read(tmp_path)
+
+
+def _small_knowledge(root: Path) -> Path:
+    knowledge = root / "knowledge"
+    knowledge.mkdir(parents=True)
+    for source in sorted((REPO_ROOT / "knowledge" / "guides").glob("*.md"))[:3]:
+        (knowledge / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return knowledge
+
+
+def test_serving_path_imports_no_torch(
+    make_settings: Callable[..., Settings], embedding_model: object, tmp_path: Path
+) -> None:
+    # An index built on the light path (the session model), then a fresh interpreter that
+    # loads it and answers, as the bot does at start-up.
+    assert isinstance(embedding_model, OnnxEncoder)
+    settings = make_settings(knowledge_dir=_small_knowledge(tmp_path))
+    build_index(settings, model=embedding_model)
+    script = (
+        "import json, sys\n"
+        "from index.engine import load_engine\n"
+        f"outcome = load_engine().answer({QUESTION!r}).outcome\n"
+        "heavy = ('torch', 'transformers', 'sentence_transformers', 'optimum')\n"
+        "print(json.dumps({'outcome': str(outcome),\n"
+        "                  'heavy': [m for m in heavy if m in sys.modules]}))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "DATA_DIR": str(settings.data_dir),
+        "KNOWLEDGE_DIR": str(settings.knowledge_dir),
+        "MODEL_DIR": str(settings.model_dir),
+    }
+    for name in ("EMBEDDING_BACKEND", "EMBEDDING_QUANTIZATION", "EMBEDDING_MODEL"):
+        env.pop(name, None)  # the defaults: onnx + the configured quantisation
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == []
+    assert result["outcome"]
+
+
+@pytest.mark.parametrize("built_by", ["sentence-transformers", "light"])
+def test_an_index_built_by_one_path_is_served_by_the_other(
+    make_settings: Callable[..., Settings],
+    upstream_onnx: Callable[[str], SentenceTransformer],
+    tmp_path: Path,
+    built_by: str,
+) -> None:
+    from index.engine import load_engine
+
+    # int8: the quantisation whose vectors are specific to the backend.
+    settings = make_settings(
+        knowledge_dir=_small_knowledge(tmp_path),
+        embedding_backend="onnx",
+        embedding_quantization="int8",
+    )
+    upstream = upstream_onnx("int8")
+    light = load_embedding_model(settings, threads=1)
+    builder, server = (upstream, light) if built_by != "light" else (light, upstream)
+    build_index(settings, model=builder)
+    manifest = store.current_manifest(settings)
+    assert manifest is not None
+    assert (manifest["embedding_backend"], manifest["embedding_quantization"]) == ("onnx", "int8")
+    assert index_status(settings) == "current"
+    served = load_engine(settings, model=server).search(QUESTION, k=5, mode="dense")
+    own = load_engine(settings, model=builder).search(QUESTION, k=5, mode="dense")
+    assert [p.chunk.chunk_id for p in served] == [p.chunk.chunk_id for p in own]
+    assert len(served) == 5
+    np.testing.assert_allclose([p.score for p in served], [p.score for p in own], atol=1e-4)
