@@ -169,20 +169,15 @@ def analyse(
 
     Returns:
         The query. An English question about this domain is embedded and searched with its
-        Vietnamese glossary terms: BM25 gets them appended, the embedding sees them first
-        ("hội chợ triển lãm nước ngoài (trade fairs abroad)"); that bridges the
-        cross-lingual match.
+        Vietnamese glossary terms appended ("trade fairs abroad (hội chợ triển lãm nước
+        ngoài)"), which is how the cross-lingual match is bridged.
     """
     expanded = lexicon.expand(text)
     english = english_terms(expanded)
     accentless = looks_accentless_vietnamese(expanded)
     dense_text = expanded
     if english is not None:
-        # The Vietnamese rendering leads and the English follows. Dense-only on the English rows of tuning_questions/paraphrases/
-        # situational and dev (8): hit@5 0.875 -> 1.0; of tuning_legal and legal_dev on the
-        # corpus index (7): hit@5 0.57 -> 0.71, hybrid answer_hit 0.57 -> 0.71. The rendering
-        # alone lost the question's structure (hybrid answer_hit 0.43 there).
-        dense_text = f"{english.text} ({expanded})"
+        dense_text = f"{expanded} ({english.text})"
     elif accentless and restore_accents:
         dense_text = restore_diacritics(expanded)
     extra = [english.text if english is not None else "", synonym_text(expanded)]
