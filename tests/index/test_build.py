@@ -61,13 +61,18 @@ class FakeModel:
         return np.stack([self._vector(t) for t in items])
 
 
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], tmp_path: Path) -> Settings:
-    knowledge = tmp_path / "knowledge"
+def write_knowledge(knowledge: Path) -> None:
+    """Writes the small knowledge base `DOCS` into `knowledge`."""
     for name, content in DOCS.items():
         path = knowledge / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], tmp_path: Path) -> Settings:
+    knowledge = tmp_path / "knowledge"
+    write_knowledge(knowledge)
     (knowledge / "criteria.yaml").write_text("rules: []\n", encoding="utf-8")
     return make_settings()
 

