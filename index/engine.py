@@ -237,8 +237,11 @@ class Engine:
         prediction = None
         if models.classifier is not None:
             vector = retrieval.query_vector
-            if vector is None:  # BM25-only mode still classifies with the embedding
+            if vector is None:
+                # BM25-only mode still classifies, and picks answer units, with the
+                # embedding: without it every unit scored 0 (legal answer_hit 0.15).
                 vector = snapshot.retriever.encode(query.dense_text).reshape(-1)
+                retrieval.query_vector = vector
             coverage = question_coverage(query.tokens, models.stats)
             prediction = models.classifier.predict(vector, query.expanded, coverage)
         return query, retrieval, prediction

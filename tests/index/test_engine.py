@@ -88,6 +88,17 @@ def test_search_and_sources(engine: Engine) -> None:
     assert engine.manifest.get("chunk_count", 0) > 0
 
 
+def test_bm25_mode_answers_with_the_same_units_as_hybrid(engine: Engine) -> None:
+    # BM25-only retrieval skips the dense search, but units are still picked by the
+    # question embedding: without it the answer body was empty or the wrong unit.
+    # Before the fix this was refused.
+    question = "Nghị định nào quy định đối tượng được hỗ trợ khuyến công?"
+    hybrid = engine.answer(question)
+    lexical = engine.answer(question, mode="bm25")
+    assert hybrid.outcome == lexical.outcome == "answered"
+    assert lexical.text and set(lexical.chunk_ids) & set(hybrid.chunk_ids)
+
+
 @pytest.fixture(scope="module")
 def small_kb_built(
     tmp_path_factory: pytest.TempPathFactory,
