@@ -213,6 +213,13 @@ def _citations(chosen: Sequence[Candidate], retrieved: Sequence[Passage]) -> lis
     return citations
 
 
+def answer_first_passages(chosen: Sequence[Candidate], retrieved: Sequence[Passage]) -> list[Passage]:
+    """The retrieved passages with those the chosen units come from first, in citing order."""
+    first = with_basis([c.passage for c in chosen], retrieved)
+    seen = {p.chunk.chunk_id for p in first}
+    return [*first, *(p for p in retrieved if p.chunk.chunk_id not in seen)]
+
+
 def rank_units(
     query: Query,
     passages: Sequence[Passage],
@@ -313,6 +320,9 @@ def compose_answer(
                 confidence=0.0,
             )  # fmt: skip
         chosen = select_units(models, ranked)
+    # The sources the answer is built from come first ("Xem thêm nguồn" shows the clause
+    # each unit was copied from, in citing order), then the other retrieved passages.
+    base["passages"] = answer_first_passages(chosen, passages)
     return Answer(
         **base,
         text=_answer_text(chosen),
