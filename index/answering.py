@@ -213,7 +213,9 @@ def _citations(chosen: Sequence[Candidate], retrieved: Sequence[Passage]) -> lis
     return citations
 
 
-def answer_first_passages(chosen: Sequence[Candidate], retrieved: Sequence[Passage]) -> list[Passage]:
+def answer_first_passages(
+    chosen: Sequence[Candidate], retrieved: Sequence[Passage]
+) -> list[Passage]:
     """The retrieved passages with those the chosen units come from first, in citing order."""
     first = with_basis([c.passage for c in chosen], retrieved)
     seen = {p.chunk.chunk_id for p in first}
