@@ -216,8 +216,12 @@ def _citations(chosen: Sequence[Candidate], retrieved: Sequence[Passage]) -> lis
 def answer_first_passages(
     chosen: Sequence[Candidate], retrieved: Sequence[Passage]
 ) -> list[Passage]:
-    """The retrieved passages with those the chosen units come from first, in citing order."""
-    first = with_basis([c.passage for c in chosen], retrieved)
+    """The retrieved passages with those the chosen units come from first, in answer order.
+
+    A law cited ahead of our guide (`index.lifecycle.with_basis`) is not moved up: the text
+    shown comes from the guide, and the law's best passage need not say it.
+    """
+    first = list({c.passage.chunk.chunk_id: c.passage for c in chosen}.values())
     seen = {p.chunk.chunk_id for p in first}
     return [*first, *(p for p in retrieved if p.chunk.chunk_id not in seen)]
 
@@ -323,7 +327,7 @@ def compose_answer(
             )  # fmt: skip
         chosen = select_units(models, ranked)
     # The sources the answer is built from come first ("Xem thêm nguồn" shows the clause
-    # each unit was copied from, in citing order), then the other retrieved passages.
+    # each unit was copied from), then the other retrieved passages.
     base["passages"] = answer_first_passages(chosen, passages)
     return Answer(
         **base,
