@@ -213,6 +213,19 @@ def _citations(chosen: Sequence[Candidate], retrieved: Sequence[Passage]) -> lis
     return citations
 
 
+def answer_first_passages(
+    chosen: Sequence[Candidate], retrieved: Sequence[Passage]
+) -> list[Passage]:
+    """The retrieved passages with those the chosen units come from first, in answer order.
+
+    A law cited ahead of our guide (`index.lifecycle.with_basis`) is not moved up: the text
+    shown comes from the guide, and the law's best passage need not say it.
+    """
+    first = list({c.passage.chunk.chunk_id: c.passage for c in chosen}.values())
+    seen = {p.chunk.chunk_id for p in first}
+    return [*first, *(p for p in retrieved if p.chunk.chunk_id not in seen)]
+
+
 def rank_units(
     query: Query,
     passages: Sequence[Passage],
@@ -313,6 +326,9 @@ def compose_answer(
                 confidence=0.0,
             )  # fmt: skip
         chosen = select_units(models, ranked)
+    # The sources the answer is built from come first ("Xem thêm nguồn" shows the clause
+    # each unit was copied from), then the other retrieved passages.
+    base["passages"] = answer_first_passages(chosen, passages)
     return Answer(
         **base,
         text=_answer_text(chosen),

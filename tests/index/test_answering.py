@@ -186,3 +186,14 @@ def test_the_asking_clause_follows_the_situation() -> None:
     assert focus_clause("Hỗ trợ máy móc tối đa bao nhiêu") == "Hỗ trợ máy móc tối đa bao nhiêu"
     query = analyse("Cơ sở tôi làm gốm, 20 lao động. Được hỗ trợ đào tạo nghề không?", LEXICON)
     assert "gom" in query.tokens and "gom" not in query.focus_tokens
+
+
+def test_the_passage_the_answer_comes_from_is_listed_first() -> None:
+    # ACTIVITIES is retrieved first, but the answer to a value question is in LEVELS.
+    models, passages = _models([ACTIVITIES, LEVELS])
+    text = prepare_question("Mua máy móc thiết bị được hỗ trợ tối đa bao nhiêu?", max_chars=2000).text
+    answer = compose_answer(analyse(text, LEXICON), passages, None, _prediction("ask_value"), models)
+    assert "300 triệu" in answer.text.split("\n\n")[0]
+    assert [p.chunk.chunk_id for p in answer.passages] == [2, 1]
+    # Nothing is dropped: every retrieved passage is still listed.
+    assert {p.chunk.chunk_id for p in answer.passages} == {p.chunk.chunk_id for p in passages}
