@@ -13,13 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.glossary import (
-    ENGLISH_STOPWORDS,
-    EnglishRendering,
-    english_terms,
-    render_english,
-    synonym_text,
-)
+from index.glossary import EnglishRendering, english_terms, synonym_text
 from index.lexicon import Entities, Lexicon
 from index.textnorm import content_tokens, has_diacritics
 
@@ -36,10 +30,6 @@ _VI_SYLLABLE = re.compile(
 #: Share of words that must look like Vietnamese syllables for a text typed without accents
 #: to count as Vietnamese (English words like "programming" are not syllables).
 ACCENTLESS_SYLLABLE_SHARE = 0.8
-#: Below this share of Vietnamese syllables, a text with an English function word is
-#: English. Between the two shares a text mixes both ("logo cong ty", "showroom o dau") and
-#: keeps its own words.
-ENGLISH_SYLLABLE_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,26 +83,6 @@ def looks_accentless_vietnamese(text: str) -> bool:
         return False
     syllables = sum(1 for w in words if _VI_SYLLABLE.match(w))
     return syllables / len(words) >= ACCENTLESS_SYLLABLE_SHARE
-
-
-def looks_english(text: str) -> bool:
-    """Tells whether a text is written in English.
-
-    Args:
-        text: The question.
-
-    Returns:
-        True when it has no diacritics, uses an English function word ("what", "is",
-        "for") and fewer than half of its words are Vietnamese syllables: "What is the
-        support ceiling?" but not "logo cong ty" nor "ho tro may moc".
-    """
-    if has_diacritics(text):
-        return False
-    words = [w.lower() for w in _WORD.findall(text)]
-    if not words or not any(w in ENGLISH_STOPWORDS for w in words):
-        return False
-    syllables = sum(1 for w in words if _VI_SYLLABLE.match(w))
-    return syllables / len(words) < ENGLISH_SYLLABLE_SHARE
 
 
 @functools.lru_cache(maxsize=1)
@@ -212,11 +182,6 @@ def analyse(
     expanded = lexicon.expand(text)
     english = english_terms(expanded)
     accentless = looks_accentless_vietnamese(expanded)
-    if english is None and looks_english(expanded):
-        # Written in English with generic terms only ("support ceiling for a technology
-        # line"): they still say what it asks. Whether it is in scope is the intent
-        # classifier's call, which sees the same rendering for its English examples.
-        english = render_english(expanded)
     dense_text = expanded
     if english is not None:
         dense_text = f"{expanded} ({english.text})"
