@@ -168,7 +168,8 @@ def build_units(
 
 
 def fit_restorer(chunk_texts: Iterable[str], settings: Settings) -> AccentRestorer | None:
-    """The diacritic restorer of an index: its chunks' words and the intent examples.
+    """The diacritic restorer of an index: its chunks' words, the intent examples and the
+    province names (owners name their province: "ha noi" is "Hà Nội", not "hạ nội").
 
     Args:
         chunk_texts: Texts of every chunk of the index.
@@ -187,7 +188,9 @@ def fit_restorer(chunk_texts: Iterable[str], settings: Settings) -> AccentRestor
             questions = [e.text for e in read_examples(path)]
         except IntentModelError:
             logger.warning("%s is unreadable: accents are guessed from the documents only", path)
-    return AccentRestorer.fit(chunk_texts, questions)
+    from index.leads.provinces import all_province_names
+
+    return AccentRestorer.fit(chunk_texts, [*questions, *all_province_names()])
 
 
 def accent_setting(settings: Settings) -> str | bool:

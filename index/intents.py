@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 INTENTS_FILE = "intents.yaml"
 MODEL_NAME = "intents.joblib"
 #: Bumped when the features change: an index saved with other features must be rebuilt.
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 GROUPS = ("in_scope", "out_of_scope", "actions")
 #: Actions and the flows they start (see bot/handlers and bot/answer_views).
 ACTIONS = ("register", "talk_to_staff", "check_eligibility", "delete_data", "help", "greeting")

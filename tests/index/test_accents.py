@@ -67,6 +67,13 @@ def test_analyse_embeds_the_restored_question(tmp_path: Path) -> None:
     assert typed.dense_text == "Hỗ trợ máy mọc?"
 
 
+def test_province_names_are_known_without_being_in_the_documents(tmp_path: Path) -> None:
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path)
+    restorer = fit_restorer(DOCUMENTS, settings)
+    assert restorer is not None
+    assert restorer.restore("co so o ha noi") == "cơ sở ở hà nội"
+
+
 def test_vidiac_setting_gives_no_restorer(tmp_path: Path) -> None:
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path, diacritic_restorer="vidiac")
     assert fit_restorer(DOCUMENTS, settings) is None
