@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from index.textnorm import fold_diacritics, has_diacritics
@@ -40,12 +40,10 @@ class AccentRestorer:
     """A bigram model of accented words, keyed by their folded spelling."""
 
     def __init__(self) -> None:
-        self._unigrams: defaultdict[str, float] = defaultdict(float)
-        self._bigrams: defaultdict[tuple[str, str], float] = defaultdict(float)
-        self._spellings: defaultdict[str, defaultdict[str, float]] = defaultdict(
-            lambda: defaultdict(float)
-        )
-        self._total = 0.0
+        self._unigrams: dict[str, float] = {}
+        self._bigrams: dict[tuple[str, str], float] = {}
+        self._spellings: dict[str, list[str]] = {}
+        self._total = 1.0
 
     @classmethod
     def fit(cls, documents: Iterable[str], questions: Iterable[str] = ()) -> AccentRestorer:
@@ -60,29 +58,22 @@ class AccentRestorer:
             The restorer.
         """
         restorer = cls()
-        for text in documents:
-            restorer._count(text, 1.0)
-        for text in questions:
-            restorer._count(text, QUESTION_WEIGHT)
-        restorer._total = float(sum(restorer._unigrams.values())) or 1.0
+        for texts, weight in ((documents, 1.0), (questions, QUESTION_WEIGHT)):
+            unigrams, bigrams = _counts(texts)
+            for word, n in unigrams.items():
+                restorer._unigrams[word] = restorer._unigrams.get(word, 0.0) + weight * n
+            for pair, n in bigrams.items():
+                restorer._bigrams[pair] = restorer._bigrams.get(pair, 0.0) + weight * n
+        spellings: defaultdict[str, list[str]] = defaultdict(list)
+        for word in restorer._unigrams:
+            spellings[fold_diacritics(word)].append(word)
+        restorer._spellings = dict(spellings)
+        restorer._total = sum(restorer._unigrams.values()) or 1.0
         return restorer
 
     def __len__(self) -> int:
         """Number of distinct accented spellings known."""
         return len(self._unigrams)
-
-    def _count(self, text: str, weight: float) -> None:
-        for part in _BREAK.split(unicodedata.normalize("NFC", text)):
-            # A part without any diacritic is a slug, a code or a text typed without accents:
-            # its spellings would compete with the real ones ("khuyen" for "khuyến").
-            if not has_diacritics(part):
-                continue
-            words = [w.lower() for w in _WORD.findall(part)]
-            for word in words:
-                self._unigrams[word] += weight
-                self._spellings[fold_diacritics(word)][word] += weight
-            for pair in zip(words, words[1:], strict=False):
-                self._bigrams[pair] += weight
 
     def _unigram(self, word: str) -> float:
         return (self._unigrams.get(word, 0.0) + _UNIGRAM_SMOOTHING) / self._total
@@ -104,9 +95,7 @@ class AccentRestorer:
         typed = _WORD.findall(text)
         if not typed or not self._unigrams:
             return text
-        options = [
-            list(self._spellings.get(fold_diacritics(w.lower()), ())) or [w.lower()] for w in typed
-        ]
+        options = [self._spellings.get(fold_diacritics(w.lower())) or [w.lower()] for w in typed]
         # Viterbi: the best path ending in each spelling of the current word.
         paths = {w: (math.log(self._unigram(w)), [w]) for w in options[0]}
         for spellings in options[1:]:
@@ -128,3 +117,19 @@ class AccentRestorer:
             return word.capitalize() if original[0].isupper() else word
 
         return _WORD.sub(spelled, text)
+
+
+def _counts(texts: Iterable[str]) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    """Word and adjacent-pair counts of the parts of the texts that carry diacritics."""
+    unigrams: Counter[str] = Counter()
+    bigrams: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        for part in _BREAK.split(unicodedata.normalize("NFC", text).lower()):
+            # A part without any diacritic is a slug, a code or a text typed without accents:
+            # its spellings would compete with the real ones ("khuyen" for "khuyến").
+            if not has_diacritics(part):
+                continue
+            words = _WORD.findall(part)
+            unigrams.update(words)
+            bigrams.update(zip(words, words[1:], strict=False))
+    return unigrams, bigrams
