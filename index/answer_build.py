@@ -7,13 +7,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from index import store
-from index.intents import INTENTS_FILE, IntentClassifier, file_hash, fit_classifier, read_examples
+from index.accents import AccentRestorer
+from index.intents import (
+    INTENTS_FILE,
+    IntentClassifier,
+    IntentModelError,
+    file_hash,
+    fit_classifier,
+    read_examples,
+)
 from index.lexicon import TermStats, load_lexicon
 from index.schema import Chunk
 from index.settings import Settings
@@ -159,6 +167,37 @@ def build_units(
     return UnitStore(units, matrix), sent
 
 
+def fit_restorer(chunk_texts: Iterable[str], settings: Settings) -> AccentRestorer | None:
+    """The diacritic restorer of an index: its chunks' words, the intent examples and the
+    province names (owners name their province: "ha noi" is "Hà Nội", not "hạ nội").
+
+    Args:
+        chunk_texts: Texts of every chunk of the index.
+        settings: `diacritic_restorer` chooses it; None for "vidiac" (pyvi) or when
+            restoration is off.
+
+    Returns:
+        The fitted restorer, or None.
+    """
+    if not settings.restore_diacritics or settings.diacritic_restorer != "index":
+        return None
+    path = settings.knowledge_dir / INTENTS_FILE
+    questions: list[str] = []
+    if path.is_file():
+        try:
+            questions = [e.text for e in read_examples(path)]
+        except IntentModelError:
+            logger.warning("%s is unreadable: accents are guessed from the documents only", path)
+    from index.leads.provinces import all_province_names
+
+    return AccentRestorer.fit(chunk_texts, [*questions, *all_province_names()])
+
+
+def accent_setting(settings: Settings) -> str | bool:
+    """How unaccented examples were embedded, recorded with the classifier."""
+    return settings.diacritic_restorer if settings.restore_diacritics else False
+
+
 def fit_intents(
     settings: Settings,
     previous: store.LoadedIndex | None,
@@ -166,6 +205,7 @@ def fit_intents(
     stats: TermStats,
     *,
     changed: bool,
+    restorer: AccentRestorer | None = None,
 ) -> tuple[IntentClassifier | None, dict[str, Any] | None]:
     """Fits the intent classifier on knowledge/intents.yaml, or reuses the published one."""
     path = settings.knowledge_dir / INTENTS_FILE
@@ -180,6 +220,7 @@ def fit_intents(
         if (
             old.get("hash") == digest
             and old.get("restore_accents") == settings.restore_diacritics
+            and old.get("accent_restorer") == accent_setting(settings)
             and old.get("features_version") == FEATURES_VERSION
         ):
             reused = _load_published_classifier(previous, old)
@@ -201,9 +242,15 @@ def fit_intents(
         load_lexicon(settings.knowledge_dir),
         stats,
         restore_accents=settings.restore_diacritics,
+        restorer=restorer.restore if restorer is not None else None,
     )
     cache.save()
-    entry = {**classifier.info, "hash": digest, "fit_seconds": round(time.perf_counter() - started, 1)}
+    entry = {
+        **classifier.info,
+        "accent_restorer": accent_setting(settings),
+        "hash": digest,
+        "fit_seconds": round(time.perf_counter() - started, 1),
+    }
     logger.info("Intent classifier fitted on %d examples", classifier.info["examples"])
     return classifier, entry
 
@@ -221,6 +268,7 @@ def intents_stale(settings: Settings, manifest: dict[str, Any]) -> bool:
         or entry.get("hash") != file_hash(path)
         or entry.get("features_version") != FEATURES_VERSION
         or entry.get("restore_accents") != settings.restore_diacritics
+        or entry.get("accent_restorer") != accent_setting(settings)
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from index.accents import AccentRestorer
 from index.intents import ACTIONS, IntentClassifier, IntentPrediction
 from index.legal import article_label
 from index.lexicon import Entities, Lexicon, TermStats
@@ -68,6 +69,8 @@ class AnswerModels:
     scorer: UnitScorer
     classifier: IntentClassifier | None
     selection: Selection = field(default_factory=Selection)
+    #: Guesses the diacritics of unaccented questions (pyvi's ViDiac when None).
+    restorer: AccentRestorer | None = None
     _contexts: dict[int, tuple[frozenset[str], Entities]] = field(default_factory=dict)
     _entities: dict[int, Entities] = field(default_factory=dict)
     _facts: dict[int, UnitFacts] = field(default_factory=dict)

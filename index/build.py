@@ -34,6 +34,7 @@ from index.answer_build import (
     build_units,
     chunk_stats,
     fit_intents,
+    fit_restorer,
     intents_stale,
 )
 from index.chunking import CHUNKER_VERSION, chunk_document
@@ -372,8 +373,9 @@ def build_index(
         report.embedded += unit_texts
         stats = chunk_stats(units)
         intents, intents_entry = fit_intents(
-            settings, previous, model, stats, changed=bool(to_embed or report.removed)
-        )
+            settings, previous, model, stats, changed=bool(to_embed or report.removed),
+            restorer=fit_restorer((c.text for c in all_chunks), settings),
+        )  # fmt: skip
         lexical = LexicalIndex(bigrams=BM25_BIGRAMS)
         lexical.build([c.chunk_id for c in all_chunks], [c.index_text for c in all_chunks])
 

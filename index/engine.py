@@ -91,7 +91,7 @@ class Engine:
         return Engine(self.settings.model_copy(update=changes), self.model, raw)
 
     def _make_snapshot(self, index: Any, models: AnswerModels | None = None) -> _Snapshot:
-        from index.answer_build import chunk_stats
+        from index.answer_build import chunk_stats, fit_restorer
 
         if models is None:
             scorer = UnitScorer.load(self.settings.knowledge_dir / SCORER_FILE)
@@ -102,6 +102,7 @@ class Engine:
                 scorer=scorer,
                 classifier=index.intents,
                 selection=Selection.from_info(scorer.info),
+                restorer=fit_restorer(_chunk_texts(index), self.settings),
             )
         path = self.settings.lifecycle_path
         stamp = fingerprint(path)
@@ -225,7 +226,12 @@ class Engine:
         self, snapshot: _Snapshot, text: str, *, k: int | None, mode: RetrievalMode | None
     ) -> tuple[Query, Retrieval, IntentPrediction | None]:
         models = snapshot.models
-        query = analyse(text, models.lexicon, restore_accents=self.settings.restore_diacritics)
+        query = analyse(
+            text,
+            models.lexicon,
+            restore_accents=self.settings.restore_diacritics,
+            restorer=models.restorer.restore if models.restorer is not None else None,
+        )
         retrieval = snapshot.retriever.retrieve(
             query.expanded,
             k=k or self.settings.top_k,
@@ -306,6 +312,13 @@ def limit_search_threads() -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
+
+
+def _chunk_texts(index: Any) -> list[str]:
+    """Texts of an index's chunks (a mapping or a list; test doubles may have none)."""
+    chunks = getattr(index, "chunks", None) or ()
+    values = chunks.values() if isinstance(chunks, dict) else chunks
+    return [str(getattr(chunk, "text", "")) for chunk in values]
 
 
 def _load_index(settings: Settings, model: Any, *, fallback: bool = True) -> Any:

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 INTENTS_FILE = "intents.yaml"
 MODEL_NAME = "intents.joblib"
 #: Bumped when the features change: an index saved with other features must be rebuilt.
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 GROUPS = ("in_scope", "out_of_scope", "actions")
 #: Actions and the flows they start (see bot/handlers and bot/answer_views).
 ACTIONS = ("register", "talk_to_staff", "check_eligibility", "delete_data", "help", "greeting")
@@ -280,11 +280,14 @@ def example_inputs(
     stats: TermStats | None,
     *,
     restore_accents: bool = False,
+    restorer: Callable[[str], str] | None = None,
 ) -> tuple[list[str], list[str], list[float]]:
     """What each example looks like at question time: dense text, classifier text, coverage."""
     dense, texts, coverage = [], [], []
     for example in examples:
-        query = analyse(example.text, lexicon, restore_accents=restore_accents)
+        query = analyse(
+            example.text, lexicon, restore_accents=restore_accents, restorer=restorer
+        )
         dense.append(query.dense_text)
         texts.append(query.expanded)
         coverage.append(_coverage(query.tokens, stats))
@@ -320,6 +323,7 @@ def fit_classifier(
     *,
     c: float = REGULARISATION_C,
     restore_accents: bool = False,
+    restorer: Callable[[str], str] | None = None,
 ) -> IntentClassifier:
     """Fits and calibrates the classifier on the examples of intents.yaml.
 
@@ -331,6 +335,7 @@ def fit_classifier(
         c: Inverse regularisation strength.
         restore_accents: Embed unaccented examples with guessed diacritics, as questions
             are when `Settings.restore_diacritics` is on.
+        restorer: What guesses them (see `index.question.analyse`).
 
     Returns:
         The fitted classifier with its cross-validated accuracy in `info`.
@@ -340,7 +345,7 @@ def fit_classifier(
     from sklearn.model_selection import StratifiedGroupKFold
 
     dense, texts, coverage = example_inputs(
-        examples, lexicon, stats, restore_accents=restore_accents
+        examples, lexicon, stats, restore_accents=restore_accents, restorer=restorer
     )
     vectors = np.asarray(embed(dense), dtype=np.float32)
     labels = np.asarray([e.label for e in examples])

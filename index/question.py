@@ -10,6 +10,7 @@ import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.glossary import EnglishRendering, english_terms, synonym_text
@@ -158,7 +159,11 @@ def bigrams_of(tokens: tuple[str, ...] | list[str]) -> frozenset[tuple[str, str]
 
 
 def analyse(
-    text: str, lexicon: Lexicon, *, restore_accents: bool = False
+    text: str,
+    lexicon: Lexicon,
+    *,
+    restore_accents: bool = False,
+    restorer: Callable[[str], str] | None = None,
 ) -> Query:
     """Reads a cleaned question once for retrieval, classification and unit scoring.
 
@@ -166,6 +171,8 @@ def analyse(
         text: The cleaned question (`prepare_question(...).text`).
         lexicon: Abbreviations and entity names.
         restore_accents: Embed a question typed without accents with guessed diacritics.
+        restorer: Guesses them (`index.accents.AccentRestorer.restore`, fitted on the
+            index); pyvi's ViDiac when None.
 
     Returns:
         The query. An English question about this domain is embedded and searched with its
@@ -179,7 +186,7 @@ def analyse(
     if english is not None:
         dense_text = f"{expanded} ({english.text})"
     elif accentless and restore_accents:
-        dense_text = restore_diacritics(expanded)
+        dense_text = (restorer or restore_diacritics)(expanded)
     extra = [english.text if english is not None else "", synonym_text(expanded)]
     lexical_text = " ".join([expanded, *(e for e in extra if e)])
     synonyms = synonym_text(expanded)

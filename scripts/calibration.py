@@ -35,6 +35,7 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
     """Held-out predictions of classifiers fitted on four fifths of intents.yaml."""
     from sklearn.model_selection import StratifiedGroupKFold
 
+    from index.accents import AccentRestorer
     from index.answer_build import EmbeddingCache, chunk_stats
     from index.embedding import encode_queries, load_embedding_model
     from index.intents import (
@@ -50,7 +51,9 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
     examples = read_examples(settings.knowledge_dir / INTENTS_FILE)
     lexicon = load_lexicon(settings.knowledge_dir)
     version = current_version(settings)
-    stats = chunk_stats(load_version(versions_root(settings) / version).units) if version else None
+    loaded = load_version(versions_root(settings) / version) if version else None
+    stats = chunk_stats(loaded.units) if loaded is not None else None
+    chunk_texts = [c.text for c in (loaded.chunks.values() if loaded is not None else ())]
     cache = EmbeddingCache(settings, "query")
     model = load_embedding_model(settings)
 
@@ -63,11 +66,18 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
     strength = REGULARISATION_C if c is None else c
     top_p, top_ok, in_p, in_true, log_losses = [], [], [], [], []
     for train, test in folds.split(labels, labels, groups=[e.source for e in examples]):
+        # The restorer learns question phrasing from the training examples only.
+        restorer = None
+        if restore and settings.diacritic_restorer == "index":
+            restorer = AccentRestorer.fit(chunk_texts, [examples[i].text for i in train]).restore
         classifier = fit_classifier(
-            [examples[i] for i in train], embed, lexicon, stats, c=strength, restore_accents=restore
-        )
+            [examples[i] for i in train], embed, lexicon, stats, c=strength,
+            restore_accents=restore, restorer=restorer,
+        )  # fmt: skip
         held = [examples[i] for i in test]
-        dense, texts, coverage = example_inputs(held, lexicon, stats, restore_accents=restore)
+        dense, texts, coverage = example_inputs(
+            held, lexicon, stats, restore_accents=restore, restorer=restorer
+        )
         vectors = embed(dense)
         for example, vector, text, cov in zip(held, vectors, texts, coverage, strict=True):
             prediction = classifier.predict(vector, text, cov)

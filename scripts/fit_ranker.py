@@ -48,7 +48,10 @@ def head_rows(
         if not item.answerable:
             continue
         text = prepare_question(item.question, max_chars=engine.settings.max_question_chars).text
-        query = analyse(text, models.lexicon, restore_accents=engine.settings.restore_diacritics)
+        query = analyse(
+            text, models.lexicon, restore_accents=engine.settings.restore_diacritics,
+            restorer=models.restorer.restore if models.restorer is not None else None,
+        )  # fmt: skip
         fused, dense, bm25, vector = retriever.fused(
             query.expanded, dense_text=query.dense_text, lexical_text=query.lexical_text
         )
