@@ -21,6 +21,7 @@ from telegram.error import RetryAfter, TelegramError
 
 from bot.context import BotApplication, BotContext
 from bot.lead_views import announcement, digest
+from bot.rate_limit import NO_RETRIES
 from index.leads import outbox
 from index.leads.db import session_scope
 from index.leads.models import utcnow
@@ -99,7 +100,11 @@ async def _send(
                 updated=sum(1 for item in items if item.updated),
                 minutes=minutes,
             )
-        await bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
+        # No retry inside the rate limiter: the outbox retries a 429 after its retry_after
+        # itself, without holding this job for that long.
+        await bot.send_message(
+            chat_id, rendered.text, reply_markup=rendered.markup, rate_limit_args=NO_RETRIES
+        )
     except TelegramError as exc:
         lost = await asyncio.to_thread(_failed, db, ids, settings, _retry_after(exc), now)
         logger.warning(
