@@ -270,6 +270,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.reply_messages_per_second is not None:
         extra_env["TELEGRAM_REPLY_MESSAGES_PER_SECOND"] = str(args.reply_messages_per_second)
     report: dict[str, Any] = {"load_average": [round(v, 2) for v in os.getloadavg()]}
+    for item in args.bot_env:
+        key, _, value = item.partition("=")
+        extra_env[key.strip()] = value
     if args.flood_rate is not None:
         report["flood_rate"] = args.flood_rate
     if extra_env:
@@ -383,6 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_bounded(float, 1, 1000),
         default=None,
         help="the fake Telegram answers 429 'retry after' above this many messages a second",
+    )
+    parser.add_argument(
+        "--bot-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more settings for the bot under test (repeatable), e.g. ANSWER_THREADS=4",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
