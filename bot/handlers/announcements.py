@@ -15,7 +15,7 @@ import asyncio
 import logging
 import math
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import RetryAfter, TelegramError
 
@@ -28,7 +28,7 @@ from index.leads.models import utcnow
 
 if TYPE_CHECKING:
     import sqlalchemy
-    from telegram import Bot
+    from telegram.ext import ExtBot
 
     from index.leads.outbox import DueAnnouncement
     from index.settings import Settings
@@ -80,7 +80,7 @@ def _retry_after(exc: TelegramError) -> timedelta | None:
 
 
 async def _send(
-    bot: Bot,
+    bot: ExtBot[Any],
     db: sqlalchemy.Engine,
     settings: Settings,
     chat_id: int,
@@ -124,7 +124,7 @@ async def _send(
 
 
 async def drain_outbox(
-    bot: Bot, db: sqlalchemy.Engine, settings: Settings, *, now: datetime | None = None
+    bot: ExtBot[Any], db: sqlalchemy.Engine, settings: Settings, *, now: datetime | None = None
 ) -> int:
     """Sends the due announcements (one each, or a digest); returns how many leads went out."""
     chat_id = settings.staff_chat_id
