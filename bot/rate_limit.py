@@ -10,7 +10,7 @@ more than 20 messages a minute. So the bot paces each kind of send as documented
   (`TELEGRAM_REPLY_MESSAGES_PER_SECOND=0`): the 30/s is documented for bulk notifications,
   and replies are paced by the users themselves, each waiting for a reply before typing
   again. Capped at 30/s the load test gave 200 registrations a confirmation p95 of 6.7 s
-  and 50 users asking a p95 of 4.5 s (README, "Measured numbers"); uncapped, see there.
+  and 50 users asking a p95 of 2.4–4.5 s (README, "Measured numbers"); uncapped, see there.
 - A bulk send, one not answering an update (the job queue: staff announcements), goes
   through a `TELEGRAM_MESSAGES_PER_SECOND` (30) gate.
 - Every group chat also through its own `TELEGRAM_GROUP_MESSAGES_PER_MINUTE` (20) gate.
