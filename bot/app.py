@@ -91,8 +91,10 @@ def build_application(
         )
         .rate_limiter(
             MessageRateLimiter(
-                overall_max_rate=settings.telegram_messages_per_second,
-                group_max_rate=settings.telegram_group_messages_per_minute,
+                bulk_per_second=settings.telegram_messages_per_second,
+                reply_per_second=settings.telegram_reply_messages_per_second,
+                group_per_minute=settings.telegram_group_messages_per_minute,
+                max_retries=settings.telegram_max_retries,
             )
         )
         .post_init(setup_application)

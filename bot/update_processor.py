@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.rate_limit import replying
+
 if TYPE_CHECKING:
     from telegram.ext import Application
 
@@ -93,7 +95,12 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
                 if self._running is None:
                     raise RuntimeError("the update processor is not initialized")
                 async with self._running:
-                    await coroutine
+                    # What the handler sends now is a reply (bot.rate_limit paces it so).
+                    token = replying.set(True)
+                    try:
+                        await coroutine
+                    finally:
+                        replying.reset(token)
             finally:
                 for entry in reversed(entries):
                     entry.lock.release()

@@ -61,10 +61,17 @@ class Settings(BaseSettings):
     conversation_timeout_minutes: float = Field(default=30, ge=0)
     #: How often the running bot looks for an index published by the CLI. 0: never.
     index_reload_seconds: float = Field(default=60, ge=0)
-    #: Telegram's flood limits as the bot enforces them: messages a second bot-wide
-    #: (Telegram documents "about 30"), and a minute into one group (documented 20).
+    #: Telegram's flood limits as the bot enforces them (bot/rate_limit.py): messages a
+    #: second bot-wide that answer no update, such as staff announcements (Telegram
+    #: documents "about 30" for bulk notifications), and a minute into one group (20).
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
     telegram_group_messages_per_minute: float = Field(default=20.0, gt=0, le=1000)
+    #: Bot-wide cap on replies to users' updates; 0: none (Telegram documents none; a cap
+    #: is learned from 429s). Capped at 30 the load test measured a confirmation p95 of
+    #: 6.7 s for 200 registrations; uncapped see README "Measured numbers".
+    telegram_reply_messages_per_second: float = Field(default=0.0, ge=0, le=1000)
+    #: Times a message Telegram refused with 429 is retried after its retry_after.
+    telegram_max_retries: int = Field(default=5, ge=0, le=100)
     #: The typing indicator is shown only for an answer not ready within this many seconds
     #: (0: always, first). `answer()` takes 11.7 ms p50 / 17.4 ms p95 (README, `make bench`),
     #: so normally none is needed: this halves the Bot API calls per answer, and the answer no

@@ -342,6 +342,21 @@ def loadtest(
             help="Giới hạn tin/giây của bot (mặc định: cấu hình, 30 như Telegram).",
         ),
     ] = None,
+    reply_messages_per_second: Annotated[
+        float | None,
+        typer.Option(
+            "--reply-messages-per-second",
+            help="Giới hạn tin trả lời/giây của bot (0: không giới hạn; mặc định: cấu hình).",
+        ),
+    ] = None,
+    flood_rate: Annotated[
+        float | None,
+        typer.Option("--flood-rate", help="Telegram giả trả 429 khi bot gửi quá số tin/giây này."),
+    ] = None,
+    bot_env: Annotated[
+        list[str] | None,
+        typer.Option("--bot-env", help="Cấu hình thêm cho bot thử, dạng KHÓA=GIÁ_TRỊ (lặp lại)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Thử tải bot thật (python -m bot) với Bot API giả trên 127.0.0.1 (scripts.loadtest)."""
@@ -359,6 +374,11 @@ def loadtest(
         argv.append(f"--database-url={database_url}")
     if messages_per_second is not None:
         argv.append(f"--messages-per-second={messages_per_second}")
+    if reply_messages_per_second is not None:
+        argv.append(f"--reply-messages-per-second={reply_messages_per_second}")
+    if flood_rate is not None:
+        argv.append(f"--flood-rate={flood_rate}")
+    argv += [f"--bot-env={item}" for item in bot_env or []]
     if as_json:
         argv.append("--json")
     raise typer.Exit(code=loadtest_main(argv))

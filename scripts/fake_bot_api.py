@@ -4,14 +4,16 @@
 it behind a `ThreadingHTTPServer` bound to 127.0.0.1 only. It speaks the Bot API methods the
 bot uses, with Telegram's confirmation rule for `getUpdates`: an update is confirmed as soon
 as the bot asks for a higher offset, and is never delivered again after that, even to a
-restarted bot. Everything is bounded: the number of updates and recorded calls is capped,
-and long polls return within a second.
+restarted bot. Like Telegram, it can refuse messages sent too fast with 429 "retry after N"
+(`flood_rate`: messages a second, bot-wide, above which it does). Everything is bounded:
+the number of updates and recorded calls is capped, and long polls return within a second.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -94,6 +96,11 @@ class FakeBotApi:
     #: Called before every method but getUpdates; returning (status, payload) replaces the
     #: normal answer (and the call is not recorded).
     fault: Fault | None = None
+    #: Messages a second (sent or edited, bot-wide) above which the bot gets 429 "retry
+    #: after N", as Telegram answers a flood; None: never. The burst is one second's worth.
+    flood_rate: float | None = None
+    #: How many messages were refused with 429 (they are not recorded: no user saw them).
+    flooded: int = 0
     calls: list[ApiCall] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     pushed_at: dict[int, float] = field(default_factory=dict)
@@ -108,6 +115,8 @@ class FakeBotApi:
     _updates_cond: threading.Condition = field(init=False)
     _calls_cond: threading.Condition = field(init=False)
     _chat_conds: dict[int, threading.Condition] = field(default_factory=dict)
+    _flood_tokens: float = 0.0
+    _flood_stamp: float = 0.0
     _update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5000))
 
@@ -200,6 +209,25 @@ class FakeBotApi:
                     return ready[:limit]
                 self._updates_cond.wait(remaining)
 
+    def _flood_wait(self) -> int | None:
+        """Takes a token of the flood bucket; returns Telegram's retry_after if there is none."""
+        if self.flood_rate is None:
+            return None
+        with self.lock:
+            now = time.monotonic()
+            if not self._flood_stamp:
+                self._flood_tokens, self._flood_stamp = self.flood_rate, now
+            elapsed = now - self._flood_stamp
+            refilled = self._flood_tokens + elapsed * self.flood_rate
+            self._flood_tokens = min(self.flood_rate, refilled)
+            self._flood_stamp = now
+            if self._flood_tokens >= 1:
+                self._flood_tokens -= 1
+                return None
+            self.flooded += 1
+            # Telegram's retry_after is whole seconds, at least 1.
+            return max(1, math.ceil((1 - self._flood_tokens) / self.flood_rate))
+
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params.get("chat_id", 0))
         chat: dict[str, Any] = (
@@ -232,6 +260,15 @@ class FakeBotApi:
             if replaced is not None:
                 # Not recorded: Telegram did not carry it out, so no user saw it.
                 return replaced
+        if method in MESSAGE_METHODS:
+            wait = self._flood_wait()
+            if wait is not None:
+                return 429, {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                }
         if method == "getMe":
             result: Any = self.bot_user
         elif method in TRUE_METHODS:

@@ -1,8 +1,8 @@
 """Load test: the real bot process (`python -m bot`) against a loopback fake Bot API.
 
 `python -m scripts loadtest [--scenario ask|register|crash|all] [--users 50] [--questions 5]
-[--registrations 200] [--timeout 600] [--database-url URL] [--messages-per-second 30] [--json]`
-(or `make bench-load`).
+[--registrations 200] [--timeout 600] [--database-url URL] [--messages-per-second 30]
+[--reply-messages-per-second 0] [--flood-rate N] [--json]` (or `make bench-load`).
 
 Scenarios:
     ask       N users each ask Q questions, one after the other: answers/s, p50/p95 latency.
@@ -16,7 +16,9 @@ Scenarios:
 
 Everything runs on 127.0.0.1 in a temporary data directory (the configured index and model
 are reused read-only); counts and waits are bounded. Speed figures depend on the machine:
-the report includes the load average so a busy machine is visible.
+the report includes the load average so a busy machine is visible. `--flood-rate N` makes
+the fake Telegram refuse messages above N a second with 429 "retry after", as Telegram
+does; `flooded` counts the refusals, and the other figures show whether any reply was lost.
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ def bot_under_test(
     database_url: str | None = None,
     workdir: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    flood_rate: float | None = None,
 ) -> Iterator[tuple[FakeBotApi, BotProcess, str]]:
     """Runs the fake Bot API and a bot process over a fresh data dir; yields both and the DB URL.
 
@@ -180,8 +183,9 @@ def bot_under_test(
         database_url: The leads database; a fresh SQLite file when None.
         workdir: Where the data dir and log go; a temporary directory when None.
         extra_env: More environment for the bot (e.g. TELEGRAM_MESSAGES_PER_SECOND).
+        flood_rate: Messages a second above which the fake answers 429; None: never.
     """
-    api = FakeBotApi(token=BOT_TOKEN, bot_user=BOT_USER)
+    api = FakeBotApi(token=BOT_TOKEN, bot_user=BOT_USER, flood_rate=flood_rate)
     with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp:
         root = workdir or Path(tmp)
         data_dir = root / "data"
@@ -214,6 +218,7 @@ def _register_report(api: FakeBotApi, result: Any, url: str, **extra: Any) -> di
         **result.to_dict(),
         **lead_report(result, stored, announced),
         "staff_messages": staff_messages,
+        "flooded": api.flooded,
         **extra,
     }
 
@@ -260,27 +265,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     scenarios = ["ask", "register", "crash"] if args.scenario == "all" else [args.scenario]
     extra_env: dict[str, str] = {}
     if args.messages_per_second is not None:
-        # Telegram's bot-wide limit (30/s) caps answers/s; lifting it shows the bot's own pace.
+        # Telegram's ~30/s for bulk sends (staff announcements); replies have their own.
         extra_env["TELEGRAM_MESSAGES_PER_SECOND"] = str(args.messages_per_second)
+    if args.reply_messages_per_second is not None:
+        extra_env["TELEGRAM_REPLY_MESSAGES_PER_SECOND"] = str(args.reply_messages_per_second)
     report: dict[str, Any] = {"load_average": [round(v, 2) for v in os.getloadavg()]}
+    for item in args.bot_env:
+        key, _, value = item.partition("=")
+        extra_env[key.strip()] = value
+    if args.flood_rate is not None:
+        report["flood_rate"] = args.flood_rate
     if extra_env:
         report["bot_env"] = extra_env
     if "ask" in scenarios:
         with bot_under_test(
-            settings, database_url=args.database_url, extra_env=extra_env
+            settings,
+            database_url=args.database_url,
+            extra_env=extra_env,
+            flood_rate=args.flood_rate,
         ) as (api, _bot, _url):
             asked = run_ask(api, users=args.users, questions=args.questions, timeout=args.timeout)
-            report["ask"] = asked.to_dict()
+            report["ask"] = {**asked.to_dict(), "flooded": api.flooded}
     if "register" in scenarios:
         with bot_under_test(
-            settings, database_url=args.database_url, extra_env=extra_env
+            settings,
+            database_url=args.database_url,
+            extra_env=extra_env,
+            flood_rate=args.flood_rate,
         ) as (api, _bot, url):
             registered = run_register(api, registrations=args.registrations, timeout=args.timeout)
             wait_for_announcements(api, url, registered, STAFF_CHAT_ID, args.announce_wait)
             report["register"] = _register_report(api, registered, url)
     if "crash" in scenarios:
         with bot_under_test(
-            settings, database_url=args.database_url, extra_env=extra_env
+            settings,
+            database_url=args.database_url,
+            extra_env=extra_env,
+            flood_rate=args.flood_rate,
         ) as (api, bot, url):
 
             def crash() -> None:
@@ -350,7 +371,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--messages-per-second",
         type=_bounded(float, 1, 1000),
         default=None,
-        help="the bot's TELEGRAM_MESSAGES_PER_SECOND (default: its setting, Telegram's 30)",
+        help="the bot's TELEGRAM_MESSAGES_PER_SECOND, the cap on bulk sends (default: its "
+        "setting, Telegram's 30)",
+    )
+    parser.add_argument(
+        "--reply-messages-per-second",
+        type=_bounded(float, 0, 1000),
+        default=None,
+        help="the bot's TELEGRAM_REPLY_MESSAGES_PER_SECOND, the cap on replies (0: none; "
+        "default: its setting)",
+    )
+    parser.add_argument(
+        "--flood-rate",
+        type=_bounded(float, 1, 1000),
+        default=None,
+        help="the fake Telegram answers 429 'retry after' above this many messages a second",
+    )
+    parser.add_argument(
+        "--bot-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more settings for the bot under test (repeatable), e.g. ANSWER_THREADS=4",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser

@@ -15,19 +15,20 @@ import asyncio
 import logging
 import math
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import RetryAfter, TelegramError
 
 from bot.context import BotApplication, BotContext
 from bot.lead_views import announcement, digest
+from bot.rate_limit import NO_RETRIES
 from index.leads import outbox
 from index.leads.db import session_scope
 from index.leads.models import utcnow
 
 if TYPE_CHECKING:
     import sqlalchemy
-    from telegram import Bot
+    from telegram.ext import ExtBot
 
     from index.leads.outbox import DueAnnouncement
     from index.settings import Settings
@@ -79,7 +80,7 @@ def _retry_after(exc: TelegramError) -> timedelta | None:
 
 
 async def _send(
-    bot: Bot,
+    bot: ExtBot[Any],
     db: sqlalchemy.Engine,
     settings: Settings,
     chat_id: int,
@@ -99,7 +100,11 @@ async def _send(
                 updated=sum(1 for item in items if item.updated),
                 minutes=minutes,
             )
-        await bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
+        # No retry inside the rate limiter: the outbox retries a 429 after its retry_after
+        # itself, without holding this job for that long.
+        await bot.send_message(
+            chat_id, rendered.text, reply_markup=rendered.markup, rate_limit_args=NO_RETRIES
+        )
     except TelegramError as exc:
         lost = await asyncio.to_thread(_failed, db, ids, settings, _retry_after(exc), now)
         logger.warning(
@@ -119,7 +124,7 @@ async def _send(
 
 
 async def drain_outbox(
-    bot: Bot, db: sqlalchemy.Engine, settings: Settings, *, now: datetime | None = None
+    bot: ExtBot[Any], db: sqlalchemy.Engine, settings: Settings, *, now: datetime | None = None
 ) -> int:
     """Sends the due announcements (one each, or a digest); returns how many leads went out."""
     chat_id = settings.staff_chat_id

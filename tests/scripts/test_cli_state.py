@@ -51,5 +51,45 @@ def test_doctor_warns_about_a_damaged_state_file(cli_env: dict[str, Path]) -> No
 def test_loadtest_options_show_in_help() -> None:
     result = CliRunner().invoke(app, ["loadtest", "--help"], terminal_width=200)
     assert result.exit_code == 0
-    for option in ("--scenario", "--users", "--registrations", "--database-url", "--json"):
+    for option in (
+        "--scenario",
+        "--users",
+        "--registrations",
+        "--database-url",
+        "--reply-messages",  # rich may cut the rest of a long name at 80 columns
+        "--flood-rate",
+        "--bot-env",
+        "--json",
+    ):
         assert option in result.output
+
+
+def test_loadtest_hands_its_bot_settings_and_flood_rate_to_the_run(monkeypatch) -> None:
+    seen: list[list[str]] = []
+
+    def fake_main(argv: list[str]) -> int:
+        seen.append(argv)
+        return 0
+
+    monkeypatch.setattr("scripts.loadtest.main", fake_main)
+    result = CliRunner().invoke(
+        app,
+        [
+            "loadtest",
+            "--scenario=ask",
+            "--reply-messages-per-second=30",
+            "--flood-rate=40",
+            "--bot-env=ANSWER_THREADS=4",
+            "--bot-env=STATE_SAVE_SECONDS=5",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (argv,) = seen
+    assert "--reply-messages-per-second=30.0" in argv and "--flood-rate=40.0" in argv
+    assert "--bot-env=ANSWER_THREADS=4" in argv and "--bot-env=STATE_SAVE_SECONDS=5" in argv
+    # And the parser behind it accepts what the command passes on.
+    from scripts.loadtest import build_parser
+
+    parsed = build_parser().parse_args(argv)
+    assert parsed.bot_env == ["ANSWER_THREADS=4", "STATE_SAVE_SECONDS=5"]
+    assert parsed.flood_rate == 40.0 and parsed.reply_messages_per_second == 30.0

@@ -64,6 +64,22 @@ def test_concurrent_registrations_lose_and_duplicate_nothing(
     }
 
 
+def test_a_429_storm_from_telegram_loses_no_reply(
+    tmp_path: Path, kb_settings: Settings, engine: Any
+) -> None:
+    with live_bot(kb_settings, tmp_path, engine=engine) as (api, settings, _app):
+        # Telegram refuses every message beyond 3 a second with 429 "retry after N".
+        api.flood_rate = 3.0
+        asked = run_ask(api, users=6, questions=2, timeout=REPLY_TIMEOUT)
+        registered = run_register(api, registrations=3, timeout=REPLY_TIMEOUT)
+        leads = _leads(settings, registered, api)
+    assert api.flooded > 0, "no 429 was answered: the storm did not happen"
+    assert (asked.answered, asked.errors, asked.timeouts) == (12, 0, 0)
+    assert [r.failure for r in registered.registrations] == [None] * 3
+    assert registered.probe_outcome == "answered"
+    assert leads["leads_saved"] == leads["leads_confirmed"] == leads["leads_announced"] == 3
+
+
 def test_a_locked_database_freezes_no_one(
     tmp_path: Path, kb_settings: Settings, engine: Any
 ) -> None:
