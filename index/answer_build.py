@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index import store
+from index.intent_fit import BaseCache
 from index.intents import INTENTS_FILE, IntentClassifier, file_hash, fit_classifier, read_examples
 from index.lexicon import TermStats, load_lexicon
 from index.schema import Chunk
@@ -201,10 +202,15 @@ def fit_intents(
         load_lexicon(settings.knowledge_dir),
         stats,
         restore_accents=settings.restore_diacritics,
+        cache=BaseCache(settings.intent_cache_dir),
+        embedding_id=f"{_model_id(settings)}|{settings.embedding_backend}|{settings.embedding_quantization}",
     )
     cache.save()
     entry = {**classifier.info, "hash": digest, "fit_seconds": round(time.perf_counter() - started, 1)}
-    logger.info("Intent classifier fitted on %d examples", classifier.info["examples"])
+    logger.info(
+        "Intent classifier fitted on %d examples (base %s)",
+        classifier.info["examples"], "cached" if classifier.info["base_cached"] else "fitted",
+    )  # fmt: skip
     return classifier, entry
 
 
