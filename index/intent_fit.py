@@ -7,10 +7,11 @@ change refits; the fit took 20 of the 29 s of a knowledge/ build (cProfile, issu
 
 What depends only on intents.yaml, the lexicon and the model is kept in a cache beside the
 converted model (`BaseCache`, keyed by all of it): the examples' query vectors, the fitted
-TF-IDF vocabularies and the weights of the six fits. A build with a cached base embeds no
-example and starts each fit from the cached weights: the objective is convex, so a warm
-start reaches the same optimum in a fifth of the iterations (8 against 40 after dropping a
-third of the chunks from the statistics), within the solver's tolerance of a cold fit.
+TF-IDF vocabularies and the weights of the last build's six fits. A build with a cached base
+embeds no example and starts each fit from those weights: the objective is convex, so a
+warm start reaches the same optimum in a fifth of the iterations (8 against 40 after
+dropping a third of the chunks from the statistics), within the solver's tolerance of a
+cold fit.
 """
 
 from __future__ import annotations

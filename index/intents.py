@@ -385,9 +385,9 @@ def fit_classifier(
         features, labels, [e.source for e in examples], lambda: _estimator(c),
         CALIBRATION_FOLDS, base.weights,
     )  # fmt: skip
-    if cache is not None and not cached:
-        # Saved once per key: every later build starts from the first cold fit of these
-        # examples, not from whichever build ran last.
+    if cache is not None:
+        # The next build starts from this one: knowledge changes a little between builds,
+        # and the optimum is the same from any start (within the solver's tolerance).
         base.weights = weights
         cache.save(key, base)
     classifier.info = {
