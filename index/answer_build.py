@@ -14,6 +14,7 @@ import numpy as np
 
 from index import store
 from index.accents import AccentRestorer
+from index.intent_fit import BaseCache
 from index.intents import (
     INTENTS_FILE,
     IntentClassifier,
@@ -243,6 +244,8 @@ def fit_intents(
         stats,
         restore_accents=settings.restore_diacritics,
         restorer=restorer.restore if restorer is not None else None,
+        cache=BaseCache(settings.intent_cache_dir),
+        embedding_id=f"{_model_id(settings)}|{settings.embedding_backend}|{settings.embedding_quantization}",
     )
     cache.save()
     entry = {
@@ -251,7 +254,10 @@ def fit_intents(
         "hash": digest,
         "fit_seconds": round(time.perf_counter() - started, 1),
     }
-    logger.info("Intent classifier fitted on %d examples", classifier.info["examples"])
+    logger.info(
+        "Intent classifier fitted on %d examples (base %s)",
+        classifier.info["examples"], "cached" if classifier.info["base_cached"] else "fitted",
+    )  # fmt: skip
     return classifier, entry
 
 

@@ -77,12 +77,10 @@ def fast_path(
     Returns False (use scikit-learn) for any model this arithmetic does not reproduce.
     """
     try:
-        calibrated = classifier.model.calibrated_classifiers_
-        estimator = calibrated[0].estimator
-        beta = float(calibrated[0].calibrators[0].beta_)
-        coef = np.asarray(estimator.coef_, dtype=np.float64)
-        intercept = np.asarray(estimator.intercept_, dtype=np.float64)
-        if len(calibrated) != 1 or coef.shape[0] != len(classifier.model.classes_):
+        coef = np.asarray(classifier.model.coef_, dtype=np.float64)
+        intercept = np.asarray(classifier.model.intercept_, dtype=np.float64)
+        beta = 1.0  # the stack's temperature is folded into coef_ and intercept_
+        if coef.shape[0] != len(classifier.model.classes_):
             return False
         dim = int(vector.shape[-1])
         n_words = len(classifier.words.vocabulary_)

@@ -3,9 +3,10 @@ a request for an action?
 
 It is a logistic regression (scikit-learn) over the e5 embedding of the question plus
 lexical features (TF-IDF of folded words and character n-grams, and how much of the question
-the knowledge base's vocabulary covers), calibrated by temperature scaling on held-out folds.
-It is fitted on the labelled examples of `knowledge/intents.yaml` at every index build, and
-saved with the index (`intents.joblib`, described in the manifest).
+the knowledge base's vocabulary covers), calibrated on held-out folds. It is fitted on the
+labelled examples of `knowledge/intents.yaml` at every index build (what does not depend on
+the index is cached: `index.intent_fit`), and saved with the index (`intents.joblib`,
+described in the manifest).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import yaml
 
 from index.errors import KhuyenCongError
+from index.intent_fit import BaseCache, IntentBase, base_key, fit_calibrated
 from index.intent_weights import fast_path
 from index.lexicon import Lexicon, TermStats
 from index.question import analyse
@@ -31,7 +33,7 @@ logger = logging.getLogger(__name__)
 INTENTS_FILE = "intents.yaml"
 MODEL_NAME = "intents.joblib"
 #: Bumped when the features change: an index saved with other features must be rebuilt.
-FEATURES_VERSION = 4
+FEATURES_VERSION = 5  # 5: accent restorer from the index + the cached, warm-started fit
 GROUPS = ("in_scope", "out_of_scope", "actions")
 #: Actions and the flows they start (see bot/handlers and bot/answer_views).
 ACTIONS = ("register", "talk_to_staff", "check_eligibility", "delete_data", "help", "greeting")
@@ -40,6 +42,8 @@ ACTIONS = ("register", "talk_to_staff", "check_eligibility", "delete_data", "hel
 REGULARISATION_C = 10.0
 #: Folds of the held-out predictions the temperature is fitted on.
 CALIBRATION_FOLDS = 5
+#: Examples embedded to fingerprint the model in the key of a cached base.
+PROBE_EXAMPLES = 4
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -170,7 +174,7 @@ def _coverage(tokens: Sequence[str], stats: TermStats | None) -> float:
 class IntentClassifier:
     """Predicts intents from the e5 embedding and lexical features of a message."""
 
-    model: Any  # sklearn CalibratedClassifierCV
+    model: Any  # index.intent_fit.StackedModel
     words: Any  # TfidfVectorizer over folded words
     chars: Any  # TfidfVectorizer over folded character n-grams
     labels: tuple[str, ...]
@@ -274,6 +278,25 @@ class IntentClassifier:
         return classifier
 
 
+def example_queries(
+    examples: Sequence[Example],
+    lexicon: Lexicon,
+    *,
+    restore_accents: bool = False,
+    restorer: Callable[[str], str] | None = None,
+) -> tuple[list[str], list[str], list[tuple[str, ...]]]:
+    """What each example looks like at question time: dense text, classifier text, tokens."""
+    dense, texts, tokens = [], [], []
+    for example in examples:
+        query = analyse(
+            example.text, lexicon, restore_accents=restore_accents, restorer=restorer
+        )
+        dense.append(query.dense_text)
+        texts.append(query.expanded)
+        tokens.append(tuple(query.tokens))
+    return dense, texts, tokens
+
+
 def example_inputs(
     examples: Sequence[Example],
     lexicon: Lexicon,
@@ -283,15 +306,10 @@ def example_inputs(
     restorer: Callable[[str], str] | None = None,
 ) -> tuple[list[str], list[str], list[float]]:
     """What each example looks like at question time: dense text, classifier text, coverage."""
-    dense, texts, coverage = [], [], []
-    for example in examples:
-        query = analyse(
-            example.text, lexicon, restore_accents=restore_accents, restorer=restorer
-        )
-        dense.append(query.dense_text)
-        texts.append(query.expanded)
-        coverage.append(_coverage(query.tokens, stats))
-    return dense, texts, coverage
+    dense, texts, tokens = example_queries(
+        examples, lexicon, restore_accents=restore_accents, restorer=restorer
+    )
+    return dense, texts, [_coverage(t, stats) for t in tokens]
 
 
 def question_coverage(tokens: Sequence[str], stats: TermStats | None) -> float:
@@ -324,8 +342,14 @@ def fit_classifier(
     c: float = REGULARISATION_C,
     restore_accents: bool = False,
     restorer: Callable[[str], str] | None = None,
+    cache: BaseCache | None = None,
+    embedding_id: str = "",
 ) -> IntentClassifier:
     """Fits and calibrates the classifier on the examples of intents.yaml.
+
+    What does not depend on the index (example vectors, TF-IDF vocabularies, the weights
+    the fits start from) is read from `cache` when it holds a base for the same inputs
+    (`index.intent_fit`); the fits themselves run every time, the coverage being new.
 
     Args:
         examples: From `read_examples`.
@@ -336,36 +360,49 @@ def fit_classifier(
         restore_accents: Embed unaccented examples with guessed diacritics, as questions
             are when `Settings.restore_diacritics` is on.
         restorer: What guesses them (see `index.question.analyse`).
+        cache: Where fitted bases are kept between builds (None: always fit).
+        embedding_id: Names the model and backend behind `embed` in the cache key.
 
     Returns:
-        The fitted classifier with its cross-validated accuracy in `info`.
+        The fitted classifier; `info["base_cached"]` tells whether a cached base was used.
     """
     import sklearn
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.model_selection import StratifiedGroupKFold
 
-    dense, texts, coverage = example_inputs(
-        examples, lexicon, stats, restore_accents=restore_accents, restorer=restorer
+    dense, texts, tokens = example_queries(
+        examples, lexicon, restore_accents=restore_accents, restorer=restorer
     )
-    vectors = np.asarray(embed(dense), dtype=np.float32)
     labels = np.asarray([e.label for e in examples])
-    words, chars = _vectorizers()
-    folded = [fold_diacritics(t).casefold() for t in texts]
-    words.fit(folded)
-    chars.fit(folded)
     groups = {e.label: e.group for e in examples}
-    classifier = IntentClassifier(None, words, chars, tuple(sorted(groups)), groups)
-    features = classifier.features(vectors, texts, coverage)
-    folds = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0)
-    # An example and its unaccented copy always fall in the same fold.
-    splits = list(folds.split(features, labels, groups=[e.source for e in examples]))
-    # One model on every example, its temperature fitted on the held-out folds' predictions
-    # (ensemble=False): one logistic regression to run per question instead of five.
-    model = CalibratedClassifierCV(
-        _estimator(c), method="temperature", cv=splits, ensemble=False
-    )
-    model.fit(features, labels)
-    classifier.model = model
+    # The vectors of a few examples join the key: a base is only reused with the model that
+    # made it, even when a caller passes another model under the same settings (tests do).
+    probe = np.round(np.asarray(embed(dense[:PROBE_EXAMPLES]), dtype=np.float64), 4)
+    key = base_key(
+        [
+            FEATURES_VERSION, sklearn.__version__, c, CALIBRATION_FOLDS, embedding_id,
+            hashlib.sha256(probe.tobytes()).hexdigest(),
+            [[d, t, e.label, e.source] for d, t, e in zip(dense, texts, examples, strict=True)],
+        ]
+    )  # fmt: skip
+    base = cache.load(key) if cache is not None else None
+    cached = base is not None
+    if base is None:
+        words, chars = _vectorizers()
+        folded = [fold_diacritics(t).casefold() for t in texts]
+        words.fit(folded)
+        chars.fit(folded)
+        base = IntentBase(np.asarray(embed(dense), dtype=np.float32), words, chars)
+    coverage = [_coverage(t, stats) for t in tokens]
+    classifier = IntentClassifier(None, base.words, base.chars, tuple(sorted(groups)), groups)
+    features = classifier.features(base.vectors, texts, coverage)
+    classifier.model, weights = fit_calibrated(
+        features, labels, [e.source for e in examples], lambda: _estimator(c),
+        CALIBRATION_FOLDS, base.weights,
+    )  # fmt: skip
+    if cache is not None:
+        # The next build starts from this one: knowledge changes a little between builds,
+        # and the optimum is the same from any start (within the solver's tolerance).
+        base.weights = weights
+        cache.save(key, base)
     classifier.info = {
         "sklearn": sklearn.__version__,
         "features_version": FEATURES_VERSION,
@@ -373,5 +410,7 @@ def fit_classifier(
         "examples": len(examples),
         "c": c,
         "restore_accents": restore_accents,
+        "base_key": key,
+        "base_cached": cached,
     }
     return classifier

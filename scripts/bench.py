@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -206,47 +207,92 @@ def backend_name(settings: Settings) -> str:
     return f"{settings.embedding_backend}-{settings.embedding_quantization}"
 
 
-#: Alternating build / raw-encode rounds of the knowledge-base comparison (see _build_phase).
-BUILD_ROUNDS = 2
+#: The knowledge-base builds, alternated with raw encodes (see _build_phase): a cold build (no
+#: cached intent base) of the knowledge base less one document, then a warm one after the
+#: document is added back (the intent base cached, the index statistics changed), as
+#: `reindex --full` runs once anything was built with this intents.yaml and model.
+BUILD_KINDS = ("cold", "warm")
+
+
+def _intent_fit_seconds(settings: Settings) -> float:
+    from index import store
+
+    manifest = store.current_manifest(settings) or {}
+    return float((manifest.get("intents") or {}).get("fit_seconds", 0.0))
 
 
 def _build_phase(
     settings: Settings, model: Any, index_dir: Path, progress: Progress | None
 ) -> dict[str, float]:
     from index.build import build_index
+    from index.documents import iter_source_files
     from scripts.bench_build import chunk_texts, raw_encode_rate
 
-    build_settings = _with_index_dir(settings, index_dir)
-    builds: list[Any] = []
-    raws: list[float] = []
-    # Build, encode, build, encode: on a shared machine the load drifts between phases,
-    # and alternating twice puts both sides of the ratio under the same average load.
-    with _phase(
-        progress, "Full builds of the knowledge base vs raw encode", 2 * BUILD_ROUNDS
-    ) as step:
-        for _ in range(BUILD_ROUNDS):
+    builds: dict[str, Any] = {}
+    fits: dict[str, float] = {}
+    raws: dict[str, float] = {}
+    # Build, encode, build, encode: on a shared machine the load drifts between phases, and
+    # each build is compared with an encode of its own chunks right after it.
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-intent-cache-") as cache,
+        tempfile.TemporaryDirectory(prefix="bench-knowledge-") as copy,
+        _phase(
+            progress, "Full builds of the knowledge base vs raw encode", 2 * len(BUILD_KINDS)
+        ) as step,
+    ):
+        knowledge = Path(copy) / "knowledge"
+        shutil.copytree(settings.knowledge_dir, knowledge)
+        sources = iter_source_files(knowledge)
+        added, added_bytes = (sources[-1], sources[-1].read_bytes()) if sources else (None, b"")
+        if added is not None and len(sources) > 1:
+            added.unlink()  # the document change between the two builds
+        # Never the user's intent cache: the cold build starts empty, the warm one reuses it.
+        build_settings = _with_index_dir(
+            settings, index_dir, intent_cache=Path(cache), knowledge=knowledge
+        )
+        for kind in BUILD_KINDS:
+            if kind == "warm" and added is not None:
+                added.write_bytes(added_bytes)
             # Nothing else uses the model now, as in `python -m scripts reindex`.
-            builds.append(build_index(build_settings, full=True, model=model, exclusive_model=True))
+            builds[kind] = build_index(build_settings, full=True, model=model, exclusive_model=True)
+            fits[kind] = _intent_fit_seconds(build_settings)
             step()
             texts = chunk_texts(index_dir)
-            raws.append(raw_encode_rate(model, texts, settings.embedding_batch_size))
+            raws[kind] = raw_encode_rate(model, texts, settings.embedding_batch_size)
             step()
-    chunks = builds[-1].chunks
-    seconds = sum(report.seconds for report in builds) / len(builds)
-    rate = chunks / max(seconds, 1e-9)
-    raw = sum(raws) / len(raws)
-    return {
-        "kb_chunks": float(chunks),
-        "build_seconds": round(seconds, 3),
-        "build_chunks_per_s": round(rate, 1),
-        "raw_encode_chunks_per_s": round(raw, 1),
-        "build_over_encode": round(rate / raw, 3),
+    results: dict[str, float] = {
+        "kb_chunks": float(builds["warm"].chunks),
+        "raw_encode_chunks_per_s": round(raws["warm"], 1),
     }
+    # build_*: a full rebuild of knowledge/ after a document change, the intent base cached;
+    # build_cold_*: the first build, nothing cached (one document fewer).
+    for kind, prefix in (("warm", "build"), ("cold", "build_cold")):
+        seconds = builds[kind].seconds
+        rate = builds[kind].chunks / max(seconds, 1e-9)
+        results[f"{prefix}_seconds"] = round(seconds, 3)
+        results[f"{prefix}_chunks_per_s"] = round(rate, 1)
+        results[f"{prefix}_over_encode"] = round(rate / raws[kind], 3)
+        results[f"{prefix}_intent_fit_seconds"] = round(fits[kind], 1)
+    results["build_cold_chunks"] = float(builds["cold"].chunks)
+    results["build_cold_raw_encode_chunks_per_s"] = round(raws["cold"], 1)
+    return results
 
 
-def _with_index_dir(settings: Settings, index_dir: Path) -> Settings:
-    changed = settings.model_copy(update={"index_dir_override": index_dir})
-    changed.__dict__.pop("index_dir", None)  # drop the cached derived path
+def _with_index_dir(
+    settings: Settings,
+    index_dir: Path,
+    *,
+    intent_cache: Path | None = None,
+    knowledge: Path | None = None,
+) -> Settings:
+    update: dict[str, Any] = {"index_dir_override": index_dir}
+    if intent_cache is not None:
+        update["intent_cache_dir_override"] = intent_cache
+    if knowledge is not None:
+        update["knowledge_dir"] = knowledge
+    changed = settings.model_copy(update=update)
+    for derived in ("index_dir", "intent_cache_dir"):
+        changed.__dict__.pop(derived, None)  # drop the cached derived paths
     return changed
 
 
@@ -285,6 +331,7 @@ def run_benchmark(
     build_synthetic: int = 0,
     build_knowledge: Path | None = None,
     cold_start: bool = True,
+    build_only: bool = False,
 ) -> dict[str, Any]:
     """Runs every measurement and returns the numbers (milliseconds unless named).
 
@@ -301,6 +348,7 @@ def run_benchmark(
         build_knowledge: Another knowledge directory built the same way (e.g. knowledge/
             plus ../shared/corpus), or None.
         cold_start: Measure a fresh serving process (cold start and its peak RSS).
+        build_only: Measure the builds only (no query, search or serving phases).
 
     Returns:
         The keys documented in README ("Benchmark"): answer_p50_ms, answer_p95_ms,
@@ -338,6 +386,9 @@ def run_benchmark(
                     measure_child_build(settings, build_model, build_knowledge, prefix="build_dir")
                 )
                 step()
+        if build_only:
+            results["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+            return results
         # From here on one thread each, as in the serving process (see load_engine); the
         # builds above used every core, as `make reindex` does.
         limit_search_threads()
@@ -501,6 +552,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-corpus", action="store_true", help="skip the knowledge + legal corpus build"
     )
+    parser.add_argument(
+        "--build-only", action="store_true", help="only the build measurements (no queries)"
+    )
     return parser
 
 
@@ -535,6 +589,7 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> 
             build_synthetic=args.build_synthetic,
             build_knowledge=args.build_knowledge,
             cold_start=not args.no_cold_start,
+            build_only=args.build_only,
         )
         if not args.no_corpus:
             with _phase(progress, "Knowledge + legal corpus: import and full build", 1) as step:

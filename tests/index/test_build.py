@@ -329,3 +329,46 @@ def test_status_stale_when_a_document_is_added(settings: Settings) -> None:
     report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
     assert report.added == ["them.md"]
     assert index_status(settings) == "current"
+
+
+_INTENTS = {
+    "in_scope": {
+        "ask_level": ["mức hỗ trợ máy móc", "hỗ trợ tối đa bao nhiêu", "được hỗ trợ bao nhiêu phần trăm",
+                      "mức chi hỗ trợ đào tạo nghề", "hỗ trợ bao nhiêu tiền", "mức hỗ trợ tối đa là bao nhiêu"],
+        "ask_info": ["hồ sơ gồm những gì", "chương trình khuyến công là gì", "thủ tục đề nghị hỗ trợ",
+                     "ai được hỗ trợ", "nộp hồ sơ ở đâu", "điều kiện nhận hỗ trợ"],
+    },
+    "out_of_scope": {
+        "other": ["giá vàng hôm nay", "thời tiết ngày mai", "kết quả bóng đá", "làm hộ chiếu ở đâu",
+                  "công thức nấu phở", "mua vé máy bay"],
+    },
+}  # fmt: skip
+
+
+def test_a_document_change_reuses_the_intent_base_and_an_intents_edit_refits_it(
+    settings: Settings, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    import yaml
+
+    settings = make_settings(MODEL_DIR=tmp_path / "models")  # its own intent cache
+    intents = settings.knowledge_dir / "intents.yaml"
+    intents.write_text(yaml.safe_dump(_INTENTS, allow_unicode=True), encoding="utf-8")
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    first = store.current_manifest(settings)["intents"]  # type: ignore[index]
+    assert first["base_cached"] is False
+
+    doc = settings.knowledge_dir / "articles/tin.md"
+    doc.write_text(DOCS["articles/tin.md"] + "\nHội chợ hàng thủ công mỹ nghệ.\n", encoding="utf-8")
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    second = store.current_manifest(settings)["intents"]  # type: ignore[index]
+    assert second["base_cached"] is True and second["base_key"] == first["base_key"]
+
+    # A full rebuild drops the index's caches, never the base of unchanged intents.yaml.
+    build_index(settings, model=FakeModel(), full=True)  # type: ignore[arg-type]
+    assert store.current_manifest(settings)["intents"]["base_cached"] is True  # type: ignore[index]
+
+    edited = {**_INTENTS, "out_of_scope": {"other": [*_INTENTS["out_of_scope"]["other"], "xổ số"]}}
+    intents.write_text(yaml.safe_dump(edited, allow_unicode=True), encoding="utf-8")
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    third = store.current_manifest(settings)["intents"]  # type: ignore[index]
+    assert third["base_cached"] is False and third["base_key"] != first["base_key"]

@@ -9,14 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.intent_fit import BaseCache
 from index.intents import (
     ACTIONS,
     IntentClassifier,
     IntentModelError,
+    example_queries,
     fit_classifier,
+    question_coverage,
     read_examples,
 )
-from index.lexicon import load_lexicon
+from index.lexicon import TermStats, load_lexicon
+from index.question import analyse
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
@@ -104,3 +108,96 @@ def test_the_direct_arithmetic_gives_scikit_learns_probabilities(classifier: Int
 def test_list_questions_are_told_from_yes_no_questions(classifier: IntentClassifier) -> None:
     assert _predict(classifier, "hồ sơ đề nghị hỗ trợ gồm những giấy tờ gì").asks_list > 0.5
     assert _predict(classifier, "mức hỗ trợ máy móc tối đa bao nhiêu tiền").asks_list < 0.5
+
+
+# Every other example (each intent keeps some): the cache tests fit several classifiers.
+_SOME = slice(None, None, 2)
+
+
+def _stats(examples: Sequence, part: slice) -> TermStats:
+    """IDF statistics over the tokens of some examples: a stand-in for an index's chunks."""
+    _, _, tokens = example_queries(examples[part], load_lexicon(KNOWLEDGE))
+    return TermStats(tokens)
+
+
+def _coverage_predict(classifier: IntentClassifier, text: str, stats: TermStats):  # noqa: ANN202
+    query = analyse(text, load_lexicon(KNOWLEDGE))
+    return classifier.predict(fake_embed([text])[0], text, question_coverage(query.tokens, stats))
+
+
+@pytest.fixture(scope="module")
+def cached_fits(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Fits on the same examples with two indexes' statistics, through one base cache."""
+    examples = read_examples(KNOWLEDGE / "intents.yaml")[_SOME]
+    lexicon = load_lexicon(KNOWLEDGE)
+    stats_a, stats_b = _stats(examples, slice(0, 150)), _stats(examples, slice(150, 400))
+    cache = BaseCache(tmp_path_factory.mktemp("intent-bases"))
+    return {
+        "examples": examples,
+        "cache": cache,
+        "stats_b": stats_b,
+        "first": fit_classifier(examples, fake_embed, lexicon, stats_a, cache=cache),
+        "second": fit_classifier(examples, fake_embed, lexicon, stats_b, cache=cache),
+        "fresh": fit_classifier(examples, fake_embed, lexicon, stats_b),
+    }
+
+
+def test_the_base_is_reused_when_only_the_index_statistics_change(cached_fits: dict) -> None:
+    first, second = cached_fits["first"], cached_fits["second"]
+    assert first.info["base_cached"] is False
+    assert second.info["base_cached"] is True
+    assert second.info["base_key"] == first.info["base_key"]
+    # Stage 2 was refitted on the new coverage: the two classifiers differ in it.
+    assert not np.allclose(first.model.coef_[:, -1], second.model.coef_[:, -1])
+
+
+def test_a_cached_base_predicts_as_a_fresh_fit(cached_fits: dict) -> None:
+    second, fresh, stats = cached_fits["second"], cached_fits["fresh"], cached_fits["stats_b"]
+    assert fresh.info["base_cached"] is False
+    for text in ("mức hỗ trợ máy móc tối đa bao nhiêu", "cho tôi gặp cán bộ", "giá vàng hôm nay"):
+        cached = _coverage_predict(second, text, stats)
+        cold = _coverage_predict(fresh, text, stats)
+        # The same convex objective from another start: equal within the solver's tolerance.
+        assert cached.label == cold.label
+        assert cached.probabilities == pytest.approx(cold.probabilities, abs=0.03)
+
+
+def test_the_fit_is_scikit_learns_temperature_calibration(cached_fits: dict) -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from index.intent_fit import fit_calibrated
+    from index.intents import CALIBRATION_FOLDS, _estimator
+
+    examples = cached_fits["examples"]
+    rows = np.random.default_rng(0).normal(size=(len(examples), 16))
+    labels = np.asarray([e.label for e in examples])
+    sources = [e.source for e in examples]
+    ours, _ = fit_calibrated(rows, labels, sources, lambda: _estimator(10.0), CALIBRATION_FOLDS)
+    folds = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0)
+    splits = list(folds.split(rows, labels, groups=sources))
+    theirs = CalibratedClassifierCV(_estimator(10.0), method="temperature", cv=splits, ensemble=False)
+    theirs.fit(rows, labels)
+    assert list(ours.classes_) == list(theirs.classes_)
+    np.testing.assert_allclose(ours.predict_proba(rows), theirs.predict_proba(rows), atol=1e-6)
+
+
+def test_the_base_is_refitted_for_other_examples_or_another_model(cached_fits: dict) -> None:
+    examples, cache, stats = cached_fits["examples"], cached_fits["cache"], cached_fits["stats_b"]
+    lexicon = load_lexicon(KNOWLEDGE)
+    edited = fit_classifier(examples[1:], fake_embed, lexicon, stats, cache=cache)
+    assert edited.info["base_cached"] is False
+
+    def other_embed(texts: Sequence[str]) -> np.ndarray:
+        return fake_embed([t.upper() + " x" for t in texts])
+
+    other = fit_classifier(examples, other_embed, lexicon, stats, cache=cache)
+    assert other.info["base_cached"] is False
+    keys = {edited.info["base_key"], other.info["base_key"], cached_fits["first"].info["base_key"]}
+    assert len(keys) == 3
+
+
+def test_an_unreadable_cached_base_is_refitted(cached_fits: dict) -> None:
+    cache, key = cached_fits["cache"], cached_fits["first"].info["base_key"]
+    (cache.directory / f"{key}.joblib").write_bytes(b"not a pickle")
+    assert cache.load(key) is None
