@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,20 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 DEV_QUESTIONS = SHARED_DIR / "eval" / "dev_questions.jsonl"
+
+
+def small_knowledge(root: Path, count: int = 3) -> Path:
+    """A knowledge dir of the first `count` guides of knowledge/ (no intents.yaml).
+
+    For tests of a build's mechanics (manifest, backends, the benchmark's keys): a full
+    build of knowledge/ also embeds its ~90 chunks, ~350 answer units and ~800 intent
+    examples, which such a test does not look at.
+    """
+    knowledge = root / "knowledge"
+    knowledge.mkdir(parents=True)
+    for source in sorted((REPO_ROOT / "knowledge" / "guides").glob("*.md"))[:count]:
+        shutil.copyfile(source, knowledge / source.name)
+    return knowledge
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +102,15 @@ def kb_index_key(settings: Settings) -> str:
     return digest.hexdigest()[:20]
 
 
-def _cached_kb_index(settings: Settings, model: EmbeddingModel) -> Path:
-    """The index of `settings` from the cache, built (and published atomically) on a miss."""
+def cached_kb_index(settings: Settings, model: Any, *, name: str = "kb-index") -> Path:
+    """The index of `settings` from the cache, built (and published atomically) on a miss.
+
+    `name` keeps one entry per kind of build (older keys of the same name are dropped):
+    the session's knowledge-base index, and the torch-built one of test_backends.py.
+    """
     from index.build import build_index
 
-    cached = KB_INDEX_CACHE / f"kb-index-{kb_index_key(settings)}"
+    cached = KB_INDEX_CACHE / f"{name}-{kb_index_key(settings)}"
     if cached.is_dir():
         return cached
     KB_INDEX_CACHE.mkdir(parents=True, exist_ok=True)
@@ -100,6 +120,8 @@ def _cached_kb_index(settings: Settings, model: EmbeddingModel) -> Path:
         knowledge_dir=settings.knowledge_dir,
         MODEL_DIR=settings.model_dir,
         INDEX_DIR=staging / "index",
+        embedding_backend=settings.embedding_backend,
+        embedding_quantization=settings.embedding_quantization,
     )
     build_index(build_settings, model=model)
     try:
@@ -109,10 +131,94 @@ def _cached_kb_index(settings: Settings, model: EmbeddingModel) -> Path:
         if not cached.is_dir():
             raise
     shutil.rmtree(staging, ignore_errors=True)
-    for old in KB_INDEX_CACHE.glob("kb-index-*"):
+    for old in KB_INDEX_CACHE.glob(f"{name}-*"):
         if old != cached:
             shutil.rmtree(old, ignore_errors=True)
     return cached
+
+
+#: Fitted intent classifiers kept between runs, keyed by everything the fit reads.
+INTENT_FIT_CACHE = KB_INDEX_CACHE / "intent-fits"
+_INTENT_FIT_DAYS = 14
+
+
+def cached_fit_classifier(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """`index.intents.fit_classifier` with its result cached on disk by a content hash.
+
+    Every index build of a knowledge base with intents.yaml fits the classifier (the
+    bulk of an incremental build: cross-validated logistic regressions). The fit is
+    deterministic, so the key is what it reads: the examples, what they look like at
+    question time (text and coverage, computed here as the fit computes them), their
+    vectors from `embed` (called as the fit calls it, so the vector cache fills the same),
+    the options, the library versions and the source of `index/`. A hit returns the
+    classifier the fit would return; a miss fits and publishes it atomically (workers may
+    race). Entries unused for `_INTENT_FIT_DAYS` days are dropped (about 1.5 MB each).
+    """
+    import joblib
+    import numpy as np
+    import sklearn
+
+    from index.intents import REGULARISATION_C, example_inputs
+
+    def cached(
+        examples: Any,
+        embed: Callable[[Any], Any],
+        lexicon: Any,
+        stats: Any,
+        *,
+        c: float = REGULARISATION_C,
+        restore_accents: bool = False,
+    ) -> Any:
+        dense, texts, coverage = example_inputs(
+            examples, lexicon, stats, restore_accents=restore_accents
+        )
+        vectors = np.ascontiguousarray(np.asarray(embed(dense), dtype=np.float32))
+        digest = hashlib.sha256()
+        digest.update(repr([(e.text, e.label, e.group, e.source) for e in examples]).encode())
+        digest.update(repr((texts, coverage, c, restore_accents)).encode())
+        digest.update(repr((vectors.shape, sklearn.__version__, np.__version__)).encode())
+        digest.update(vectors.tobytes())
+        # The core's source, as for the index cache: the fit, its features, text folding.
+        for source in sorted((REPO_ROOT / "index").glob("*.py")):
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+        path = INTENT_FIT_CACHE / f"{digest.hexdigest()[:24]}.joblib"
+        if path.is_file():
+            try:
+                classifier = joblib.load(path)
+                os.utime(path)  # recently used: kept by the pruning below
+                return classifier
+            except Exception:  # a torn or foreign file: fit again and overwrite it
+                pass
+        classifier = fit(
+            examples, lambda _texts: vectors, lexicon, stats, c=c, restore_accents=restore_accents
+        )
+        INTENT_FIT_CACHE.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.{os.getpid()}")
+        joblib.dump(classifier, staging)
+        os.replace(staging, path)
+        cutoff = time.time() - _INTENT_FIT_DAYS * 86400
+        for old in INTENT_FIT_CACHE.glob("*.joblib"):
+            with contextlib.suppress(OSError):
+                if old.stat().st_mtime < cutoff:
+                    old.unlink()
+        return classifier
+
+    return cached
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _intent_fits_from_cache() -> Iterator[None]:
+    """Index builds in this process take their intent classifier from the fit cache.
+
+    Only the builds' reference (`index.answer_build.fit_classifier`) is patched:
+    tests/index/test_intents.py calls the real fit directly.
+    """
+    import index.answer_build
+    from index.intents import fit_classifier
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index.answer_build, "fit_classifier", cached_fit_classifier(fit_classifier))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +248,7 @@ def kb_settings(
         knowledge_dir=REPO_ROOT / "knowledge",
         MODEL_DIR=model_cache_dir,
     )
-    shutil.copytree(_cached_kb_index(settings, embedding_model), settings.index_dir)
+    shutil.copytree(cached_kb_index(settings, embedding_model), settings.index_dir)
     return settings
 
 

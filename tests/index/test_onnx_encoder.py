@@ -24,6 +24,7 @@ from index.embedding import (
 )
 from index.onnx_encoder import ModelLayout, OnnxEncoder, UnsupportedModelError
 from index.settings import EmbeddingQuantization, Settings
+from tests.conftest import small_knowledge
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -127,21 +128,13 @@ def test_unsupported_layouts_are_refused(tmp_path: Path, model_cache_dir: Path) 
         ModelLayout.read(tmp_path)
 
 
-def _small_knowledge(root: Path) -> Path:
-    knowledge = root / "knowledge"
-    knowledge.mkdir(parents=True)
-    for source in sorted((REPO_ROOT / "knowledge" / "guides").glob("*.md"))[:3]:
-        (knowledge / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-    return knowledge
-
-
 def test_serving_path_imports_no_torch(
     make_settings: Callable[..., Settings], embedding_model: object, tmp_path: Path
 ) -> None:
     # An index built on the light path (the session model), then a fresh interpreter that
     # loads it and answers, as the bot does at start-up.
     assert isinstance(embedding_model, OnnxEncoder)
-    settings = make_settings(knowledge_dir=_small_knowledge(tmp_path))
+    settings = make_settings(knowledge_dir=small_knowledge(tmp_path))
     build_index(settings, model=embedding_model)
     script = (
         "import json, sys\n"
@@ -181,7 +174,7 @@ def test_an_index_built_by_one_path_is_served_by_the_other(
 
     # int8: the quantisation whose vectors are specific to the backend.
     settings = make_settings(
-        knowledge_dir=_small_knowledge(tmp_path),
+        knowledge_dir=small_knowledge(tmp_path),
         embedding_backend="onnx",
         embedding_quantization="int8",
     )

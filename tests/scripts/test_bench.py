@@ -11,13 +11,13 @@ import pytest
 
 from scripts.bench import backend_name, main, synthetic_texts
 from scripts.bench_build import synthetic_knowledge
+from tests.conftest import small_knowledge
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from index.settings import Settings
 
-REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 REQUIRED = {
     "answer_p50_ms",
     "answer_p95_ms",
@@ -56,12 +56,19 @@ def test_bench_smoke_run_through_the_command_line(
     embedding_model: SentenceTransformer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
-    """One small run of `python -m scripts.bench --json` (a knowledge-base build is the cost)."""
+    """One small run of `python -m scripts.bench --json` (a knowledge-base build is the cost).
+
+    Over three guides: the run checks the command and its keys, never the numbers, and
+    each of its two full builds re-embeds everything (intents.yaml's ~800 examples alone
+    cost more than the documents; builds with it run in the knowledge-base fixture and the
+    admin upload tests).
+    """
     import index.embedding
 
     monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
-    settings = make_settings(knowledge_dir=REPO_KNOWLEDGE)
+    settings = make_settings(knowledge_dir=small_knowledge(tmp_path / "kb"))
     argv = ["--json", "--n-queries", "3", "--synthetic", "300", "--no-corpus"]
     assert main(argv, settings=settings) == 0
     results = json.loads(capsys.readouterr().out)  # one JSON object, nothing else on stdout
