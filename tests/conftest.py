@@ -168,9 +168,12 @@ def cached_fit_classifier(fit: Callable[..., Any]) -> Callable[..., Any]:
         *,
         c: float = REGULARISATION_C,
         restore_accents: bool = False,
+        restorer: Callable[[str], str] | None = None,
+        **options: Any,
     ) -> Any:
+        # `options` (the build's own base cache) change how fast the fit is, not its result.
         dense, texts, coverage = example_inputs(
-            examples, lexicon, stats, restore_accents=restore_accents
+            examples, lexicon, stats, restore_accents=restore_accents, restorer=restorer
         )
         vectors = np.ascontiguousarray(np.asarray(embed(dense), dtype=np.float32))
         digest = hashlib.sha256()
@@ -190,7 +193,14 @@ def cached_fit_classifier(fit: Callable[..., Any]) -> Callable[..., Any]:
             except Exception:  # a torn or foreign file: fit again and overwrite it
                 pass
         classifier = fit(
-            examples, lambda _texts: vectors, lexicon, stats, c=c, restore_accents=restore_accents
+            examples,
+            lambda some: vectors[: len(some)],  # the fit also embeds a few examples first
+            lexicon,
+            stats,
+            c=c,
+            restore_accents=restore_accents,
+            restorer=restorer,
+            **options,
         )
         INTENT_FIT_CACHE.mkdir(parents=True, exist_ok=True)
         staging = path.with_name(f".{path.name}.{os.getpid()}")
