@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -168,7 +168,9 @@ def build_units(
     return UnitStore(units, matrix), sent
 
 
-def fit_restorer(chunk_texts: Iterable[str], settings: Settings) -> AccentRestorer | None:
+def fit_restorer(
+    chunk_texts: Iterable[str], settings: Settings, *, questions: Sequence[str] | None = None
+) -> AccentRestorer | None:
     """The diacritic restorer of an index: its chunks' words, the intent examples and the
     province names (owners name their province: "ha noi" is "Hà Nội", not "hạ nội").
 
@@ -176,21 +178,25 @@ def fit_restorer(chunk_texts: Iterable[str], settings: Settings) -> AccentRestor
         chunk_texts: Texts of every chunk of the index.
         settings: `diacritic_restorer` chooses it; None for "vidiac" (pyvi) or when
             restoration is off.
+        questions: The example questions to learn from; those of intents.yaml when None
+            (cross-validation passes its training folds).
 
     Returns:
         The fitted restorer, or None.
     """
     if not settings.restore_diacritics or settings.diacritic_restorer != "index":
         return None
+    from index.leads.provinces import all_province_names
+
+    if questions is not None:
+        return AccentRestorer.fit(chunk_texts, [*questions, *all_province_names()])
     path = settings.knowledge_dir / INTENTS_FILE
-    questions: list[str] = []
+    questions = []
     if path.is_file():
         try:
             questions = [e.text for e in read_examples(path)]
         except IntentModelError:
             logger.warning("%s is unreadable: accents are guessed from the documents only", path)
-    from index.leads.provinces import all_province_names
-
     return AccentRestorer.fit(chunk_texts, [*questions, *all_province_names()])
 
 

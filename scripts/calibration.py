@@ -35,8 +35,7 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
     """Held-out predictions of classifiers fitted on four fifths of intents.yaml."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from index.accents import AccentRestorer
-    from index.answer_build import EmbeddingCache, chunk_stats
+    from index.answer_build import EmbeddingCache, chunk_stats, fit_restorer
     from index.embedding import encode_queries, load_embedding_model
     from index.intents import (
         INTENTS_FILE,
@@ -67,9 +66,8 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
     top_p, top_ok, in_p, in_true, log_losses = [], [], [], [], []
     for train, test in folds.split(labels, labels, groups=[e.source for e in examples]):
         # The restorer learns question phrasing from the training examples only.
-        restorer = None
-        if restore and settings.diacritic_restorer == "index":
-            restorer = AccentRestorer.fit(chunk_texts, [examples[i].text for i in train]).restore
+        fitted = fit_restorer(chunk_texts, settings, questions=[examples[i].text for i in train])
+        restorer = fitted.restore if fitted is not None else None
         classifier = fit_classifier(
             [examples[i] for i in train], embed, lexicon, stats, c=strength,
             restore_accents=restore, restorer=restorer,

@@ -74,6 +74,18 @@ def test_province_names_are_known_without_being_in_the_documents(tmp_path: Path)
     assert restorer.restore("co so o ha noi") == "cơ sở ở hà nội"
 
 
+def test_given_questions_replace_those_of_intents_yaml(tmp_path: Path) -> None:
+    # Cross-validation (scripts.calibration) fits on its training folds only; the province
+    # names stay, as in the build.
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path)
+    restorer = fit_restorer(DOCUMENTS, settings, questions=["Xưởng gỗ được mấy phần trăm?"])
+    assert restorer is not None
+    assert restorer.restore("xuong go duoc may phan tram") == "xưởng gỗ được mấy phần trăm"
+    assert restorer.restore("co so ha noi") == "cơ sở hà nội"
+    bare = fit_restorer(DOCUMENTS, settings, questions=[])
+    assert bare is not None and bare.restore("xuong go") == "xuong go"
+
+
 def test_vidiac_setting_gives_no_restorer(tmp_path: Path) -> None:
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path, diacritic_restorer="vidiac")
     assert fit_restorer(DOCUMENTS, settings) is None
