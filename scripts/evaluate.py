@@ -533,12 +533,20 @@ def detail_record(judged: Judged) -> dict[str, Any]:
         "latency_ms": round(answer.latency_ms, 2),
         "shown": judged.shown,
         "citations": [
-            {"line": citation_line(c), "doc_id": c.doc_id, "article": c.article, "status": c.status}
+            {
+                "line": citation_line(c),
+                "doc_id": c.doc_id,
+                "article": c.article,
+                "status": c.status,
+                "number": c.number,
+                "doc_type": c.doc_type,
+            }
             for c in answer.citations
         ],
         "passages": [
             {
                 "doc_id": p.doc.doc_id,
+                "doc_type": p.doc.doc_type,
                 "path": list(p.chunk.path) or list(p.chunk.heading_path),
                 "score": round(p.score, 4),
                 "text": p.chunk.text[:300],
