@@ -289,3 +289,18 @@ def test_questions_do_not_repeat_the_dev_sets() -> None:
     for path in holdout:
         for text in _texts(path):
             assert fold_diacritics(normalize_for_match(text)) not in seen, (path.name, text)
+
+
+def test_tuning_legal_is_grounded_in_knowledge_and_corpus() -> None:
+    """Every legal tuning key is in a document; annotated rows obey the holdout's full rule."""
+    _needs_corpus()
+    docs = knowledge_docs() + corpus_docs()
+    rows = _rows(DATA_DIR / "tuning_legal.jsonl")
+    assert len(rows) >= 100, f"tuning_legal.jsonl: only {len(rows)} rows"
+    assert len({row["id"] for row in rows}) == len(rows), "tuning_legal.jsonl: duplicate ids"
+    for row in rows:
+        if row.get("file"):  # rows written with kind, file and doc_status (tl85 onwards)
+            _check_row(row, docs, LEGAL_KINDS)
+        elif row.get("answer_keys"):  # older rows: one spelling of the answer is enough
+            keys = row["answer_keys"]
+            assert any(_holding(key, docs) for key in keys), f"{row['id']}: {keys} in no document"
