@@ -46,11 +46,13 @@ class TopKScorer:
     def __init__(
         self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, num_docs: int
     ) -> None:
-        self.data = data
-        self.indices = indices
         self.indptr = np.asarray(indptr, dtype=np.int64)
         self.num_docs = int(num_docs)
         self.lengths = np.diff(self.indptr)
+        # The lookups binary-search a column and add it with fancy indexing: its rows must
+        # ascend. bm25s writes them in order; a matrix that does not is sorted once here.
+        self.data, self.indices = _rows_ascending(data, indices, self.indptr, self.lengths)
+        data, indices = self.data, self.indices
         self.upper = np.zeros(len(self.lengths), dtype=np.float64)
         filled = np.flatnonzero(self.lengths > 0)
         if filled.size:
@@ -192,6 +194,22 @@ def _kth(values: np.ndarray, k: int) -> float:
     if values.size <= k:
         return float(values.min()) if values.size else 0.0
     return float(np.partition(values, values.size - k)[values.size - k])
+
+
+def _rows_ascending(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The matrix with strictly ascending rows in every column (sorted only if needed)."""
+    if indices.size < 2:
+        return data, indices
+    step = np.diff(indices)
+    starts = indptr[1:-1]
+    step[starts[(starts > 0) & (starts < indices.size)] - 1] = 1  # a new column may restart
+    if bool((step > 0).all()):
+        return data, indices
+    column = np.repeat(np.arange(lengths.size), lengths)
+    order = np.lexsort((indices, column))
+    return data[order], indices[order]
 
 
 def _identical_columns(

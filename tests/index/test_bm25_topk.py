@@ -77,6 +77,21 @@ def test_rare_terms_prune_the_frequent_columns(monkeypatch: pytest.MonkeyPatch) 
     assert not set(added) & set(common)
 
 
+def test_unsorted_columns_are_sorted_first() -> None:
+    bm25, _ = _index(_corpus(np.random.default_rng(2), docs=400, vocab=60))
+    matrix = bm25.scores
+    data, indices, indptr = (np.array(matrix[key]) for key in ("data", "indices", "indptr"))
+    for column in range(len(indptr) - 1):  # reverse every column's rows
+        part = slice(indptr[column], indptr[column + 1])
+        data[part], indices[part] = data[part][::-1].copy(), indices[part][::-1].copy()
+    scorer = TopKScorer(data, indices, indptr, int(matrix["num_docs"]))
+    ids = [0, 1, 5, 20, 33, 33]
+    rows, scores = scorer.top_k(ids, 20)
+    want_rows, want_scores = _reference(bm25, ids, 20)
+    np.testing.assert_array_equal(rows, want_rows)
+    np.testing.assert_array_equal(scores, want_scores)
+
+
 def test_identical_columns_share_one() -> None:
     bm25, scorer = _index([["a", "b", "c"], ["a", "b"], ["c", "d"]])
     vocab = bm25.vocab_dict
