@@ -66,9 +66,12 @@ def test_rare_terms_prune_the_frequent_columns(monkeypatch: pytest.MonkeyPatch) 
     rare = [vocab[w] for w in ("w250", "w280", "w290") if w in vocab]
     added: list[int] = []
     real_add = scorer._add
-    monkeypatch.setattr(
-        scorer, "_add", lambda acc, term, count: (added.append(term), real_add(acc, term, count))[1]
-    )
+
+    def spy(acc: np.ndarray, term: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        added.append(term)
+        return real_add(acc, term, count)
+
+    monkeypatch.setattr(scorer, "_add", spy)
     rows, scores = scorer.top_k(rare + common, 10)
     want_rows, want_scores = _reference(bm25, rare + common, 10)
     np.testing.assert_array_equal(rows, want_rows)
