@@ -21,13 +21,15 @@ def _corpus(rng: np.random.Generator, docs: int, vocab: int) -> list[list[str]]:
     return corpus
 
 
-def _index(corpus: list[list[str]]) -> tuple[bm25s.BM25, TopKScorer]:
+def _index(corpus: list[list[str]], *, full_below: int = 0) -> tuple[bm25s.BM25, TopKScorer]:
+    # full_below=0: every query takes the pruned path, whatever its size.
     bm25 = bm25s.BM25()
     bm25.index(corpus, show_progress=False)
     matrix = bm25.scores
     scorer = TopKScorer(
-        matrix["data"], matrix["indices"], matrix["indptr"], int(matrix["num_docs"])
-    )
+        matrix["data"], matrix["indices"], matrix["indptr"], int(matrix["num_docs"]),
+        full_below=full_below,
+    )  # fmt: skip
     return bm25, scorer
 
 
@@ -37,10 +39,11 @@ def _reference(bm25: bm25s.BM25, ids: list[int], k: int) -> tuple[np.ndarray, np
     return order, scores[order]
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_top_k_equals_full_scoring(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "full_below"), [(s, 0) for s in range(12)] + [(12, 10**9)])
+def test_top_k_equals_full_scoring(seed: int, full_below: int) -> None:
     rng = np.random.default_rng(seed)
-    bm25, scorer = _index(_corpus(rng, docs=int(rng.integers(1, 3000)), vocab=300))
+    docs = int(rng.integers(1, 3000))
+    bm25, scorer = _index(_corpus(rng, docs=docs, vocab=300), full_below=full_below)
     vocab = np.arange(len(bm25.scores["indptr"]) - 1)
     for _ in range(25):
         # Repeats on purpose: bm25s counts a repeated query token again.
@@ -87,10 +90,19 @@ def test_unsorted_columns_are_sorted_first() -> None:
     for column in range(len(indptr) - 1):  # reverse every column's rows
         part = slice(indptr[column], indptr[column + 1])
         data[part], indices[part] = data[part][::-1].copy(), indices[part][::-1].copy()
-    scorer = TopKScorer(data, indices, indptr, int(matrix["num_docs"]))
+    scorer = TopKScorer(data, indices, indptr, int(matrix["num_docs"]), full_below=0)
     ids = [0, 1, 5, 20, 33, 33]
     rows, scores = scorer.top_k(ids, 20)
     want_rows, want_scores = _reference(bm25, ids, 20)
+    np.testing.assert_array_equal(rows, want_rows)
+    np.testing.assert_array_equal(scores, want_scores)
+
+
+def test_small_queries_are_scored_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    bm25, scorer = _index(_corpus(np.random.default_rng(3), docs=300, vocab=50), full_below=10**6)
+    monkeypatch.setattr(scorer, "_add", lambda *_a: pytest.fail("the pruned path ran"))
+    rows, scores = scorer.top_k([0, 4, 4, 9], 7)
+    want_rows, want_scores = _reference(bm25, [0, 4, 4, 9], 7)
     np.testing.assert_array_equal(rows, want_rows)
     np.testing.assert_array_equal(scores, want_scores)
 
