@@ -1,4 +1,8 @@
-"""Lexical index: BM25 (bm25s) over `bm25_tokens`, keyed by chunk id."""
+"""Lexical index: BM25 (bm25s) over `bm25_tokens`, keyed by chunk id.
+
+bm25s builds and stores the score matrix; the top k are found by `index.bm25_topk`, which
+skips most postings of the everyday syllables and gives the same rows and scores.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
-import numpy as np
 
+from index.bm25_topk import TopKScorer
 from index.textnorm import bm25_tokens
 
 _IDS_FILE = "chunk_ids.json"
@@ -31,6 +35,7 @@ class LexicalIndex:
         self.bigrams = bigrams
         self._chunk_ids: list[int] = []
         self._bm25: bm25s.BM25 | None = None
+        self._scorer: TopKScorer | None = None
 
     def __len__(self) -> int:
         return len(self._chunk_ids)
@@ -60,13 +65,22 @@ class LexicalIndex:
             raise ValueError(f"{len(chunk_ids)} ids for {len(texts)} texts")
         self._chunk_ids = [int(i) for i in chunk_ids]
         if not texts:
-            self._bm25 = None
+            self._set_bm25(None)
             return
         # bm25s cannot index an empty token list; a placeholder keeps rows aligned.
         corpus = [self.tokenize(text) or [""] for text in texts]
         bm25 = bm25s.BM25()
         bm25.index(corpus, show_progress=False)
+        self._set_bm25(bm25)
+
+    def _set_bm25(self, bm25: bm25s.BM25 | None) -> None:
         self._bm25 = bm25
+        self._scorer = None
+        if bm25 is not None:
+            matrix = bm25.scores
+            self._scorer = TopKScorer(
+                matrix["data"], matrix["indices"], matrix["indptr"], int(matrix["num_docs"])
+            )
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Scores all chunks against a query.
@@ -79,17 +93,18 @@ class LexicalIndex:
             (chunk id, raw BM25 score) pairs with a positive score, best first; empty
             when no query token is known to the index.
         """
-        if self._bm25 is None or k <= 0:
+        if self._bm25 is None or self._scorer is None or k <= 0:
             return []
         vocab = self._bm25.vocab_dict
         token_ids = [vocab[t] for t in self.tokenize(query) if t and t in vocab]
         if not token_ids:
             return []
-        scores = np.asarray(self._bm25.get_scores(token_ids), dtype=np.float32)
-        k = min(k, scores.shape[0])
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0.0]
+        rows, scores = self._scorer.top_k(token_ids, k)
+        return [
+            (self._chunk_ids[row], score)
+            for row, score in zip(rows.tolist(), scores.tolist(), strict=True)
+            if score > 0.0
+        ]
 
     def save(self, directory: Path) -> None:
         """Writes the index into a directory.
@@ -124,5 +139,5 @@ class LexicalIndex:
             bm25 = bm25s.BM25.load(str(directory), show_progress=False)
             if int(bm25.scores["num_docs"]) != len(index._chunk_ids):
                 raise ValueError(f"{directory}: BM25 rows do not match the chunk ids")
-            index._bm25 = bm25
+            index._set_bm25(bm25)
         return index

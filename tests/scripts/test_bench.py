@@ -99,6 +99,25 @@ def test_bench_smoke_run_through_the_command_line(
     assert not (settings.index_dir / "current").exists()
 
 
+@pytest.mark.slow
+def test_search_only_times_the_synthetic_search_alone(
+    make_settings: Callable[..., Settings],
+    embedding_model: SentenceTransformer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import index.embedding
+
+    monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
+    argv = ["--json", "--search-only", "--n-queries", "4", "--synthetic", "300"]
+    assert main(argv, settings=make_settings()) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["synthetic_chunks"] == 300
+    for part in ("search", "search_cpu", "search_bm25", "search_dense"):
+        assert 0 < results[f"{part}_p50_ms_100k"] <= results[f"{part}_p95_ms_100k"]
+    assert "kb_chunks" not in results and "answer_p50_ms" not in results  # nothing else ran
+
+
 def test_synthetic_knowledge_chunks_one_section_each(tmp_path: Path) -> None:
     from index.chunking import chunk_document
     from index.documents import load_document
