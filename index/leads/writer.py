@@ -12,6 +12,7 @@ test (50 users) about 9 % of the bot's interpreter time.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -181,8 +182,7 @@ class BackgroundWriter:
         # row): each row on its own, so the others are still stored.
         for job in jobs:
             if job.row is not None:
-                build = job.row
-                self._store(job.kind, lambda session, build=build: _add(session, build()))
+                self._store(job.kind, functools.partial(_add, build=job.row))
 
     def _store(
         self,
@@ -226,8 +226,8 @@ class BackgroundWriter:
         return True  # pragma: no cover - the loop always returns
 
 
-def _add(session: Session, row: SQLModel) -> None:
-    session.add(row)
+def _add(session: Session, *, build: Callable[[], SQLModel]) -> None:
+    session.add(build())
     session.commit()
 
 

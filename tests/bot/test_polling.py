@@ -107,7 +107,7 @@ async def test_a_polled_update_is_journaled_as_received(
 
     # Encoding every update back to JSON cost ~2 % of the bot's time in the load test.
     monkeypatch.setattr(Update, "to_dict", re_encode)
-    assert await JournaledUpdateQueue(journal).put(update) is None
+    await JournaledUpdateQueue(journal).put(update)
     await journal.sync()
     monkeypatch.undo()
     restarted = UpdateJournal(tmp_path)
