@@ -96,7 +96,9 @@ class Settings(BaseSettings):
     answer_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     #: The bot's event loop: uvloop when installed ("auto"), else asyncio's own. The bot's
     #: loop time is mostly httpx sending requests; on the load test (50 users × 5 questions,
-    #: README "Under load and faults") uvloop took less CPU per answer in every A/B pair.
+    #: README "Under load and faults") uvloop used less bot CPU per answer in 6 of 8 A/B
+    #: pairs on a machine at load 11–20, not yet measured on a quiet one, so uvloop is not
+    #: a dependency: install it to use it.
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     #: Seconds between saves of the conversation state (bot_state.pickle): the most a crash
     #: can lose. Updates fetched since the last save are replayed after a restart.
