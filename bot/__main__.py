@@ -13,6 +13,7 @@ from telegram.error import InvalidToken
 from bot import texts
 from bot.app import build_application
 from bot.console import ensure_index, run_console
+from bot.event_loop import install_event_loop
 from index.logs import configure_logging
 from index.settings import Settings
 
@@ -36,6 +37,7 @@ def run(settings: Settings) -> None:
     app = build_application(settings)
     if settings.telegram_mode == "webhook" and not settings.webhook_url:
         raise SystemExit("TELEGRAM_MODE=webhook needs WEBHOOK_URL (see .env.example).")
+    logger.info("Event loop: %s", install_event_loop(settings.event_loop))
     try:
         if settings.telegram_mode == "webhook":
             secret = settings.webhook_secret_token

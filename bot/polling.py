@@ -141,6 +141,8 @@ class PollingRequest(BaseRequest):
         if not isinstance(result, list):
             return code, payload
         clean, changed = sanitize_updates(result)
+        if self.journal is not None:
+            self.journal.fetched(clean)
         if not changed:
             return code, payload
         body["result"] = clean

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     #: machine the load test (50 users) gave 11 answers/s with 1 thread, 20 with 2, 20 with 4
     #: (and a worse p95); more threads only contend for the cores and torch's own threads.
     answer_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    #: The bot's event loop: uvloop when installed ("auto"), else asyncio's own. The bot's
+    #: loop time is mostly httpx sending requests; on the load test (50 users × 5 questions,
+    #: README "Under load and faults") uvloop used less bot CPU per answer in 6 of 8 A/B
+    #: pairs on a machine at load 11–20, not yet measured on a quiet one, so uvloop is not
+    #: a dependency: install it to use it.
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     #: Seconds between saves of the conversation state (bot_state.pickle): the most a crash
     #: can lose. Updates fetched since the last save are replayed after a restart.
     state_save_seconds: float = Field(default=2.0, gt=0, le=300)

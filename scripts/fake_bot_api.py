@@ -312,6 +312,10 @@ def make_handler(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         # Keep-alive, like Telegram: the bot's connection pool reuses its connections.
         protocol_version = "HTTP/1.1"
+        # http.server writes the headers and the body in two sends; with Nagle's algorithm
+        # the body then waits for the client's delayed ACK: +44 ms on every call (a
+        # sequential sendMessage took 48 ms p50, 4 ms with this), which Telegram never adds.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             length = int(self.headers.get("Content-Length", 0))

@@ -119,6 +119,20 @@ class BotProcess:
             self._log.close()
             self._log = None
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the bot has used so far (Linux /proc); None where it cannot be read.
+
+        Unlike answers/s on a shared machine, CPU per answer barely depends on other load.
+        """
+        if self.process is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        # utime and stime, fields 14 and 15 of stat(5), in clock ticks.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def tail(self, lines: int = 20) -> str:
         """The last lines of the bot's log."""
         try:
@@ -283,9 +297,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             database_url=args.database_url,
             extra_env=extra_env,
             flood_rate=args.flood_rate,
-        ) as (api, _bot, _url):
+        ) as (api, bot, _url):
+            cpu_before = bot.cpu_seconds()
             asked = run_ask(api, users=args.users, questions=args.questions, timeout=args.timeout)
-            report["ask"] = {**asked.to_dict(), "flooded": api.flooded}
+            cpu_after = bot.cpu_seconds()
+            cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+            with api.lock:
+                typing = sum(1 for c in api.calls if c.method == "sendChatAction")
+            report["ask"] = {
+                **asked.to_dict(),
+                "flooded": api.flooded,
+                "typing_indicators": typing,
+                "bot_cpu_s": None if cpu is None else round(cpu, 2),
+                "bot_cpu_ms_per_answer": (
+                    round(1000 * cpu / asked.answered, 2) if cpu and asked.answered else None
+                ),
+            }
     if "register" in scenarios:
         with bot_under_test(
             settings,

@@ -446,6 +446,42 @@ def list_events(*, session: Session, lead_id: int) -> list[LeadEvent]:
     return list(session.exec(statement).all())
 
 
+def new_feedback(
+    *, telegram_user_id: int | None, question: str, chunk_ids: list[int], rating: int
+) -> Feedback:
+    """Builds (does not store) a 👍 (+1) or 👎 (-1) row; see `record_feedback`.
+
+    Raises:
+        ValueError: If rating is not +1 or -1.
+    """
+    if rating not in (1, -1):
+        raise ValueError("rating must be +1 or -1")
+    return Feedback(
+        telegram_user_id=telegram_user_id,
+        question=_truncate(question, QUESTION_MAX),
+        chunk_ids=[int(chunk_id) for chunk_id in chunk_ids],
+        rating=rating,
+    )
+
+
+def new_question_log(
+    *,
+    telegram_user_id: int | None,
+    question: str,
+    confident: bool,
+    chunk_ids: list[int],
+    latency_ms: float,
+) -> QuestionLog:
+    """Builds (does not store) the log row of one question; see `log_question`."""
+    return QuestionLog(
+        telegram_user_id=telegram_user_id,
+        question=_truncate(question, QUESTION_MAX),
+        confident=bool(confident),
+        chunk_ids=[int(chunk_id) for chunk_id in chunk_ids],
+        latency_ms=float(latency_ms),
+    )
+
+
 def record_feedback(
     *,
     session: Session,
@@ -469,13 +505,8 @@ def record_feedback(
     Raises:
         ValueError: If rating is not +1 or -1.
     """
-    if rating not in (1, -1):
-        raise ValueError("rating must be +1 or -1")
-    feedback = Feedback(
-        telegram_user_id=telegram_user_id,
-        question=_truncate(question, QUESTION_MAX),
-        chunk_ids=[int(chunk_id) for chunk_id in chunk_ids],
-        rating=rating,
+    feedback = new_feedback(
+        telegram_user_id=telegram_user_id, question=question, chunk_ids=chunk_ids, rating=rating
     )
 
     def write() -> Feedback:
@@ -509,12 +540,12 @@ def log_question(
     Returns:
         The stored log row.
     """
-    entry = QuestionLog(
+    entry = new_question_log(
         telegram_user_id=telegram_user_id,
-        question=_truncate(question, QUESTION_MAX),
-        confident=bool(confident),
-        chunk_ids=[int(chunk_id) for chunk_id in chunk_ids],
-        latency_ms=float(latency_ms),
+        question=question,
+        confident=confident,
+        chunk_ids=chunk_ids,
+        latency_ms=latency_ms,
     )
 
     def write() -> QuestionLog:

@@ -228,3 +228,22 @@ async def test_a_snapshot_covers_processed_updates_and_deletes_old_segments(
     restarted = _persistence(tmp_path)
     await restarted.get_user_data()
     assert [raw["update_id"] for raw in restarted.journal.replay()] == [3]
+
+
+async def test_a_staged_copy_is_not_changed_by_the_next_update(tmp_path: Path) -> None:
+    persistence = _persistence(tmp_path)
+    journal = persistence.journal
+    await persistence.get_user_data()
+    live: dict[str, Any] = {"answers": {5001: {"passages": [{"text": "Điều 5"}], "rated": False}}}
+    journal.record(_update(1))
+    persistence.stage(user_id=7, user_data=live, chat_id=7, chat_data={})
+    journal.mark_done(_update(1))
+    # The user's next update changes the live data deep inside before the snapshot.
+    live["answers"][5001]["rated"] = True
+    live["answers"][5001]["passages"].append({"text": "Điều 6"})
+    journal.record(_update(2))
+    persistence.begin(journal.checkpoint())
+    await persistence.update_user_data(7, live)
+    await persistence.end()
+    saved = read_state_file(tmp_path / "state.pickle")["user_data"][7]
+    assert saved == {"answers": {5001: {"passages": [{"text": "Điều 5"}], "rated": False}}}

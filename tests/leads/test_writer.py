@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, event, func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
@@ -126,3 +127,58 @@ def test_database_errors_never_quote_names_or_phones(tmp_path: Path) -> None:
     output = stream.getvalue()
     assert "Saving a lead failed" in output
     assert NAME not in output and PHONE not in output
+
+
+def _blocked_writer(engine: Engine) -> tuple[BackgroundWriter, threading.Event]:
+    """A writer whose thread waits on an event, so what is queued meanwhile forms one batch."""
+    writer = BackgroundWriter(engine)
+    release = threading.Event()
+    assert writer.submit("gate", lambda _session: release.wait(30))
+    return writer, release
+
+
+def test_rows_queued_together_are_stored_in_one_transaction(sqlite_engine: Engine) -> None:
+    commits: list[object] = []
+    event.listen(sqlite_engine, "commit", commits.append)
+    writer, release = _blocked_writer(sqlite_engine)
+    assert all(writer.log_question(**_question(n)) for n in range(20))
+    assert writer.record_feedback(telegram_user_id=7, question="q", chunk_ids=[1], rating=1)
+    release.set()
+    assert writer.flush()
+    assert _count(sqlite_engine) == 20
+    # Before: one session and one commit per row (21 here).
+    assert len(commits) == 1
+    assert (writer.written, writer.failed) == (22, 0)
+    writer.close()
+
+
+def test_a_bad_row_in_a_batch_costs_only_itself(
+    sqlite_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer, release = _blocked_writer(sqlite_engine)
+    assert all(writer.log_question(**_question(n)) for n in range(3))
+    assert writer.record_feedback(telegram_user_id=7, question="q", chunk_ids=[1], rating=5)
+    assert all(writer.log_question(**_question(n)) for n in range(3, 5))
+    with caplog.at_level(logging.ERROR):
+        release.set()
+        assert writer.flush()
+    assert _count(sqlite_engine) == 5
+    assert (writer.written, writer.failed) == (6, 1)
+    assert "Storing a feedback failed" in caplog.text
+    writer.close()
+
+
+def test_an_outage_drops_a_batch_after_the_bounded_retry(
+    sqlite_engine: Engine, write_lock: sqlite3.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = BackgroundWriter(sqlite_engine, attempts=1)
+    release = threading.Event()
+    assert writer.submit("gate", lambda _session: release.wait(30))
+    assert all(writer.log_question(**_question(n)) for n in range(4))
+    with caplog.at_level(logging.WARNING):
+        release.set()
+        assert writer.flush(timeout=60)
+    assert (writer.written, writer.failed) == (1, 4)
+    assert "Could not store 4 questions after 1 attempt(s)" in caplog.text
+    assert "câu hỏi" not in caplog.text
+    writer.close()
