@@ -168,6 +168,11 @@ def build_units(
     return UnitStore(units, matrix), sent
 
 
+def uses_index_restorer(settings: Settings) -> bool:
+    """Whether questions typed without accents are restored by the index's own restorer."""
+    return settings.restore_diacritics and settings.diacritic_restorer == "index"
+
+
 def fit_restorer(
     chunk_texts: Iterable[str], settings: Settings, *, questions: Sequence[str] | None = None
 ) -> AccentRestorer | None:
@@ -184,7 +189,7 @@ def fit_restorer(
     Returns:
         The fitted restorer, or None.
     """
-    if not settings.restore_diacritics or settings.diacritic_restorer != "index":
+    if not uses_index_restorer(settings):
         return None
     from index.leads.provinces import all_province_names
 

@@ -372,9 +372,10 @@ def build_index(
         units, unit_texts = build_units(all_chunks, new_chunks, previous, model, settings, progress)
         report.embedded += unit_texts
         stats = chunk_stats(units)
+        restorer = fit_restorer((c.text for c in all_chunks), settings)
         intents, intents_entry = fit_intents(
             settings, previous, model, stats, changed=bool(to_embed or report.removed),
-            restorer=fit_restorer((c.text for c in all_chunks), settings),
+            restorer=restorer,
         )  # fmt: skip
         lexical = LexicalIndex(bigrams=BM25_BIGRAMS)
         lexical.build([c.chunk_id for c in all_chunks], [c.index_text for c in all_chunks])
@@ -420,6 +421,7 @@ def build_index(
                 lexical=lexical,
                 units=units,
                 intents=intents,
+                restorer=restorer,
             )
             # Verify the new version loads and its counts agree before anyone reads it.
             store.load_version(path)

@@ -34,6 +34,7 @@ from index.store import LoadedIndex
 from index.unit_scorer import SCORER_FILE, UnitScorer
 
 if TYPE_CHECKING:
+    from index.accents import AccentRestorer
     from index.embedding import EmbeddingModel
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class Engine:
         return Engine(self.settings.model_copy(update=changes), self.model, raw)
 
     def _make_snapshot(self, index: Any, models: AnswerModels | None = None) -> _Snapshot:
-        from index.answer_build import chunk_stats, fit_restorer
+        from index.answer_build import chunk_stats
 
         if models is None:
             scorer = UnitScorer.load(self.settings.knowledge_dir / SCORER_FILE)
@@ -102,7 +103,7 @@ class Engine:
                 scorer=scorer,
                 classifier=index.intents,
                 selection=Selection.from_info(scorer.info),
-                restorer=fit_restorer(_chunk_texts(index), self.settings),
+                restorer=_restorer(index, self.settings),
             )
         path = self.settings.lifecycle_path
         stamp = fingerprint(path)
@@ -312,6 +313,17 @@ def limit_search_threads() -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
+
+
+def _restorer(index: Any, settings: Settings) -> AccentRestorer | None:
+    """The accent restorer saved with the index; fitted here only for an index without one."""
+    from index.answer_build import fit_restorer, uses_index_restorer
+
+    saved = getattr(index, "restorer", None)
+    if saved is not None and uses_index_restorer(settings):
+        return saved  # type: ignore[no-any-return]
+    # An index built before restorers were saved (or by a build with restoration off).
+    return fit_restorer(_chunk_texts(index), settings)
 
 
 def _chunk_texts(index: Any) -> list[str]:
