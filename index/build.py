@@ -30,9 +30,9 @@ import numpy as np
 
 from index import store
 from index.answer_build import (
-    EmbeddingCache,
     build_units,
     chunk_stats,
+    embed_new_chunks,
     fit_intents,
     fit_restorer,
     intents_stale,
@@ -345,16 +345,12 @@ def build_index(
             ids = [c.chunk_id for c in reused]
             dense_ids.extend(ids)
             dense_parts.append(previous.dense.reconstruct(ids))
+        late: dict[int, np.ndarray] | None = None
         if new_chunks:
             assert model is not None
-            # Re-chunked or re-built text that was embedded before comes from the cache.
-            cache = EmbeddingCache(settings, "passage")
-            vectors = cache.encode(
-                [c.index_text for c in new_chunks],
-                lambda texts: _embed(model, texts, settings.embedding_batch_size, progress),
-            )
-            cache.save()
-            sent += cache.sent
+            # Re-chunked or re-built text that was embedded before comes from a cache.
+            vectors, late, chunk_texts = embed_new_chunks(model, new_chunks, settings, progress)
+            sent += chunk_texts
             dense_ids.extend(c.chunk_id for c in new_chunks)
             dense_parts.append(vectors)
         report.embedded = sent
@@ -369,7 +365,9 @@ def build_index(
         all_chunks = [c for doc_id in sorted(chunks_by_doc) for c in chunks_by_doc[doc_id]]
         if len({c.chunk_id for c in all_chunks}) != len(all_chunks):
             raise RuntimeError("duplicate chunk ids: two chunks share doc, position and text")
-        units, unit_texts = build_units(all_chunks, new_chunks, previous, model, settings, progress)
+        units, unit_texts = build_units(
+            all_chunks, new_chunks, previous, model, settings, progress, late=late
+        )
         report.embedded += unit_texts
         stats = chunk_stats(units)
         restorer = fit_restorer((c.text for c in all_chunks), settings)
@@ -404,6 +402,8 @@ def build_index(
             "max_chunk_tokens": MAX_CHUNK_TOKENS,
             "units_version": UNITS_VERSION,
             "unit_count": len(units),
+            # "late": pooled from the chunks' pass (index.late_units); else embedded alone.
+            "unit_vectors": "late" if late is not None else "separate",
             "intents": intents_entry,
             "documents": {
                 doc_id: {"hash": sources[doc_id].hash, "chunks": len(chunks_by_doc.get(doc_id, []))}
