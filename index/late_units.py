@@ -7,6 +7,10 @@ the normalised mean of the states of the tokens its text covers in the chunk: th
 tokens and the body's, as `embed_text` joins them. The states are contextual (a sentence
 "knows" its chunk), so the vectors are close to, not equal to, the separately embedded ones.
 
+Off by default (`Settings.unit_vectors`): the pooled vectors agree with the separate ones
+at cosine 0.93 on average (knowledge/), and the unit scorer fitted on them leans on the
+cosine far less (weight 0.66 against 5.8) and answers worse on the held-out legal set.
+
 A unit whose text cannot be found in its chunk (cleaning changed it beyond spacing) or
 whose tokens were truncated away has no span; it is embedded on its own, as before.
 """

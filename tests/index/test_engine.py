@@ -161,7 +161,9 @@ def test_engine_loads_the_built_restorer_without_refitting(
 
     monkeypatch.setattr(AccentRestorer, "fit", no_fit)
     engine = _load(small_kb, embedding_model)
-    engine.with_overrides(fusion="rrf")  # evaluation's variants share the saved restorer too
+    # Evaluation's variants share the answer models; one without restoration has none.
+    assert engine.with_overrides(fusion="rrf")._snapshot.models is engine._snapshot.models
+    assert engine.with_overrides(restore_diacritics=False)._snapshot.models.restorer is None
     restorer = engine._snapshot.models.restorer
     assert restorer is not None
     for typed in ("ho tro may moc", "lang nghe gom bau truc", "co so o ha noi"):

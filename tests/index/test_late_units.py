@@ -92,13 +92,13 @@ def test_one_pass_gives_the_chunk_vector_and_close_unit_vectors(
     assert np.allclose(matrices[1][1], encode_passages(embedding_model, separate[0])[0], atol=1e-5)
 
 
-def test_build_records_late_unit_vectors(
+def test_late_setting_gives_unit_vectors_with_the_chunk_vectors(
     tmp_path: Path, embedding_model: EmbeddingModel, model_cache_dir: Path
 ) -> None:
     from index.answer_build import embed_new_chunks
     from index.settings import Settings
 
-    settings = Settings(data_dir=tmp_path, MODEL_DIR=model_cache_dir)
+    settings = Settings(data_dir=tmp_path, MODEL_DIR=model_cache_dir, unit_vectors="late")
     vectors, late, sent = embed_new_chunks(embedding_model, [CHUNK], settings, None)
     assert vectors.shape == (1, 384) and sent == 1
     if supports_late_units(embedding_model):
