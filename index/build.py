@@ -227,6 +227,8 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
         or manifest.get("format_version") != store.FORMAT_VERSION
         or manifest.get("chunker_version") != CHUNKER_VERSION
         or manifest.get("units_version") != UNITS_VERSION
+        # Reused units keep their vectors: late and separate ones must not mix.
+        or manifest.get("unit_vectors", "separate") != settings.unit_vectors
         or not _same_vectors(settings, manifest)
     ):
         logger.info("Published index uses another model/format/backend: full rebuild")
@@ -402,8 +404,9 @@ def build_index(
             "max_chunk_tokens": MAX_CHUNK_TOKENS,
             "units_version": UNITS_VERSION,
             "unit_count": len(units),
-            # "late": pooled from the chunks' pass (index.late_units); else embedded alone.
-            "unit_vectors": "late" if late is not None else "separate",
+            # The setting: "late" units are pooled from the chunks' pass when the model gives
+            # token states (index.late_units), else embedded alone.
+            "unit_vectors": settings.unit_vectors,
             "intents": intents_entry,
             "documents": {
                 doc_id: {"hash": sources[doc_id].hash, "chunks": len(chunks_by_doc.get(doc_id, []))}
@@ -470,6 +473,8 @@ def index_status(settings: Settings) -> str:
     if published != source_hashes(settings) or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "stale"
     if manifest.get("units_version") != UNITS_VERSION or intents_stale(settings, manifest):
+        return "stale"
+    if manifest.get("unit_vectors", "separate") != settings.unit_vectors:
         return "stale"
     return "current"
 

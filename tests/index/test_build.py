@@ -164,6 +164,18 @@ def test_nothing_changed_embeds_nothing_and_needs_no_model(
     assert sorted(report.unchanged) == sorted(DOCS)
 
 
+def test_another_unit_vectors_setting_rebuilds_every_chunk(settings: Settings) -> None:
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    assert _load(settings).manifest["unit_vectors"] == "separate"
+    late = settings.model_copy(update={"unit_vectors": "late"})
+    # Reused units would keep separately embedded vectors beside late ones.
+    assert index_status(late) == "stale"
+    report = build_index(late, model=FakeModel())  # type: ignore[arg-type]
+    assert report.unchanged == [] and sorted(report.added) == sorted(DOCS)
+    assert _load(late).manifest["unit_vectors"] == "late"
+    assert index_status(late) == "current"
+
+
 def test_removed_doc_is_dropped(settings: Settings) -> None:
     build_index(settings, model=FakeModel())  # type: ignore[arg-type]
     (settings.knowledge_dir / "guides/qd.txt").unlink()
