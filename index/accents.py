@@ -14,11 +14,13 @@ Measured on the accented questions of the tuning files, folded and restored (1,6
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 
 from index.textnorm import fold_diacritics, has_diacritics
 
@@ -34,6 +36,8 @@ QUESTION_WEIGHT = 5.0
 BIGRAM_SHARE = 0.7
 #: Added to every unigram count, so that a spelling seen once is not infinitely unlikely.
 _UNIGRAM_SMOOTHING = 0.1
+#: File of a fitted restorer inside an index version (see `AccentRestorer.save`).
+RESTORER_NAME = "accents.json"
 
 
 class AccentRestorer:
@@ -64,11 +68,42 @@ class AccentRestorer:
                 restorer._unigrams[word] = restorer._unigrams.get(word, 0.0) + weight * n
             for pair, n in bigrams.items():
                 restorer._bigrams[pair] = restorer._bigrams.get(pair, 0.0) + weight * n
+        restorer._index()
+        return restorer
+
+    def _index(self) -> None:
+        """Derives the spellings per folded word and the total from the unigram counts."""
         spellings: defaultdict[str, list[str]] = defaultdict(list)
-        for word in restorer._unigrams:
+        # Insertion order decides Viterbi ties, so a loaded restorer keeps the fitted order.
+        for word in self._unigrams:
             spellings[fold_diacritics(word)].append(word)
-        restorer._spellings = dict(spellings)
-        restorer._total = sum(restorer._unigrams.values()) or 1.0
+        self._spellings = dict(spellings)
+        self._total = sum(self._unigrams.values()) or 1.0
+
+    def save(self, path: Path) -> None:
+        """Writes the counts as JSON (a build saves the restorer it fitted beside the index).
+
+        Args:
+            path: The file to write, `RESTORER_NAME` in a version directory.
+        """
+        data = {
+            "unigrams": self._unigrams,
+            "bigrams": [[first, second, n] for (first, second), n in self._bigrams.items()],
+        }
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> AccentRestorer:
+        """Reads what `save` wrote: the same restorer as the fit, without refitting.
+
+        Raises:
+            OSError, ValueError, KeyError, TypeError: A missing or malformed file.
+        """
+        data = json.loads(path.read_text(encoding="utf-8"))
+        restorer = cls()
+        restorer._unigrams = {str(word): float(n) for word, n in data["unigrams"].items()}
+        restorer._bigrams = {(str(a), str(b)): float(n) for a, b, n in data["bigrams"]}
+        restorer._index()
         return restorer
 
     def __len__(self) -> int:

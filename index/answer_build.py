@@ -26,7 +26,7 @@ from index.intents import (
 from index.lexicon import TermStats, load_lexicon
 from index.schema import Chunk
 from index.settings import Settings
-from index.units import AnswerUnit, UnitStore, cut_units
+from index.units import UNITS_VERSION, AnswerUnit, UnitStore, cut_units
 
 if TYPE_CHECKING:
     from index.embedding import EmbeddingModel
@@ -64,6 +64,14 @@ class EmbeddingCache:
 
     def encode(self, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Vectors of the texts, encoding only the missing ones."""
+        if not texts:
+            return np.empty((0, 0), dtype=np.float32)
+        return np.vstack(self.encode_rows(texts, encode))
+
+    def encode_rows(
+        self, texts: list[str], encode: Callable[[list[str]], Sequence[np.ndarray] | np.ndarray]
+    ) -> list[np.ndarray]:
+        """The cached array of each text (a vector or a matrix), encoding the missing ones."""
         keys = [self.key(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
         if missing:
@@ -73,9 +81,7 @@ class EmbeddingCache:
             for k, vector in zip(missing, fresh, strict=True):
                 self._vectors[k] = np.asarray(vector, dtype=np.float32)
             self._dirty = True
-        if not keys:
-            return np.empty((0, 0), dtype=np.float32)
-        return np.vstack([self._vectors[k] for k in keys])
+        return [self._vectors[k] for k in keys]
 
     def save(self) -> None:
         """Writes the cache when it grew (a failure only costs the next build time)."""
@@ -104,6 +110,47 @@ def _embed(
     return embed_passages(model, texts, settings.embedding_batch_size, progress)
 
 
+def embed_new_chunks(
+    model: EmbeddingModel,
+    chunks: list[Chunk],
+    settings: Settings,
+    progress: ProgressCallback | None,
+) -> tuple[np.ndarray, dict[int, np.ndarray] | None, int]:
+    """Vectors of new chunks, with their units' vectors when the model gives token states.
+
+    With `unit_vectors="late"` and a model that gives token states, one pass gives both
+    (`index.late_units`); else the units are embedded later by `build_units`.
+
+    Returns:
+        The chunk vectors (one row per chunk), chunk_id -> unit vectors or None, and how
+        many texts were sent to the model.
+    """
+    from index.late_units import LATE_VERSION, embed_chunks_with_units, supports_late_units
+
+    texts = [c.index_text for c in chunks]
+    if settings.unit_vectors != "late" or not supports_late_units(model):
+        cache = EmbeddingCache(settings, "passage")
+        vectors = cache.encode(texts, lambda batch: _embed(model, batch, settings, progress))
+        cache.save()
+        return vectors, None, cache.sent
+    # Keyed by index_text: it decides the chunk's units, given the cutting's version.
+    cache = EmbeddingCache(settings, f"late{LATE_VERSION}-units{UNITS_VERSION}")
+    by_text = {c.index_text: c for c in chunks}
+
+    def encode(batch: list[str]) -> list[np.ndarray]:
+        return embed_chunks_with_units(
+            model, [by_text[t] for t in batch], batch_size=settings.embedding_batch_size,
+            embed_separately=lambda units: _embed(model, units, settings, None),
+            progress=progress,
+        )  # fmt: skip
+
+    matrices = cache.encode_rows(texts, encode)
+    cache.save()
+    vectors = np.vstack([m[0] for m in matrices]) if matrices else np.empty((0, 0), np.float32)
+    late = {c.chunk_id: m[1:] for c, m in zip(chunks, matrices, strict=True)}
+    return vectors, late, cache.sent
+
+
 def chunk_stats(units: UnitStore) -> TermStats:
     """IDF statistics over chunks, from the stored unit tokens (nothing is re-tokenised)."""
     per_chunk: dict[int, set[str]] = {}
@@ -119,8 +166,13 @@ def build_units(
     model: EmbeddingModel | None,
     settings: Settings,
     progress: ProgressCallback | None,
+    late: dict[int, np.ndarray] | None = None,
 ) -> tuple[UnitStore, int]:
     """Answer units of every chunk: reused with their vectors for unchanged chunks.
+
+    Args:
+        late: chunk_id -> unit vectors (one row per unit, in order) pooled from the chunk's
+            own pass (`embed_new_chunks`); the units of other new chunks are embedded here.
 
     Returns:
         The unit store, and how many unit texts were sent to the model (cache misses).
@@ -133,11 +185,17 @@ def build_units(
     units: list[AnswerUnit] = []
     sources: list[tuple[str, int]] = []  # ("old", previous row) or ("new", index in fresh)
     fresh: list[AnswerUnit] = []
+    pooled: list[np.ndarray] = []
     for chunk in all_chunks:
         kept = [] if chunk.chunk_id in new_ids else old_rows.get(chunk.chunk_id, [])
         if kept and previous is not None:
             units.extend(previous.units.units[r] for r in kept)
             sources.extend(("old", r) for r in kept)
+        elif late is not None and chunk.chunk_id in late:
+            cut = cut_units([chunk])
+            units.extend(cut)
+            sources.extend(("late", len(pooled) + i) for i in range(len(cut)))
+            pooled.extend(late[chunk.chunk_id])
         else:
             for unit in cut_units([chunk]):
                 units.append(unit)
@@ -160,12 +218,18 @@ def build_units(
         cache.save()
         sent = cache.sent
     rows: list[np.ndarray] = [
-        embedded[i] if kind == "new" else previous.units.vectors[i]  # type: ignore[union-attr]
+        embedded[i] if kind == "new" else pooled[i] if kind == "late"
+        else previous.units.vectors[i]  # type: ignore[union-attr]
         for kind, i in sources
-    ]
+    ]  # fmt: skip
     dim = int(rows[0].shape[-1]) if rows else (previous.dense.dim if previous is not None else 0)
     matrix = np.vstack(rows).astype(np.float32) if rows else np.empty((0, dim), np.float32)
     return UnitStore(units, matrix), sent
+
+
+def uses_index_restorer(settings: Settings) -> bool:
+    """Whether questions typed without accents are restored by the index's own restorer."""
+    return settings.restore_diacritics and settings.diacritic_restorer == "index"
 
 
 def fit_restorer(
@@ -184,7 +248,7 @@ def fit_restorer(
     Returns:
         The fitted restorer, or None.
     """
-    if not settings.restore_diacritics or settings.diacritic_restorer != "index":
+    if not uses_index_restorer(settings):
         return None
     from index.leads.provinces import all_province_names
 

@@ -30,9 +30,9 @@ import numpy as np
 
 from index import store
 from index.answer_build import (
-    EmbeddingCache,
     build_units,
     chunk_stats,
+    embed_new_chunks,
     fit_intents,
     fit_restorer,
     intents_stale,
@@ -227,6 +227,8 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
         or manifest.get("format_version") != store.FORMAT_VERSION
         or manifest.get("chunker_version") != CHUNKER_VERSION
         or manifest.get("units_version") != UNITS_VERSION
+        # Reused units keep their vectors: late and separate ones must not mix.
+        or manifest.get("unit_vectors", "separate") != settings.unit_vectors
         or not _same_vectors(settings, manifest)
     ):
         logger.info("Published index uses another model/format/backend: full rebuild")
@@ -345,16 +347,12 @@ def build_index(
             ids = [c.chunk_id for c in reused]
             dense_ids.extend(ids)
             dense_parts.append(previous.dense.reconstruct(ids))
+        late: dict[int, np.ndarray] | None = None
         if new_chunks:
             assert model is not None
-            # Re-chunked or re-built text that was embedded before comes from the cache.
-            cache = EmbeddingCache(settings, "passage")
-            vectors = cache.encode(
-                [c.index_text for c in new_chunks],
-                lambda texts: _embed(model, texts, settings.embedding_batch_size, progress),
-            )
-            cache.save()
-            sent += cache.sent
+            # Re-chunked or re-built text that was embedded before comes from a cache.
+            vectors, late, chunk_texts = embed_new_chunks(model, new_chunks, settings, progress)
+            sent += chunk_texts
             dense_ids.extend(c.chunk_id for c in new_chunks)
             dense_parts.append(vectors)
         report.embedded = sent
@@ -369,12 +367,15 @@ def build_index(
         all_chunks = [c for doc_id in sorted(chunks_by_doc) for c in chunks_by_doc[doc_id]]
         if len({c.chunk_id for c in all_chunks}) != len(all_chunks):
             raise RuntimeError("duplicate chunk ids: two chunks share doc, position and text")
-        units, unit_texts = build_units(all_chunks, new_chunks, previous, model, settings, progress)
+        units, unit_texts = build_units(
+            all_chunks, new_chunks, previous, model, settings, progress, late=late
+        )
         report.embedded += unit_texts
         stats = chunk_stats(units)
+        restorer = fit_restorer((c.text for c in all_chunks), settings)
         intents, intents_entry = fit_intents(
             settings, previous, model, stats, changed=bool(to_embed or report.removed),
-            restorer=fit_restorer((c.text for c in all_chunks), settings),
+            restorer=restorer,
         )  # fmt: skip
         lexical = LexicalIndex(bigrams=BM25_BIGRAMS)
         lexical.build([c.chunk_id for c in all_chunks], [c.index_text for c in all_chunks])
@@ -403,6 +404,9 @@ def build_index(
             "max_chunk_tokens": MAX_CHUNK_TOKENS,
             "units_version": UNITS_VERSION,
             "unit_count": len(units),
+            # The setting: "late" units are pooled from the chunks' pass when the model gives
+            # token states (index.late_units), else embedded alone.
+            "unit_vectors": settings.unit_vectors,
             "intents": intents_entry,
             "documents": {
                 doc_id: {"hash": sources[doc_id].hash, "chunks": len(chunks_by_doc.get(doc_id, []))}
@@ -420,6 +424,7 @@ def build_index(
                 lexical=lexical,
                 units=units,
                 intents=intents,
+                restorer=restorer,
             )
             # Verify the new version loads and its counts agree before anyone reads it.
             store.load_version(path)
@@ -468,6 +473,8 @@ def index_status(settings: Settings) -> str:
     if published != source_hashes(settings) or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "stale"
     if manifest.get("units_version") != UNITS_VERSION or intents_stale(settings, manifest):
+        return "stale"
+    if manifest.get("unit_vectors", "separate") != settings.unit_vectors:
         return "stale"
     return "current"
 

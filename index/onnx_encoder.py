@@ -22,10 +22,10 @@ loads it through sentence-transformers instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -40,6 +40,20 @@ _NORMALIZE = "sentence_transformers.models.Normalize"
 _DOCUMENT_PROMPTS = ("document", "passage", "corpus")
 
 Pooling = Literal["mean", "cls"]
+
+
+class TokenStates(NamedTuple):
+    """One passage's pooled vector and its token states, from a single forward pass."""
+
+    #: Position of the text in the call's input.
+    position: int
+    #: The passage vector, as `encode_documents` gives it.
+    vector: np.ndarray
+    #: (tokens, dim) last hidden state of the text's tokens (prompt and specials included).
+    states: np.ndarray
+    #: (tokens, 2) character range of each token in the text without its prompt: prompt
+    #: tokens have negative ranges, special tokens (-1, -1).
+    offsets: np.ndarray
 
 
 class UnsupportedModelError(ValueError):
@@ -200,13 +214,44 @@ class OnnxEncoder:
             out[rows] = self._embed_batch([prompt + texts[i] for i in rows])
         return out
 
+    def iter_document_tokens(
+        self, texts: Sequence[str], *, batch_size: int = 32
+    ) -> Iterator[TokenStates]:
+        """Embeds passages as `encode_documents` does, also giving each text's token states.
+
+        Late chunking (`index.late_units`) pools spans of a chunk's tokens into the vectors
+        of its answer units, with no second pass over the model.
+
+        Yields:
+            One `TokenStates` per text, batch by batch (longest texts first, as `encode`).
+        """
+        prompt = self.layout.prompt("document")
+        order = np.argsort([-len(text) for text in texts])
+        for start in range(0, len(order), max(1, batch_size)):
+            rows = order[start : start + batch_size]
+            hidden, mask, encodings = self._forward([prompt + texts[i] for i in rows])
+            vectors = self._pool(hidden, mask)
+            for row, (i, encoding) in enumerate(zip(rows, encodings, strict=True)):
+                count = len(encoding.ids)
+                offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2) - len(prompt)
+                # Special tokens point at (0, 0) of the prompted text: mark them as no text.
+                offsets[np.asarray(encoding.special_tokens_mask, dtype=bool)] = -1
+                yield TokenStates(int(i), vectors[row], hidden[row, :count], offsets)
+
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        ids, mask = self._tokenize(texts)
+        hidden, mask, _ = self._forward(texts)
+        return self._pool(hidden, mask)
+
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[Encoding]]:
+        """Last hidden state, attention mask and encodings of one padded batch."""
+        ids, mask, encodings = self._tokenize(texts)
         feeds: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
         (hidden,) = self.session.run(["last_hidden_state"], feeds)
-        hidden = np.asarray(hidden, dtype=np.float32)
+        return np.asarray(hidden, dtype=np.float32), mask, encodings
+
+    def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.layout.pooling == "cls":
             pooled = hidden[:, 0]
         else:
@@ -216,7 +261,7 @@ class OnnxEncoder:
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return (pooled / norms).astype(np.float32)
 
-    def _tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _tokenize(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[Encoding]]:
         encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
         limit = self.layout.max_seq_length - self._specials
         finished: list[Encoding] = []
@@ -230,7 +275,7 @@ class OnnxEncoder:
         for row, encoding in enumerate(finished):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
-        return ids, mask
+        return ids, mask, finished
 
 
 def _pad_id(path: Path, tokenizer: Tokenizer) -> int:

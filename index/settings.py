@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     #: "int8": dynamic int8 weights (ONNX) or int8 weight compression (OpenVINO).
     embedding_quantization: EmbeddingQuantization = DEFAULT_QUANTIZATION
     embedding_batch_size: int = 32
+    #: How a build embeds answer units: "separate" embeds each unit text on its own; "late"
+    #: pools each unit's tokens from its chunk's own pass (`index.late_units`, ONNX encoder).
+    #: "late" builds faster (knowledge/: build_over_encode 0.39 -> 0.66) but its contextual
+    #: unit vectors rank answers worse, even with the scorer refitted on them: legal_holdout
+    #: answer_first 0.707 -> 0.585, dev 0.960 -> 0.920 (branch build10). Takes effect for
+    #: re-embedded chunks (`reindex --full` for all).
+    unit_vectors: Literal["late", "separate"] = "separate"
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     fusion: Literal["weighted", "rrf"] = "weighted"
     dense_weight: float = Field(default=0.7, ge=0.0, le=1.0)

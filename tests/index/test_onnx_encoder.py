@@ -108,7 +108,7 @@ def test_truncation_and_prompts_follow_the_model_files(
     assert light.layout.max_seq_length == reference.max_seq_length == 512
     assert light.layout.prompt("query") == reference.prompts["query"] == "query: "
     assert light.layout.prompt("document") == reference.prompts["document"] == "passage: "
-    ids, mask = light._tokenize(["passage: " + LONG, "passage: a"])
+    ids, mask, _ = light._tokenize(["passage: " + LONG, "passage: a"])
     assert ids.shape == (2, 512) and int(mask[1].sum()) < 10
     upstream = reference.tokenizer(["passage: " + LONG, "passage: a"], padding=True,
                                    truncation="longest_first", max_length=512)  # fmt: skip
