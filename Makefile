@@ -27,8 +27,10 @@ run: install
 console: install
 	$(PY) -m bot --console
 
-# One pytest worker per core, at most four (each loads its own model, ~1 GB).
-PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadscope
+# One pytest worker per core, at most four (each loads its own model, ~1 GB). Whole modules
+# go to a worker, longest first (tests/module_seconds.json, see tests/conftest.py), so the
+# workers finish together.
+PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadscope --no-loadscope-reorder
 
 test: install
 	$(PY) -m ruff check .

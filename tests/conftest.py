@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -25,6 +26,65 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 DEV_QUESTIONS = SHARED_DIR / "eval" / "dev_questions.jsonl"
+
+
+#: Seconds each test module took in the last runs (setup + call + teardown, summed over
+#: its tests), written by the xdist controller at the end of a run and read by the workers.
+MODULE_SECONDS = REPO_ROOT / "data" / "test-cache" / "module-seconds.json"
+_module_seconds: dict[str, float] = {}
+
+
+def _module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist workers, orders the modules by their measured time, longest first.
+
+    xdist's loadscope hands out whole modules in collection order (with
+    `--no-loadscope-reorder`; by default it orders them by test count, which put the few
+    but long live-bot, backend and benchmark modules last, run by one worker while the
+    other idled). Longest-first keeps both busy to the end. Tests keep their order inside
+    a module; without measurements, and in a plain one-process run, nothing is reordered.
+    """
+    if not hasattr(config, "workerinput"):
+        return
+    try:
+        seconds = json.loads(MODULE_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    first_seen: dict[str, int] = {}
+    for item in items:
+        first_seen.setdefault(_module_of(item.nodeid), len(first_seen))
+
+    def key(item: pytest.Item) -> tuple[float, int]:
+        module = _module_of(item.nodeid)
+        return -float(seconds.get(module, 0.0)), first_seen[module]
+
+    items.sort(key=key)  # stable: a module's tests keep their order
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Adds each phase's duration to its module (on the controller under xdist)."""
+    module = _module_of(report.nodeid)
+    _module_seconds[module] = _module_seconds.get(module, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Publishes the measured module times for the next run's ordering (atomically)."""
+    if hasattr(session.config, "workerinput") or session.config.getoption("dist", "no") == "no":
+        return
+    if not _module_seconds:
+        return
+    try:
+        known = json.loads(MODULE_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    known.update({module: round(value, 2) for module, value in _module_seconds.items()})
+    MODULE_SECONDS.parent.mkdir(parents=True, exist_ok=True)
+    staging = MODULE_SECONDS.with_name(f".{MODULE_SECONDS.name}.{os.getpid()}")
+    staging.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(staging, MODULE_SECONDS)
 
 
 def small_knowledge(root: Path, count: int = 3) -> Path:

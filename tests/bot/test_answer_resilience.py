@@ -15,8 +15,9 @@ from telegram import Chat, Message, PhotoSize, Update, User
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot import texts
+from index.leads import writer as writer_module
 from index.leads.db import create_db_engine
-from index.leads.writer import writer_for
+from index.leads.writer import ATTEMPTS, BackgroundWriter, writer_for
 from index.schema import Answer, Citation
 from tests.bot.conftest import ADMIN_ID, OWNER_ID, StubEngine
 
@@ -50,13 +51,20 @@ def answering(app: Any) -> AnsweringEngine:
 
 
 @pytest.fixture
-def broken_db(app: Any, tmp_path: Path) -> Any:
-    """A database that refuses every connection (a directory where the file should be)."""
+def broken_db(app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A database that refuses every connection (a directory where the file should be).
+
+    Its background writer is the production one with every retry kept but no pause
+    between attempts (the default pauses 0.5 s and 1 s per write: 3 s of waiting here).
+    """
     path = tmp_path / "gone" / "leads.db"
     path.mkdir(parents=True)
     engine = create_db_engine(f"sqlite:///{path}")
+    writer = BackgroundWriter(engine, backoff=0.0)
+    monkeypatch.setitem(writer_module._writers, id(engine), writer)
     app.bot_data.db = engine
     yield engine
+    writer.close()
     engine.dispose()
 
 
@@ -116,11 +124,25 @@ async def test_a_failing_callback_answer_never_costs_the_reply(
     assert texts.LEAD_ASK_NAME in sent.text()
 
 
+#: Seconds a slow answer waits at most for the indicator (a hang guard, not a timing).
+INDICATOR_GUARD_S = 30.0
+
+
 class SlowEngine(AnsweringEngine):
-    """Takes long enough that the typing indicator is due."""
+    """Answers only once the typing indicator went out (or the hang guard ran out).
+
+    Waiting for the indicator instead of sleeping a fixed second: the answer is as late as
+    needed for the indicator to be due, and no later.
+    """
+
+    def __init__(self, sent: Any) -> None:
+        super().__init__()
+        self.sent = sent
 
     def answer(self, question: str, **kwargs: Any) -> Answer:
-        time.sleep(1.0)
+        deadline = time.monotonic() + INDICATOR_GUARD_S
+        while "sendChatAction" not in self.sent.methods() and time.monotonic() < deadline:
+            time.sleep(0.01)
         return super().answer(question, **kwargs)
 
 
@@ -131,7 +153,7 @@ async def test_the_typing_indicator_is_shown_only_for_a_slow_answer(
     app.bot_data.settings = app.bot_data.settings.model_copy(
         update={"typing_indicator_delay_seconds": delay}
     )
-    app.bot_data.engine = SlowEngine() if typing else AnsweringEngine()
+    app.bot_data.engine = SlowEngine(sent) if typing else AnsweringEngine()
 
     await app.process_update(make_message_update("Được hỗ trợ những gì?"))
 
@@ -199,6 +221,7 @@ async def test_with_the_database_down_the_answer_and_the_rating_still_go_through
     with caplog.at_level(logging.WARNING):
         assert writer.flush(timeout=30)
     assert writer.failed == 2 and writer.written == 0
+    assert writer.attempts == ATTEMPTS  # every retry was made, only the pauses were skipped
     assert "Được hỗ trợ" not in caplog.text
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,36 +29,35 @@ pytestmark = pytest.mark.real_engine
 
 USER = {"id": 111, "is_bot": False, "first_name": "An", "username": "owner", "language_code": "vi"}
 CHAT = {"id": 111, "type": "private", "first_name": "An", "username": "owner"}
-QUIET_SECONDS = 0.5
 STEP_TIMEOUT = 15.0
 Calls = list[ApiCall]
 
 
 class Driver:
-    """Plays the user: sends updates and waits until the bot has finished replying."""
+    """Plays the user: sends updates and waits until the bot has finished processing each.
 
-    def __init__(self, api: FakeBotApi) -> None:
+    "Finished" is the bot's own signal: the update processor's done callback for that
+    update (every reply of a handler is sent before its update is done), not a quiet period.
+    """
+
+    def __init__(self, api: FakeBotApi, app: Any) -> None:
         self.api = api
         self.seen = 0
         self.cq_ids = itertools.count(1)
         self.msg_ids = itertools.count(1)
+        self._done: set[int] = set()
+        self._cond = threading.Condition()
+        app.update_processor.add_done_callback(self._on_done)
 
-    def _wait_for_reply(self) -> Calls:
-        deadline = time.monotonic() + STEP_TIMEOUT
-        last_count, last_change = len(self.api.calls), time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            count = len(self.api.calls)
-            if count != last_count:
-                last_count, last_change = count, time.monotonic()
-            new = self.api.calls[self.seen :]
-            replied = any(
-                c.method in {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
-                or (c.method == "answerCallbackQuery" and c.params.get("text"))
-                for c in new
-            )
-            if replied and time.monotonic() - last_change >= QUIET_SECONDS:
-                break
+    def _on_done(self, update: Any) -> None:
+        with self._cond:
+            self._done.add(update.update_id)
+            self._cond.notify_all()
+
+    def _wait_for_reply(self, update_id: int) -> Calls:
+        with self._cond:
+            processed = self._cond.wait_for(lambda: update_id in self._done, STEP_TIMEOUT)
+        assert processed, f"the bot did not process update {update_id} in time"
         new = self.api.calls[self.seen :]
         self.seen = len(self.api.calls)
         assert new, "the bot did not reply in time"
@@ -75,11 +75,10 @@ class Driver:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
-        self.api.push(message=message)
-        return self._wait_for_reply()
+        return self._wait_for_reply(self.api.push(message=message))
 
     def press(self, data: str, message_id: int) -> Calls:
-        self.api.push(
+        update_id = self.api.push(
             callback_query={
                 "id": f"cq{next(self.cq_ids)}",
                 "from": USER,
@@ -94,7 +93,7 @@ class Driver:
                 },
             }
         )
-        return self._wait_for_reply()
+        return self._wait_for_reply(update_id)
 
 
 def texts_of(calls: Calls) -> str:
@@ -117,10 +116,10 @@ def first(buttons: list[str], pattern: str) -> str | None:
 @pytest.fixture
 def running_bot(
     tmp_path: Path, kb_settings: Settings, engine: Any
-) -> Iterator[tuple[FakeBotApi, Settings]]:
+) -> Iterator[tuple[FakeBotApi, Settings, Any]]:
     # The engine is shared to keep the test fast; the DB engine and persistence are real.
-    with live_bot(kb_settings, tmp_path, engine=engine) as (api, settings, _app):
-        yield api, settings
+    with live_bot(kb_settings, tmp_path, engine=engine) as (api, settings, app):
+        yield api, settings, app
 
 
 def _play_until(
@@ -144,9 +143,11 @@ def _play_until(
     raise AssertionError(f"flow did not finish; last texts: {texts_of(calls)[-500:]}")
 
 
-def test_owner_journey_over_a_real_polling_bot(running_bot: tuple[FakeBotApi, Settings]) -> None:
-    api, settings = running_bot
-    driver = Driver(api)
+def test_owner_journey_over_a_real_polling_bot(
+    running_bot: tuple[FakeBotApi, Settings, Any],
+) -> None:
+    api, settings, app = running_bot
+    driver = Driver(api, app)
     startup = [c.method for c in api.calls]
     assert "getMe" in startup and "setMyCommands" in startup and "deleteWebhook" in startup
     driver.seen = len(api.calls)

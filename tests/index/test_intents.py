@@ -21,6 +21,7 @@ from index.intents import (
 )
 from index.lexicon import TermStats, load_lexicon
 from index.question import analyse
+from tests.conftest import cached_fit_classifier
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
@@ -37,8 +38,15 @@ def fake_embed(texts: Sequence[str]) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def classifier() -> IntentClassifier:
+    """`fit_classifier` on every example, through the content-hash fit cache.
+
+    The fit is deterministic and the cache key is everything it reads (tests/conftest.py),
+    so a hit is the classifier this fit returns; the base-cache fits below run every time.
+    """
     examples = read_examples(KNOWLEDGE / "intents.yaml")
-    return fit_classifier(examples, fake_embed, load_lexicon(KNOWLEDGE), None)
+    fit = cached_fit_classifier(fit_classifier)
+    classifier: IntentClassifier = fit(examples, fake_embed, load_lexicon(KNOWLEDGE), None)
+    return classifier
 
 
 def _predict(classifier: IntentClassifier, text: str):  # noqa: ANN202
