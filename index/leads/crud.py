@@ -74,6 +74,18 @@ def _retry_locked(session: Session, write: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _store_row(session: Session, row: T) -> T:
+    """Adds and commits one row (retrying a locked SQLite) and returns it refreshed."""
+
+    def write() -> T:
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+        return row
+
+    return _retry_locked(session, write)
+
+
 def _truncate(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -508,14 +520,7 @@ def record_feedback(
     feedback = new_feedback(
         telegram_user_id=telegram_user_id, question=question, chunk_ids=chunk_ids, rating=rating
     )
-
-    def write() -> Feedback:
-        session.add(feedback)
-        session.commit()
-        session.refresh(feedback)
-        return feedback
-
-    return _retry_locked(session, write)
+    return _store_row(session, feedback)
 
 
 def log_question(
@@ -548,13 +553,7 @@ def log_question(
         latency_ms=latency_ms,
     )
 
-    def write() -> QuestionLog:
-        session.add(entry)
-        session.commit()
-        session.refresh(entry)
-        return entry
-
-    return _retry_locked(session, write)
+    return _store_row(session, entry)
 
 
 def _registration_events_by(telegram_user_id: int) -> Any:

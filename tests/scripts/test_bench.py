@@ -50,11 +50,21 @@ def test_synthetic_texts_are_vietnamese_like_and_deterministic() -> None:
     assert any("khuyến" in t or "công" in t for t in texts)
 
 
+@pytest.fixture
+def bench_model(
+    embedding_model: SentenceTransformer, monkeypatch: pytest.MonkeyPatch
+) -> SentenceTransformer:
+    """The session's model, handed to every model load of a benchmark run."""
+    import index.embedding
+
+    monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
+    return embedding_model
+
+
 @pytest.mark.slow
 def test_bench_smoke_run_through_the_command_line(
     make_settings: Callable[..., Settings],
-    embedding_model: SentenceTransformer,
-    monkeypatch: pytest.MonkeyPatch,
+    bench_model: SentenceTransformer,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
@@ -65,9 +75,6 @@ def test_bench_smoke_run_through_the_command_line(
     cost more than the documents; builds with it run in the knowledge-base fixture and the
     admin upload tests).
     """
-    import index.embedding
-
-    monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
     settings = make_settings(knowledge_dir=small_knowledge(tmp_path / "kb"))
     argv = ["--json", "--n-queries", "3", "--synthetic", "300", "--no-corpus"]
     assert main(argv, settings=settings) == 0
@@ -102,13 +109,9 @@ def test_bench_smoke_run_through_the_command_line(
 @pytest.mark.slow
 def test_search_only_times_the_synthetic_search_alone(
     make_settings: Callable[..., Settings],
-    embedding_model: SentenceTransformer,
-    monkeypatch: pytest.MonkeyPatch,
+    bench_model: SentenceTransformer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import index.embedding
-
-    monkeypatch.setattr(index.embedding, "load_embedding_model", lambda *_a, **_k: embedding_model)
     argv = ["--json", "--search-only", "--n-queries", "4", "--synthetic", "300"]
     assert main(argv, settings=make_settings()) == 0
     results = json.loads(capsys.readouterr().out)
