@@ -41,8 +41,10 @@ from index.chunking import CHUNKER_VERSION, chunk_document
 from index.dense import DenseIndex
 from index.documents import content_hash, iter_source_files, load_document
 from index.errors import DocumentError, IndexMismatchError
+from index.glossary import glossary_hash
 from index.intents import FEATURES_VERSION as INTENT_FEATURES_VERSION
 from index.lexical import LexicalIndex
+from index.lexicon import load_lexicon
 from index.lifecycle import load_applied
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
@@ -269,8 +271,15 @@ def build_index(
 
     A document that cannot be read is listed in `BuildReport.failed` and skipped (its
     previously published version, if any, is kept); it never aborts the build.
+
+    Raises:
+        GlossaryError: `glossary.yaml` is malformed; raised before anything is embedded,
+            and the published index stays as it was.
     """
     started = time.perf_counter()
+    # Read first: a malformed word list stops the build before minutes of embedding.
+    load_lexicon(settings.knowledge_dir)
+    glossary = glossary_hash(settings.knowledge_dir)
     sources, failed = _load_sources(settings)
     configured_id = _configured_model_id(settings)
     with build_lock(settings):
@@ -373,9 +382,11 @@ def build_index(
         report.embedded += unit_texts
         stats = chunk_stats(units)
         restorer = fit_restorer((c.text for c in all_chunks), settings)
+        # The glossary shapes how the intent examples are read: a new one refits.
+        new_glossary = previous is not None and previous.manifest.get("glossary") != glossary
         intents, intents_entry = fit_intents(
-            settings, previous, model, stats, changed=bool(to_embed or report.removed),
-            restorer=restorer,
+            settings, previous, model, stats,
+            changed=bool(to_embed or report.removed) or new_glossary, restorer=restorer,
         )  # fmt: skip
         lexical = LexicalIndex(bigrams=BM25_BIGRAMS)
         lexical.build([c.chunk_id for c in all_chunks], [c.index_text for c in all_chunks])
@@ -408,6 +419,7 @@ def build_index(
             # token states (index.late_units), else embedded alone.
             "unit_vectors": settings.unit_vectors,
             "intents": intents_entry,
+            "glossary": glossary,
             "documents": {
                 doc_id: {"hash": sources[doc_id].hash, "chunks": len(chunks_by_doc.get(doc_id, []))}
                 for doc_id in sorted(sources)
@@ -473,6 +485,8 @@ def index_status(settings: Settings) -> str:
     if published != source_hashes(settings) or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "stale"
     if manifest.get("units_version") != UNITS_VERSION or intents_stale(settings, manifest):
+        return "stale"
+    if manifest.get("glossary") != glossary_hash(settings.knowledge_dir):
         return "stale"
     if manifest.get("unit_vectors", "separate") != settings.unit_vectors:
         return "stale"

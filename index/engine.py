@@ -129,6 +129,7 @@ class Engine:
             retriever=HybridRetriever(
                 served, self.model, self.settings, stats=models.stats, encoder=self.encoder,
                 ranker=PassageRanker.load(self.settings.knowledge_dir / RANKER_FILE),
+                glossary=models.lexicon.glossary,
             ),
             models=models,
             raw_index=index,

@@ -6,7 +6,9 @@ The word lists are data in `knowledge/` (admins extend them without touching cod
 * `entities.yaml`: the words for each support item of `criteria.yaml`, and how the knowledge
   base marks a value as not found (provinces come from the one list,
   `index/leads/provinces.yaml`, with the 2025 merges);
-* `criteria.yaml`: which support items have no known level ("Chưa tìm được mức hỗ trợ").
+* `criteria.yaml`: which support items have no known level ("Chưa tìm được mức hỗ trợ");
+* `glossary.yaml`: English terms of the domain in Vietnamese, and document phrasings of
+  question words (`index.glossary`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from index.glossary import Glossary, load_glossary, shipped_glossary
 from index.textnorm import expand_abbreviations, fold_diacritics, legal_number_tokens
 
 logger = logging.getLogger(__name__)
@@ -131,6 +134,8 @@ class Lexicon:
     not_found_markers: tuple[str, ...] = ()
     #: Support item id -> its label in criteria.yaml.
     item_labels: dict[str, str] = field(default_factory=dict)
+    #: English glossary and Vietnamese synonyms (`glossary.yaml`).
+    glossary: Glossary = field(default_factory=shipped_glossary)
     _names: dict[str, tuple[str, str, str]] = field(default_factory=dict, repr=False)
     _pattern: re.Pattern[str] | None = field(default=None, repr=False)
 
@@ -211,11 +216,16 @@ def _fold_key(text: str) -> str:
 def load_lexicon(knowledge_dir: Path) -> Lexicon:
     """Reads the word lists of a knowledge directory; missing files give empty lists.
 
+    A directory without `glossary.yaml` uses the shipped one (`index.glossary.glossary_path`).
+
     Args:
         knowledge_dir: `Settings.knowledge_dir`.
 
     Returns:
         The lexicon.
+
+    Raises:
+        GlossaryError: `glossary.yaml` is malformed (the message names the problem).
     """
     teencode = _read_yaml(knowledge_dir / TEENCODE_FILE)
     abbreviations = {
@@ -255,4 +265,5 @@ def load_lexicon(knowledge_dir: Path) -> Lexicon:
         unknown_items=frozenset(unknown),
         not_found_markers=markers,
         item_labels=labels,
+        glossary=load_glossary(knowledge_dir),
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.glossary import english_terms
+from index.glossary import Glossary, shipped_glossary
 from index.lexicon import TermStats
 from index.lifecycle import named_documents, number_key
 from index.passage_ranker import FEATURES, feature_row
@@ -32,16 +32,18 @@ class HeadFeatures:
         docs: doc_id -> document.
         stats: Word statistics of the index (IDF); no lexical features without them.
         units: The index's answer units (`index.units.UnitStore`), or None.
+        glossary: Tells English questions apart; the shipped glossary when None.
     """
 
     def __init__(
         self, chunks: Mapping[int, Chunk], docs: Mapping[str, DocumentMeta],
-        stats: TermStats | None, units: Any,
+        stats: TermStats | None, units: Any, *, glossary: Glossary | None = None,
     ) -> None:  # fmt: skip
         self._chunks = chunks
         self._docs = docs
         self.stats = stats
         self._units = units
+        self._glossary = glossary or shipped_glossary()
         self._unit_tokens = _unit_tokens(units)
         self._context = {
             cid: frozenset(content_tokens(" ".join(_about(chunk, docs.get(chunk.doc_id)))))
@@ -93,7 +95,7 @@ class HeadFeatures:
         best_dense = max((s for _, s in dense), default=0.0)
         worst_dense = min((s for _, s in dense), default=0.0)
         best_bm25 = max((s for _, s in bm25), default=0.0)
-        english = "english_dense_gap" in want and english_terms(query) is not None
+        english = "english_dense_gap" in want and self._glossary.english_terms(query) is not None
         docs = [self._doc_for(item.chunk_id) for item in head]
         head_numbers = {number_key(d.number) for d in docs if d.doc_type != "guide" and d.number}
         guided = {number_key(n) for d in docs if d.doc_type == "guide" for n in d.based_on}

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.glossary import EnglishRendering, english_terms, synonym_text
+from index.glossary import EnglishRendering
 from index.lexicon import Entities, Lexicon
 from index.textnorm import content_tokens, has_diacritics
 
@@ -169,7 +169,7 @@ def analyse(
 
     Args:
         text: The cleaned question (`prepare_question(...).text`).
-        lexicon: Abbreviations and entity names.
+        lexicon: Abbreviations, entity names and the glossary.
         restore_accents: Embed a question typed without accents with guessed diacritics.
         restorer: Guesses them (`index.accents.AccentRestorer.restore`, fitted on the
             index); pyvi's ViDiac when None.
@@ -180,16 +180,16 @@ def analyse(
         ngoài)"), which is how the cross-lingual match is bridged.
     """
     expanded = lexicon.expand(text)
-    english = english_terms(expanded)
+    english = lexicon.glossary.english_terms(expanded)
     accentless = looks_accentless_vietnamese(expanded)
     dense_text = expanded
     if english is not None:
         dense_text = f"{expanded} ({english.text})"
     elif accentless and restore_accents:
         dense_text = (restorer or restore_diacritics)(expanded)
-    extra = [english.text if english is not None else "", synonym_text(expanded)]
+    synonyms = lexicon.glossary.synonym_text(expanded)
+    extra = [english.text if english is not None else "", synonyms]
     lexical_text = " ".join([expanded, *(e for e in extra if e)])
-    synonyms = synonym_text(expanded)
     tokens = content_tokens(expanded)
     focus = content_tokens(focus_clause(expanded))
     if english is not None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from index.glossary import english_terms, synonym_text
+from index.glossary import Glossary, shipped_glossary
 from index.lexicon import TermStats
 from index.lifecycle import (
     named_documents,
@@ -80,18 +80,20 @@ has_vietnamese_diacritics = has_diacritics
 __all__ = ["HybridRetriever", "has_vietnamese_diacritics", "looks_accentless_vietnamese"]
 
 
-def lexical_query(query: str) -> str:
+def lexical_query(query: str, glossary: Glossary | None = None) -> str:
     """The BM25 query: the question plus its Vietnamese glossary terms and synonyms.
 
     Args:
         query: The question.
+        glossary: The knowledge directory's glossary; the shipped one when None.
 
     Returns:
         The question, followed by the Vietnamese terms of an English question about this
         domain and by document phrasings of intent words ("khó khăn" -> "hạn chế").
     """
-    english = english_terms(query)
-    extra = [english.text if english is not None else "", synonym_text(query)]
+    glossary = glossary or shipped_glossary()
+    english = glossary.english_terms(query)
+    extra = [english.text if english is not None else "", glossary.synonym_text(query)]
     return " ".join([query, *(e for e in extra if e)])
 
 
@@ -261,6 +263,7 @@ class HybridRetriever:
         units: Any = None,
         encoder: Any | None = None,
         ranker: PassageRanker | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -270,12 +273,14 @@ class HybridRetriever:
         self.max_per_doc = max_per_doc
         self.stats = stats
         self.ranker = ranker or default_ranker()
+        self.glossary = glossary or shipped_glossary()
         self._chunks: dict[int, Chunk] = _chunk_map(index.chunks)
         self._docs: dict[str, DocumentMeta] = _doc_map(index.docs)
         self._doc_of = {cid: chunk.doc_id for cid, chunk in self._chunks.items()}
         self.features = HeadFeatures(
             self._chunks, self._docs, stats,
             units if units is not None else getattr(index, "units", None),
+            glossary=self.glossary,
         )  # fmt: skip
 
     def encode(self, query: str) -> np.ndarray:
@@ -329,7 +334,7 @@ class HybridRetriever:
         weight = self.settings.dense_weight if weight is None else weight
         if looks_accentless_vietnamese(query):
             return min(weight, ACCENTLESS_DENSE_WEIGHT)
-        if english_terms(query) is not None:
+        if self.glossary.english_terms(query) is not None:
             return min(weight, ENGLISH_DENSE_WEIGHT)
         return weight
 
@@ -528,7 +533,7 @@ class HybridRetriever:
         pool = max(self.pool, k)
         dense: list[tuple[int, float]] = []
         bm25: list[tuple[int, float]] = []
-        english = english_terms(query)
+        english = self.glossary.english_terms(query)
         vector: np.ndarray | None = None
         if mode in ("dense", "hybrid"):
             dense_query = dense_text
@@ -540,7 +545,7 @@ class HybridRetriever:
             vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
             dense = self.dense_candidates(vector, pool)
         if mode in ("bm25", "hybrid"):
-            bm25 = self.bm25_candidates(lexical_text or lexical_query(query), pool)
+            bm25 = self.bm25_candidates(lexical_text or lexical_query(query, self.glossary), pool)
         return self.fuse(query, dense, bm25, mode=mode, fusion=fusion), dense, bm25, vector
 
     def _passage(self, item: ScoredId) -> Passage | None:

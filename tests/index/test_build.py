@@ -164,6 +164,55 @@ def test_nothing_changed_embeds_nothing_and_needs_no_model(
     assert sorted(report.unchanged) == sorted(DOCS)
 
 
+def test_a_glossary_edit_makes_the_index_stale_and_refits_without_embedding(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index import build
+    from index.glossary import GLOSSARY_FILE, SHIPPED_GLOSSARY
+
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    before = _load(settings).manifest["glossary"]
+    assert before and index_status(settings) == "current"
+    glossary = settings.knowledge_dir / GLOSSARY_FILE
+    text = SHIPPED_GLOSSARY.read_text(encoding="utf-8")
+    glossary.write_text(text.replace("english:\n", "english:\n  drying kiln: lò sấy\n", 1))
+    assert index_status(settings) == "stale"
+    refits: list[bool] = []
+    fit = build.fit_intents
+
+    def spy(*args: Any, changed: bool, **kwargs: Any) -> Any:
+        refits.append(changed)
+        return fit(*args, changed=changed, **kwargs)
+
+    monkeypatch.setattr(build, "fit_intents", spy)
+    model = FakeModel()
+    report = build_index(settings, model=model)  # type: ignore[arg-type]
+
+    # The classifier reads questions through the glossary: it is refitted; nothing else is.
+    assert refits == [True]
+    assert model.embedded == [] and sorted(report.unchanged) == sorted(DOCS)
+    assert _load(settings).manifest["glossary"] not in ("", before)
+    assert index_status(settings) == "current"
+
+
+def test_a_malformed_glossary_stops_the_build_before_embedding(settings: Settings) -> None:
+    from index.errors import KhuyenCongError
+    from index.glossary import GLOSSARY_FILE, GlossaryError
+
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    published = current_version(settings)
+    (settings.knowledge_dir / GLOSSARY_FILE).write_text("english: [oops\n", encoding="utf-8")
+    (settings.knowledge_dir / "moi.md").write_text("# Mới\n\nHỗ trợ lò sấy chè.\n", "utf-8")
+    model = FakeModel()
+
+    with pytest.raises(GlossaryError, match="glossary.yaml is not a valid glossary") as caught:
+        build_index(settings, model=model)  # type: ignore[arg-type]
+
+    assert isinstance(caught.value, KhuyenCongError)  # the CLI prints it, no traceback
+    assert model.embedded == []
+    assert current_version(settings) == published
+
+
 def test_another_unit_vectors_setting_rebuilds_every_chunk(settings: Settings) -> None:
     build_index(settings, model=FakeModel())  # type: ignore[arg-type]
     assert _load(settings).manifest["unit_vectors"] == "separate"

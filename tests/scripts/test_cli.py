@@ -182,6 +182,18 @@ def test_reindex_skips_a_broken_document_and_names_it(cli_env: dict[str, Path]) 
     assert "Quyết định hỗ trợ lò sấy chè Shan tuyết" in sources and "rong.txt" not in sources
 
 
+def test_reindex_with_a_malformed_glossary_names_the_file_and_the_problem(
+    cli_env: dict[str, Path],
+) -> None:
+    (cli_env["knowledge"] / "glossary.yaml").write_text("english:\n  fair:\n", "utf-8")
+
+    result = run("reindex")
+
+    assert result.exit_code == 1
+    assert "glossary.yaml" in result.output and "needs a Vietnamese text" in result.output
+    assert not (cli_env["index"] / "current").exists()  # nothing was published
+
+
 def test_leads_list_and_filters(cli_env: dict[str, Path]) -> None:
     assert run("migrate").exit_code == 0
     seed_leads()
