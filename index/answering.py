@@ -24,6 +24,7 @@ from index.lexicon import Entities, Lexicon, TermStats
 from index.lifecycle import with_basis
 from index.question import Query
 from index.schema import Answer, Citation, DocumentMeta, Passage
+from index.unit_entities import entity_text
 from index.unit_scorer import (
     CANDIDATE_PASSAGES,
     Candidate,
@@ -71,6 +72,9 @@ class AnswerModels:
     selection: Selection = field(default_factory=Selection)
     #: Guesses the diacritics of unaccented questions (pyvi's ViDiac when None).
     restorer: AccentRestorer | None = None
+    #: The units' entities saved with the index (`index.unit_entities`), by row; empty for
+    #: an index without them, which are then found here.
+    saved_entities: Sequence[Entities] = ()
     _contexts: dict[int, tuple[frozenset[str], Entities]] = field(default_factory=dict)
     _entities: dict[int, Entities] = field(default_factory=dict)
     _facts: dict[int, UnitFacts] = field(default_factory=dict)
@@ -79,6 +83,7 @@ class AnswerModels:
         # Every unit's facts and entities up front (about 0.4 ms a unit): found lazily, the
         # first questions over each passage paid for them, and made the slowest 5% of
         # answers (the p95 the benchmark compares with one query embedding).
+        self._entities.update(enumerate(self.saved_entities))
         for row in range(len(self.units)):
             self.unit_facts(row)
             self.unit_entities(row)
@@ -95,8 +100,7 @@ class AnswerModels:
         """Entities named by one unit, found once per index version."""
         found = self._entities.get(row)
         if found is None:
-            unit = self.units.units[row]
-            found = self.lexicon.find(" ".join([unit.label, unit.text, *unit.items]))
+            found = self.lexicon.find(entity_text(self.units.units[row]))
             self._entities[row] = found
         return found
 

@@ -48,6 +48,7 @@ from index.lexicon import load_lexicon
 from index.lifecycle import load_applied
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
+from index.unit_entities import find_unit_entities
 from index.units import UNITS_VERSION
 
 if TYPE_CHECKING:
@@ -278,7 +279,7 @@ def build_index(
     """
     started = time.perf_counter()
     # Read first: a malformed word list stops the build before minutes of embedding.
-    load_lexicon(settings.knowledge_dir)
+    lexicon = load_lexicon(settings.knowledge_dir)
     glossary = glossary_hash(settings.knowledge_dir)
     sources, failed = _load_sources(settings)
     configured_id = _configured_model_id(settings)
@@ -437,6 +438,8 @@ def build_index(
                 units=units,
                 intents=intents,
                 restorer=restorer,
+                # Found here, not at every engine load (most of the load: index.unit_entities).
+                unit_entities=find_unit_entities(units, lexicon),
             )
             # Verify the new version loads and its counts agree before anyone reads it.
             store.load_version(path)

@@ -31,6 +31,7 @@ from index.retrieval import HybridRetriever, Retrieval
 from index.schema import Answer, DocumentMeta, Passage, RetrievalMode
 from index.settings import Settings
 from index.store import LoadedIndex
+from index.unit_entities import usable_entities
 from index.unit_scorer import SCORER_FILE, UnitScorer
 
 if TYPE_CHECKING:
@@ -109,10 +110,13 @@ class Engine:
 
         if models is None:
             scorer = UnitScorer.load(self.settings.knowledge_dir / SCORER_FILE)
+            lexicon = load_lexicon(self.settings.knowledge_dir)
+            saved = getattr(index, "unit_entities", None)
             models = AnswerModels(
                 units=index.units,
                 stats=chunk_stats(index.units),
-                lexicon=load_lexicon(self.settings.knowledge_dir),
+                lexicon=lexicon,
+                saved_entities=usable_entities(saved, lexicon, len(index.units)),
                 scorer=scorer,
                 classifier=index.intents,
                 selection=Selection.from_info(scorer.info),

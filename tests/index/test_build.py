@@ -92,7 +92,7 @@ def test_first_build_writes_manifest_and_publishes(settings: Settings) -> None:
     path = settings.index_dir / "versions" / report.version
     assert {p.name for p in path.iterdir()} == {
         "manifest.json", "chunks.jsonl", "docs.json", "dense.faiss", "lexical",
-        "units.jsonl", "units.npy", "accents.json",
+        "units.jsonl", "units.npy", "accents.json", "unit_entities.json",
     }  # fmt: skip
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format_version"] == store.FORMAT_VERSION

@@ -194,6 +194,69 @@ def test_index_without_a_saved_restorer_fits_one(
     assert restorer.restore("ho tro may moc") == "hỗ trợ máy móc"
 
 
+def test_engine_reads_the_unit_entities_the_build_found(
+    small_kb: Settings, embedding_model: SentenceTransformer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.answering import AnswerModels
+    from index.lexicon import Lexicon, load_lexicon
+    from index.store import current_version, versions_root
+    from index.unit_entities import ENTITIES_NAME, entity_text
+
+    version = current_version(small_kb)
+    assert version is not None
+    assert (versions_root(small_kb) / version / ENTITIES_NAME).is_file()
+    lexicon = load_lexicon(small_kb.knowledge_dir)
+    finds: list[str] = []
+    find = Lexicon.find
+    monkeypatch.setattr(Lexicon, "find", lambda self, text: finds.append(text) or find(self, text))
+
+    engine = _load(small_kb, embedding_model)
+
+    models: AnswerModels = engine._snapshot.models
+    units = models.units.units
+    assert units and not set(finds) & {entity_text(u) for u in units}
+    # What was saved is what finding them now gives.
+    for row in (0, len(units) // 2, len(units) - 1):
+        assert models.unit_entities(row) == lexicon.find(entity_text(units[row]))
+    assert any(models.unit_entities(row).mentions for row in range(len(units)))
+
+
+def test_unit_entities_are_found_again_for_an_older_index_or_other_names(
+    small_kb: Settings, embedding_model: SentenceTransformer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index import engine as engine_module
+    from index.lexicon import Lexicon, load_lexicon
+    from index.store import current_version, versions_root
+    from index.unit_entities import ENTITIES_NAME, entity_text
+
+    version = current_version(small_kb)
+    assert version is not None
+    path = versions_root(small_kb) / version / ENTITIES_NAME
+    finds: list[str] = []
+    find = Lexicon.find
+    monkeypatch.setattr(Lexicon, "find", lambda self, text: finds.append(text) or find(self, text))
+    # Another support item in entities.yaml (after the build): the saved ones do not hold.
+    lexicon = load_lexicon(small_kb.knowledge_dir)
+    lexicon.items.insert(0, ("lo say che", "lo_say"))
+    monkeypatch.setattr(engine_module, "load_lexicon", lambda _: lexicon)
+    engine = _load(small_kb, embedding_model)
+    units = engine._snapshot.models.units.units
+    assert {entity_text(u) for u in units} <= set(finds)
+
+    # An index written before the file existed: no file, no checksum for it.
+    path.unlink()
+    manifest_path = path.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["files"][ENTITIES_NAME]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.setattr(engine_module, "load_lexicon", load_lexicon)
+    finds.clear()
+    older = _load(small_kb, embedding_model)
+    models = older._snapshot.models
+    assert {entity_text(u) for u in units} <= set(finds)
+    assert models.unit_entities(0) == find(load_lexicon(small_kb.knowledge_dir), entity_text(units[0]))
+
+
 def _chunk_texts(settings: Settings) -> list[str]:
     from index.store import load_published
 
