@@ -1,15 +1,18 @@
 """Fits the passage ranker (`index.passage_ranker`) on tuning files, never on what is reported.
 
 `python -m scripts.fit_ranker --index KNOWLEDGE_DIR:INDEX_DIR --questions FILE ...
-[--index ... --questions ...] [--out knowledge/passage_ranker.json]`
+[--index ... --questions ...] [--features NAME,...] [--out knowledge/passage_ranker.json]`
 
 Each `--index` pair is evaluated with the `--questions` files that follow it, so the same
 tuning questions can be asked of the knowledge base alone and of the knowledge base plus the
 legal corpus (the ranker must serve both). A head candidate is a positive when its chunk
 holds an answer key of its row (and comes from the row's `doc`, when the row names one).
-The logistic regression's regularisation is chosen by grouped cross-validation (a question's
-candidates stay in one fold) on the held-out hit@1 of the reordered head; the script prints
-that hit@1 next to the untuned ordering's.
+The logistic regression's regularisation is chosen by cross-validation on the held-out hit@1
+of the reordered head, with folds grouped by document: all questions answered from one
+document (the document of their first positive) stay in one fold, so the
+estimate is that of documents the fit has not seen, as with a newly uploaded law. The script
+prints that hit@1 next to the untuned ordering's. `--features` fits only the named features
+(the others get weight 0): a small model is what the tuning files can support.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import datetime as dt
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +37,11 @@ C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 def head_rows(
     engine: Any, questions: list[Any]
-) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
-    """Per answerable question: the head's feature matrix and its 0/1 labels."""
+) -> tuple[list[np.ndarray], list[np.ndarray], list[str], list[str]]:
+    """Per answerable question: the head's feature matrix, its 0/1 labels, id and group.
+
+    The group is the document the question is answered from (see `answer_group`).
+    """
     from index.question import analyse, prepare_question
     from index.retrieval import RERANK_DEPTH
     from scripts.evaluate import contains_key, doc_matches
@@ -44,6 +51,7 @@ def head_rows(
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     ids: list[str] = []
+    groups: list[str] = []
     for item in questions:
         if not item.answerable:
             continue
@@ -59,18 +67,41 @@ def head_rows(
         if not head:
             continue
         labels = []
+        docs = []
         for scored in head:
             chunk = retriever._chunks[scored.chunk_id]
             doc = retriever._doc_for(scored.chunk_id)
             right_doc = item.doc is None or doc_matches(item.doc, number=doc.number, doc_id=doc.doc_id)
             labels.append(int(right_doc and contains_key(chunk.text, item.answer_keys)))
+            docs.append(doc.doc_id)
         x = retriever.features.rows(
             query.expanded, head, query.tokens, dense=dense, bm25=bm25, vector=vector
         )
         xs.append(x)
         ys.append(np.asarray(labels))
         ids.append(item.id)
-    return xs, ys, ids
+        groups.append(answer_group(docs, labels, fallback=item.id))
+    return xs, ys, ids, groups
+
+
+def answer_group(docs: list[str], labels: list[int], *, fallback: str) -> str:
+    """The cross-validation group of a question: the document its answer is in.
+
+    Positives come from the row's `doc` when it names one, so this is that document.
+
+    Args:
+        docs: doc_id of each head candidate.
+        labels: 1 for each candidate holding an answer key.
+        fallback: The question's id, its own group when the head holds no answer (such a
+            question is not used in the fit anyway).
+
+    Returns:
+        A key shared by the questions answered from one document.
+    """
+    for doc_id, label in zip(docs, labels, strict=True):
+        if label:
+            return f"doc:{doc_id}"
+    return f"question:{fallback}"
 
 
 def hit1(scores: list[np.ndarray], ys: list[np.ndarray]) -> float:
@@ -102,19 +133,50 @@ def pairs(
     return np.vstack(rows), np.asarray(labels), np.asarray(weights)
 
 
-def fit(xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[Any, float, dict[str, float]]:
-    """Chooses C by grouped CV hit@1 of a pairwise logistic regression; refits on all rows."""
+def document_folds(groups: list[str], n_splits: int = 5) -> list[tuple[list[int], list[int]]]:
+    """(train, test) index lists with every group wholly in one test fold.
+
+    Groups are dealt to folds in a fixed shuffled order, so a document with many questions
+    does not decide the fold sizes alone and the folds are the same on every run.
+    """
+    names = sorted(set(groups))
+    order = np.random.RandomState(0).permutation(len(names))
+    fold_of = {names[i]: k % n_splits for k, i in enumerate(order)}
+    folds: list[tuple[list[int], list[int]]] = []
+    for k in range(min(n_splits, len(names))):
+        test = [i for i, g in enumerate(groups) if fold_of[g] == k]
+        train = [i for i, g in enumerate(groups) if fold_of[g] != k]
+        folds.append((train, test))
+    return folds
+
+
+def fit(
+    xs: list[np.ndarray],
+    ys: list[np.ndarray],
+    groups: list[str] | None = None,
+    names: Sequence[str] | None = None,
+) -> tuple[Any, float, dict[str, float]]:
+    """Chooses C by document-grouped CV hit@1 of a pairwise logistic regression; refits.
+
+    Args:
+        xs: Feature matrix of each question's head.
+        ys: 0/1 labels of each head.
+        groups: Cross-validation group of each question (`answer_group`); each question is
+            its own group when None.
+        names: The feature of each column (`index.passage_ranker.FEATURES` when None).
+
+    Returns:
+        The model fitted on every question, its C and the CV report.
+    """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import KFold
 
-    from index.passage_ranker import default_ranker
+    from index.passage_ranker import DEFAULT_WEIGHTS, FEATURES
 
+    untuned = np.asarray([DEFAULT_WEIGHTS.get(n, 0.0) for n in (names or FEATURES)])
     useful = [i for i, y in enumerate(ys) if y.any() and not y.all()]
-    folds = list(KFold(n_splits=5, shuffle=True, random_state=0).split(useful))
-    default = default_ranker()
-    report = {
-        "untuned_hit@1": hit1([default.scores(xs[q]) for q in useful], [ys[q] for q in useful])
-    }
+    labels = groups if groups is not None else [str(i) for i in range(len(ys))]
+    folds = document_folds([labels[q] for q in useful])
+    report = {"untuned_hit@1": hit1([xs[q] @ untuned for q in useful], [ys[q] for q in useful])}
     best: tuple[float, float] | None = None
     for c in C_GRID:
         held: dict[int, np.ndarray] = {}
@@ -149,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", action="append", required=True,
                         help="KNOWLEDGE_DIR:INDEX_DIR; the --questions after it are asked of it")
     parser.add_argument("--questions", action="append", default=[], type=Path)
+    parser.add_argument("--features", default="",
+                        help="comma-separated features to fit (default: all of FEATURES)")
     parser.add_argument("--out", type=Path, default=Path("knowledge/passage_ranker.json"))
     args = parser.parse_args(argv)
     # Pair each --index with the --questions that follow it on the command line.
@@ -159,27 +223,36 @@ def main(argv: list[str] | None = None) -> int:
             plan.append((value, []))
         elif flag == "--questions" and plan:
             plan[-1][1].append(Path(value))
+    chosen = [f.strip() for f in args.features.split(",") if f.strip()] or list(FEATURES)
+    unknown = sorted(set(chosen) - set(FEATURES))
+    if unknown:
+        parser.error(f"unknown features: {', '.join(unknown)}")
+    columns = [FEATURES.index(name) for name in chosen]
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
+    groups: list[str] = []
     files: list[str] = []
     for pair, paths in plan:
         knowledge, index_dir = pair.split(":", 1)
         settings = Settings(knowledge_dir=Path(knowledge), index_dir=Path(index_dir))
         engine = load_engine(settings)
         for path in paths:
-            x, y, _ = head_rows(engine, load_questions(path))
-            xs += x
+            x, y, _, g = head_rows(engine, load_questions(path))
+            xs += [m[:, columns] for m in x]
             ys += y
+            groups += g
             files.append(f"{path} @ {index_dir}")
             logger.info("%s on %s: %d questions", path, index_dir, len(x))
-    model, c, report = fit(xs, ys)
-    weights = {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0], strict=True)}
+    model, c, report = fit(xs, ys, groups, chosen)
+    weights = {name: round(float(w), 4) for name, w in zip(chosen, model.coef_[0], strict=True)}
     info = {
         "fitted": dt.date.today().isoformat(),
         "tuning_files": files,
         "questions": len(xs),
         "with_positive_in_head": sum(int(y.any()) for y in ys),
         "c": c,
+        "features_fitted": chosen,
+        "cv_groups": "document",
         "report": {k: round(v, 4) for k, v in report.items()},
     }
     PassageRanker(weights, 0.0, info).save(args.out)
