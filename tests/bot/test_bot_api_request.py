@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -289,3 +293,73 @@ def test_the_client_is_chosen_by_setting_and_proxy(
         monkeypatch.setenv("HTTPS_PROXY", proxy)
     settings = Settings(telegram_http_client=choice)
     assert isinstance(bot_api_request(settings, pool_size=4), expected)
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (made by the openssl tool)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(  # noqa: S603 - a fixed command line
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],  # fmt: skip
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_https_is_verified_against_the_trusted_certificates(
+    tls_files: tuple[Path, Path],
+) -> None:
+    cert, key = tls_files
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await _read_request(reader)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(OK_BODY), OK_BODY)
+            )
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_context)
+    url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/bot{BOT_TOKEN}/getMe"
+    try:
+        trusting = KeepAliveRequest(
+            _Recorder(), ssl_context=lambda: ssl.create_default_context(cafile=str(cert))
+        )
+        await trusting.initialize()
+        assert await trusting.do_request(url, "POST", None) == (200, OK_BODY)
+        await trusting.shutdown()
+        # The default trust store does not know this certificate: refused, not sent.
+        async with client() as default:
+            with pytest.raises(NetworkError) as caught:
+                await default.do_request(url, "POST", None)
+        assert BOT_TOKEN not in str(caught.value)
+    finally:
+        server.close()
