@@ -58,7 +58,8 @@ def _target(url: str) -> _Target:
     secure = parts.scheme == "https"
     port = parts.port or (443 if secure else 80)
     default = port == (443 if secure else 80)
-    host_header = parts.hostname if default else f"{parts.hostname}:{port}"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6
+    host_header = host if default else f"{host}:{port}"
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
