@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from telegram._utils.defaultvalue import DefaultValue
+import httpx
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -91,15 +91,14 @@ class _Response(NamedTuple):
 
 
 def _timeout(value: Any, default: float | None) -> float | None:
-    return default if isinstance(value, DefaultValue) else value
+    # PTB passes DEFAULT_NONE (a DefaultValue, like every default it fills in) when unset.
+    return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
 
 
 def _ssl_context() -> ssl.SSLContext:
-    try:
-        import certifi  # httpx verifies against certifi's bundle; so does this client
-    except ImportError:
-        return ssl.create_default_context()
-    return ssl.create_default_context(cafile=certifi.where())
+    # httpx's own: certifi's bundle, or SSL_CERT_FILE / SSL_CERT_DIR when set, so this client
+    # trusts exactly what HTTPXRequest did.
+    return httpx.create_ssl_context()
 
 
 class KeepAliveRequest(BaseRequest):
