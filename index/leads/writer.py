@@ -37,6 +37,11 @@ ATTEMPTS = 3
 BACKOFF_S = 0.5
 #: Rows stored in one transaction at most (one commit for a burst, bounded in size).
 BATCH_ROWS = 500
+#: After the first write of a batch the writer waits this long for more, so questions
+#: answered a few milliseconds apart share one commit instead of taking one each: in the
+#: load test (50 users × 20 questions, ~250 answers/s) the writer thread's CPU per answer
+#: went 0.27–0.29 → 0.13–0.14 ms (0.25 s: 0.10–0.12). A log row lands 50 ms later.
+BATCH_LINGER_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,7 @@ class BackgroundWriter:
         max_pending: Writes that may wait; further ones are dropped and counted.
         attempts: Tries per write before it is dropped.
         backoff: Seconds to wait before a retry, times the attempt number.
+        linger: Seconds to wait after a batch's first write for more to join it.
     """
 
     def __init__(
@@ -65,8 +71,10 @@ class BackgroundWriter:
         max_pending: int = MAX_PENDING,
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF_S,
+        linger: float = BATCH_LINGER_S,
     ) -> None:
         self.engine = engine
+        self.linger = linger
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self.written = 0
@@ -160,6 +168,9 @@ class BackgroundWriter:
     def _next_jobs(self) -> list[_Write | None]:
         """Waits for a write, then takes what else is queued (up to BATCH_ROWS, or the stop)."""
         jobs = [self._queue.get()]
+        if jobs[0] is not None and self.linger > 0:
+            # One pause per batch, not a wake-up per write: the thread shares the GIL.
+            time.sleep(self.linger)
         while jobs[-1] is not None and len(jobs) < BATCH_ROWS:
             try:
                 jobs.append(self._queue.get_nowait())

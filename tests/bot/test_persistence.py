@@ -16,6 +16,8 @@ from bot.persistence import StatePersistence, read_state_file
 from bot.update_journal import UpdateJournal
 from index import atomic_write
 
+from .conftest import OWNER_ID
+
 
 def _update(update_id: int, user_id: int = 7, text: str = "xin chào") -> Update:
     user = User(id=user_id, is_bot=False, first_name="An")
@@ -247,3 +249,39 @@ async def test_a_staged_copy_is_not_changed_by_the_next_update(tmp_path: Path) -
     await persistence.end()
     saved = read_state_file(tmp_path / "state.pickle")["user_data"][7]
     assert saved == {"answers": {5001: {"passages": [{"text": "Điều 5"}], "rated": False}}}
+
+
+# --- the application -----------------------------------------------------------------------
+
+
+@pytest.mark.persistent
+async def test_an_updates_data_is_copied_once_for_the_snapshot(
+    app: Any,
+    bot_settings: Any,
+    make_command_update: Any,
+    make_message_update: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from telegram.ext import _application
+
+    deep_copies: list[object] = []
+    real_deepcopy = _application.deepcopy
+
+    def counting_deepcopy(value: Any, *args: Any) -> Any:
+        deep_copies.append(value)
+        return real_deepcopy(value, *args)
+
+    monkeypatch.setattr(_application, "deepcopy", counting_deepcopy)
+    await app.process_update(make_command_update("/dangky"))
+    await app.process_update(make_message_update("Nguyễn Văn An"))
+    await app.update_persistence()
+    assert "lead_draft" in read_state_file(bot_settings.persistence_path)["user_data"][OWNER_ID]
+    # The copy staged as each update finished is what was saved; PTB copied nothing again.
+    assert deep_copies == []
+
+    # Data changed outside an update (a job) is still saved through PTB's own mark.
+    app.user_data[OWNER_ID]["swept"] = True
+    app.mark_data_for_update_persistence(user_ids=OWNER_ID)
+    await app.update_persistence()
+    assert read_state_file(bot_settings.persistence_path)["user_data"][OWNER_ID]["swept"] is True
+    assert len(deep_copies) == 1

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.lexicon import load_lexicon
+from index.lexicon import fold_same_length, load_lexicon
 from index.textnorm import expand_abbreviations
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -56,3 +56,19 @@ def test_a_period_names_every_year_in_it() -> None:
     years = LEXICON.find("Kết quả giai đoạn 2016–2020 của tỉnh").keys("year")
     assert years == frozenset({"2016", "2017", "2018", "2019", "2020"})
     assert "2021" not in LEXICON.find("Chương trình 2016-2020").keys("year")
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Đà Nẵng", "da nang"),
+        # Decomposed accents are composed first, so offsets fit the NFC text.
+        ("Quy\u0301 Nho\u031bn", "quy nhon"),
+        ("Khuyến công 2025 — ĐỀ ÁN", "khuyen cong 2025 — de an"),
+        # A letter whose lower case is two characters still folds to one.
+        ("İ", "i"),
+    ],
+)
+def test_fold_same_length_keeps_one_character_per_character(text: str, folded: str) -> None:
+    assert fold_same_length(text) == folded
+    assert fold_same_length(text) == fold_same_length(text)  # the table, once filled

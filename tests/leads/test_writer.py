@@ -152,6 +152,23 @@ def test_rows_queued_together_are_stored_in_one_transaction(sqlite_engine: Engin
     writer.close()
 
 
+def test_a_row_queued_while_the_writer_lingers_shares_the_commit(sqlite_engine: Engine) -> None:
+    commits: list[object] = []
+    event.listen(sqlite_engine, "commit", commits.append)
+    # A long pause, so the second row surely arrives within it.
+    writer = BackgroundWriter(sqlite_engine, linger=2.0)
+    assert writer.log_question(**_question(1))
+    for _ in range(1000):  # until the writer has taken the first row and pauses
+        if writer._queue.qsize() == 0:
+            break
+        threading.Event().wait(0.01)
+    assert writer.log_question(**_question(2))
+    assert writer.flush()
+    assert _count(sqlite_engine) == 2
+    assert len(commits) == 1
+    writer.close()
+
+
 def test_a_bad_row_in_a_batch_costs_only_itself(
     sqlite_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
