@@ -14,6 +14,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import chat_policy, texts
+from bot.aiohttp_request import AiohttpRequest
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.handlers import (
     admin,
@@ -59,6 +60,13 @@ def file_url_for(base_url: str) -> str:
     return base + "/file/bot"
 
 
+def bot_api_request(settings: Settings, *, pool_size: int) -> BaseRequest:
+    """The request object of Bot API calls, by TELEGRAM_HTTP_CLIENT, with PTB's timeouts."""
+    if settings.telegram_http_client == "httpx":
+        return HTTPXRequest(connection_pool_size=pool_size)
+    return AiohttpRequest(connection_pool_size=pool_size)
+
+
 def build_application(
     settings: Settings,
     *,
@@ -100,8 +108,10 @@ def build_application(
         .post_init(setup_application)
         .post_shutdown(release_resources)
     )
-    if request is not None:
-        builder = builder.request(request)
+    # PTB's default pool sizes: 256 connections for calls, one for the long poll.
+    builder = builder.request(
+        request if request is not None else bot_api_request(settings, pool_size=256)
+    )
     journal: UpdateJournal | None = None
     if persistence:
         settings.persistence_path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,8 +124,7 @@ def build_application(
         ).update_queue(
             JournaledUpdateQueue(journal, sync_each_put=settings.telegram_mode == "webhook")
         )
-    # Same defaults as PTB's own getUpdates request (one connection for the long poll).
-    polling_request = request if request is not None else HTTPXRequest(connection_pool_size=1)
+    polling_request = request if request is not None else bot_api_request(settings, pool_size=1)
     builder = builder.get_updates_request(PollingRequest(polling_request, journal))
     app: BotApplication = builder.build()
     if isinstance(app, CheckpointedApplication):

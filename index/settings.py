@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     #: pairs on a machine at load 11–20, not yet measured on a quiet one, so uvloop is not
     #: a dependency: install it to use it.
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+    #: The HTTP client of Bot API calls (bot/app.py): aiohttp (bot/aiohttp_request.py), or
+    #: httpx through PTB's own HTTPXRequest. On the 50-user load test aiohttp used less bot
+    #: CPU per answer (README "Under load and faults"); both take proxies from HTTP(S)_PROXY
+    #: and NO_PROXY, and only httpx (with python-telegram-bot[socks]) speaks SOCKS.
+    telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     #: Seconds between saves of the conversation state (bot_state.pickle): the most a crash
     #: can lose. Updates fetched since the last save are replayed after a restart.
     state_save_seconds: float = Field(default=2.0, gt=0, le=300)
