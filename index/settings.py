@@ -101,9 +101,10 @@ class Settings(BaseSettings):
     #: a dependency: install it to use it.
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     #: The HTTP client of Bot API calls (bot/app.py): aiohttp (bot/aiohttp_request.py), or
-    #: httpx through PTB's own HTTPXRequest. On the 50-user load test aiohttp used less bot
-    #: CPU per answer (README "Under load and faults"); both take proxies from HTTP(S)_PROXY
-    #: and NO_PROXY, and only httpx (with python-telegram-bot[socks]) speaks SOCKS.
+    #: httpx through PTB's own HTTPXRequest. On the 50-user load test aiohttp used 3.8–4.6
+    #: ms of bot CPU per answer against httpx's 5.8–7.3 (four interleaved rounds, README
+    #: "Under load and faults"). Both take proxies from HTTP(S)_PROXY and NO_PROXY; only
+    #: httpx (with python-telegram-bot[socks]) speaks SOCKS.
     telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     #: Seconds between saves of the conversation state (bot_state.pickle): the most a crash
     #: can lose. Updates fetched since the last save are replayed after a restart.
