@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
@@ -15,7 +14,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import chat_policy, texts
-from bot.bot_api_request import KeepAliveRequest
+from bot.aiohttp_request import AiohttpRequest
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.handlers import (
     admin,
@@ -61,20 +60,11 @@ def file_url_for(base_url: str) -> str:
     return base + "/file/bot"
 
 
-#: Environment variables through which httpx (and so PTB's HTTPXRequest) takes a proxy.
-PROXY_VARIABLES = ("HTTPS_PROXY", "ALL_PROXY", "HTTP_PROXY")
-
-
 def bot_api_request(settings: Settings, *, pool_size: int) -> BaseRequest:
-    """The request object for Bot API calls: the keep-alive client, or httpx for a proxy.
-
-    Both use PTB's default timeouts; uploads and downloads always go through httpx.
-    """
-    httpx_request = HTTPXRequest(connection_pool_size=pool_size)
-    proxied = any(os.environ.get(name) or os.environ.get(name.lower()) for name in PROXY_VARIABLES)
-    if settings.telegram_http_client == "httpx" or proxied:
-        return httpx_request
-    return KeepAliveRequest(httpx_request, connection_pool_size=pool_size)
+    """The request object of Bot API calls, by TELEGRAM_HTTP_CLIENT, with PTB's timeouts."""
+    if settings.telegram_http_client == "httpx":
+        return HTTPXRequest(connection_pool_size=pool_size)
+    return AiohttpRequest(connection_pool_size=pool_size)
 
 
 def build_application(
@@ -118,7 +108,7 @@ def build_application(
         .post_init(setup_application)
         .post_shutdown(release_resources)
     )
-    # PTB's default pool sizes: 256 for calls, 1 for the long poll.
+    # PTB's default pool sizes: 256 connections for calls, one for the long poll.
     builder = builder.request(
         request if request is not None else bot_api_request(settings, pool_size=256)
     )
@@ -134,7 +124,6 @@ def build_application(
         ).update_queue(
             JournaledUpdateQueue(journal, sync_each_put=settings.telegram_mode == "webhook")
         )
-    # Same defaults as PTB's own getUpdates request (one connection for the long poll).
     polling_request = request if request is not None else bot_api_request(settings, pool_size=1)
     builder = builder.get_updates_request(PollingRequest(polling_request, journal))
     app: BotApplication = builder.build()

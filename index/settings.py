@@ -100,11 +100,12 @@ class Settings(BaseSettings):
     #: pairs on a machine at load 11–20, not yet measured on a quiet one, so uvloop is not
     #: a dependency: install it to use it.
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
-    #: How the bot sends Bot API calls: "auto" uses the lean keep-alive client of
-    #: bot/bot_api_request.py (CPU per sendMessage 1.4 → 0.25 ms against httpx, README
-    #: "Under load and faults") unless a proxy variable (HTTPS_PROXY, ALL_PROXY, HTTP_PROXY)
-    #: is set; "httpx" always uses PTB's HTTPXRequest, which also honours proxies.
-    telegram_http_client: Literal["auto", "httpx"] = "auto"
+    #: The HTTP client of Bot API calls (bot/app.py): aiohttp (bot/aiohttp_request.py), or
+    #: httpx through PTB's own HTTPXRequest. On the 50-user load test aiohttp used 3.8–4.6
+    #: ms of bot CPU per answer against httpx's 5.8–7.3 (four interleaved rounds, README
+    #: "Under load and faults"). Both take proxies from HTTP(S)_PROXY and NO_PROXY; only
+    #: httpx (with python-telegram-bot[socks]) speaks SOCKS.
+    telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     #: Seconds between saves of the conversation state (bot_state.pickle): the most a crash
     #: can lose. Updates fetched since the last save are replayed after a restart.
     state_save_seconds: float = Field(default=2.0, gt=0, le=300)
