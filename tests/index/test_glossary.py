@@ -55,7 +55,8 @@ def test_vietnamese_questions_are_not_rendered(question: str) -> None:
 
 
 def test_glossary_values_are_vietnamese_and_keys_lower_case() -> None:
-    assert 40 <= len(GLOSSARY.english) <= 200
+    # The shipped file loaded whole (admins add entries, so there is no upper bound).
+    assert len(GLOSSARY.english) >= 200
     for key, value in GLOSSARY.english.items():
         assert key == key.casefold() and value.strip()
     assert GLOSSARY.generic < set(GLOSSARY.english)
