@@ -196,6 +196,24 @@ def select_units(models: AnswerModels, ranked: Sequence[Candidate]) -> list[Cand
     return chosen
 
 
+def whole_items(chosen: Sequence[Candidate], ranked: Sequence[Candidate]) -> list[Candidate]:
+    """Each chosen sentence of a list item shown as its whole item, when the item is a unit.
+
+    The sentence won on its words; the item around it says what it is about ("Nghị định
+    134/2004/NĐ-CP: nghị định trước đây. Tình trạng: đã được thay thế…").
+    """
+    shown: list[Candidate] = []
+    for candidate in chosen:
+        if candidate.unit.kind == "sentence":
+            candidate = next(
+                (w for w in ranked if w.unit.kind == "item" and w.unit.repeats(candidate.unit)),
+                candidate,
+            )
+        if all(candidate.row != c.row for c in shown):
+            shown.append(candidate)
+    return shown
+
+
 def _answer_text(chosen: Sequence[Candidate]) -> str:
     budget = MAX_ANSWER_CHARS
     paragraphs = []
@@ -328,7 +346,7 @@ def compose_answer(
                 **base, text="", confident=False, outcome="refused", reason="no_match",
                 confidence=0.0,
             )  # fmt: skip
-        chosen = select_units(models, ranked)
+        chosen = whole_items(select_units(models, ranked), ranked)
     # The sources the answer is built from come first ("Xem thêm nguồn" shows the clause
     # each unit was copied from), then the other retrieved passages.
     base["passages"] = answer_first_passages(chosen, passages)
