@@ -212,9 +212,11 @@ def rewrite_followup(question: str, previous: str | None, lexicon: Lexicon | Non
     """Combines a follow-up question with the previous question into a self-contained one.
 
     A province, support item, establishment type, legal document or year (period) named in
-    the follow-up *replaces* the one of the same kind in the previous question ("Mức hỗ trợ ở Đà Nẵng?" + "còn ở Quảng Nam
-    thì sao?" → "Mức hỗ trợ ở Quảng Nam?"; "… thiết kế bao bì …" + "thế còn máy đóng gói?" →
-    "… máy đóng gói …"); otherwise the specifics are appended to the previous question.
+    the follow-up *replaces* the one of the same kind in the previous question ("Mức hỗ trợ
+    ở Đà Nẵng?" + "còn ở Quảng Nam thì sao?" → "Mức hỗ trợ ở Quảng Nam?"; "… thiết kế bao bì
+    …" + "thế còn máy đóng gói?" → "… máy đóng gói …"; "… giai đoạn 2021-2025 …" + "còn giai
+    đoạn 2016-2020?" → "… giai đoạn 2016-2020 …"); otherwise the specifics are appended to
+    the previous question.
 
     Args:
         question: The new message.
