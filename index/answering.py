@@ -163,7 +163,7 @@ def _covers(chosen: AnswerUnit, other: AnswerUnit) -> bool:
     # A whole list already shows its items, and an item's list would repeat it; two items
     # of one list are different answers (the cap for one machine, the cap for a line).
     same_list = chosen.chunk_id == other.chunk_id and chosen.group >= 0 and chosen.group == other.group
-    return same_list and "list" in (chosen.kind, other.kind)
+    return (same_list and "list" in (chosen.kind, other.kind)) or chosen.repeats(other)
 
 
 def select_units(models: AnswerModels, ranked: Sequence[Candidate]) -> list[Candidate]:
@@ -198,6 +198,24 @@ def select_units(models: AnswerModels, ranked: Sequence[Candidate]) -> list[Cand
         chosen.append(best)
         used += best.unit.display_length
     return chosen
+
+
+def whole_items(chosen: Sequence[Candidate], ranked: Sequence[Candidate]) -> list[Candidate]:
+    """Each chosen sentence of a list item shown as its whole item, when the item is a unit.
+
+    The sentence won on its words; the item around it says what it is about ("Nghị định
+    134/2004/NĐ-CP: nghị định trước đây. Tình trạng: đã được thay thế…").
+    """
+    shown: list[Candidate] = []
+    for candidate in chosen:
+        if candidate.unit.kind == "sentence":
+            candidate = next(
+                (w for w in ranked if w.unit.kind == "item" and w.unit.repeats(candidate.unit)),
+                candidate,
+            )
+        if all(candidate.row != c.row for c in shown):
+            shown.append(candidate)
+    return shown
 
 
 def _answer_text(chosen: Sequence[Candidate]) -> str:
@@ -332,7 +350,7 @@ def compose_answer(
                 **base, text="", confident=False, outcome="refused", reason="no_match",
                 confidence=0.0,
             )  # fmt: skip
-        chosen = select_units(models, ranked)
+        chosen = whole_items(select_units(models, ranked), ranked)
     # The sources the answer is built from come first ("Xem thêm nguồn" shows the clause
     # each unit was copied from), then the other retrieved passages.
     base["passages"] = answer_first_passages(chosen, passages)

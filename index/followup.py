@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from index.lexicon import Lexicon, fold_same_length, load_lexicon
+from index.textnorm import legal_reference_spans
 
 __all__ = ["is_followup", "next_context", "rewrite_followup"]
 
@@ -97,6 +98,8 @@ _ENTITIES = (
 )
 
 _SPACE_RE = re.compile(r"\s+")
+#: A year or a period ("2021", "2016-2020"), not the year of a document number ("45/2012").
+_TIME_RE = re.compile(r"(?<![\d/])(?:19|20)\d\d(?:\s*[-–—]\s*(?:19|20)\d\d)?(?![\d/])")
 
 
 #: The knowledge shipped with the code, for callers that pass no lexicon.
@@ -192,13 +195,28 @@ def is_followup(question: str, lexicon: Lexicon | None = None) -> bool:
     return text.endswith("?") and len(specifics.split()) <= 4 and not has_topic and names_known
 
 
+def _document_spans(text: str) -> list[tuple[int, int]]:
+    return legal_reference_spans(_fold(text).lower())
+
+
+def _time_spans(text: str) -> list[tuple[int, int]]:
+    inside = _document_spans(text)
+    return [
+        m.span()
+        for m in _TIME_RE.finditer(text)
+        if not any(start <= m.start() < end for start, end in inside)
+    ]
+
+
 def rewrite_followup(question: str, previous: str | None, lexicon: Lexicon | None = None) -> str:
     """Combines a follow-up question with the previous question into a self-contained one.
 
-    A province, support item or establishment type named in the follow-up *replaces* the one
-    of the same kind in the previous question ("Mức hỗ trợ ở Đà Nẵng?" + "còn ở Quảng Nam
-    thì sao?" → "Mức hỗ trợ ở Quảng Nam?"; "… thiết kế bao bì …" + "thế còn máy đóng gói?" →
-    "… máy đóng gói …"); otherwise the specifics are appended to the previous question.
+    A province, support item, establishment type, legal document or year (period) named in
+    the follow-up *replaces* the one of the same kind in the previous question ("Mức hỗ trợ
+    ở Đà Nẵng?" + "còn ở Quảng Nam thì sao?" → "Mức hỗ trợ ở Quảng Nam?"; "… thiết kế bao bì
+    …" + "thế còn máy đóng gói?" → "… máy đóng gói …"; "… giai đoạn 2021-2025 …" + "còn giai
+    đoạn 2016-2020?" → "… giai đoạn 2016-2020 …"); otherwise the specifics are appended to
+    the previous question.
 
     Args:
         question: The new message.
@@ -224,6 +242,13 @@ def rewrite_followup(question: str, previous: str | None, lexicon: Lexicon | Non
             # The province as it is written in the list; the item as the user wrote it.
             text = wanted.key if kind == "province" else specifics[wanted.start : wanted.end]
             spans.append((had.start, had.end, text))
+    # A document or a year (period) named in the follow-up replaces the previous one too:
+    # "còn Nghị định 235/2025?" asks about that decree, "còn năm 2022?" about that year.
+    for finder in (_document_spans, _time_spans):
+        wanted_spans, had_spans = finder(specifics), finder(prev)
+        if wanted_spans and had_spans:
+            (start, end), (old_start, old_end) = wanted_spans[0], had_spans[0]
+            spans.append((old_start, old_end, specifics[start:end]))
     new_entity, old_entity = _find_any(specifics, _ENTITIES), _find_any(prev, _ENTITIES)
     if new_entity and old_entity:
         spans.append((old_entity[0], old_entity[1], specifics[new_entity[0] : new_entity[1]]))

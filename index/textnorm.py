@@ -102,6 +102,35 @@ def _canonical(code: str, number: str, year: str | None) -> list[str]:
     return tokens
 
 
+_REFERENCE_TAIL_RE = re.compile(r"(?:/[a-z]+)?(?:-[a-z]+)*")
+
+
+def legal_reference_spans(folded: str) -> list[tuple[int, int]]:
+    """Character spans of the legal document references in a folded, lower-case text.
+
+    "nghi dinh 45/2012/nd-cp", "45/2012/nd-cp" and "nd 45" are each one span, with the
+    issuer suffix; overlapping matches of the two patterns are merged.
+
+    Args:
+        folded: The text folded without changing its length (`lexicon.fold_same_length`)
+            and lower-cased, so the spans cut the original text.
+
+    Returns:
+        (start, end) pairs in text order.
+    """
+    spans = []
+    for match in (*_NUMBER_FIRST_RE.finditer(folded), *_KIND_FIRST_RE.finditer(folded)):
+        tail = _REFERENCE_TAIL_RE.match(folded, match.end())
+        spans.append((match.start(), tail.end() if tail else match.end()))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def legal_number_tokens(text: str) -> list[str]:
     """Finds references to legal documents and returns their canonical tokens.
 

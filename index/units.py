@@ -28,7 +28,10 @@ from index.sentences import split_sentences
 from index.textnorm import content_tokens
 
 #: Bumped when unit cutting changes, so the next build re-cuts and re-embeds every unit.
-UNITS_VERSION = 4
+UNITS_VERSION = 5
+#: An item of several sentences is also a unit whole up to this length: the longest item a
+#: list may show whole (`index.unit_scorer.LIST_ITEM_MAX_CHARS`).
+WHOLE_ITEM_MAX_CHARS = 320
 UNITS_NAME = "units.jsonl"
 UNIT_VECTORS_NAME = "units.npy"
 
@@ -69,6 +72,13 @@ class AnswerUnit:
         if self.kind == "list":
             return f"{self.text} {body}".strip()
         return f"{self.label} {body}".strip()
+
+    def repeats(self, other: AnswerUnit) -> bool:
+        """Tells whether two units of one list say the same: an item and its own sentence."""
+        same_list = self.chunk_id == other.chunk_id and self.group >= 0 and self.group == other.group
+        if not (same_list and self.text and other.text):
+            return False
+        return other.text in self.text or self.text in other.text
 
     @property
     def display_length(self) -> int:
@@ -239,7 +249,9 @@ def units_for_chunk(chunk: Chunk) -> list[AnswerUnit]:
                     # answers on its own (with the label), as in any other paragraph.
                     for part in parts:
                         add("sentence", part, label=own, group=group)
-                else:
+                if len(parts) == 1 or len(item) <= WHOLE_ITEM_MAX_CHARS:
+                    # Whole too: a later sentence leaves its subject behind ("Nghị định
+                    # 134/2004/NĐ-CP: nghị định trước đây. Tình trạng: đã được thay thế…").
                     add("item", item, label=own, group=group)
             if len(sub_items) > 1:
                 add("list", own, items=sub_items, group=group)

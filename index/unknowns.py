@@ -67,6 +67,16 @@ def _current_for(candidate: Candidate, query: Query) -> bool:
     return bool(set(legal_number_tokens(doc.number or "")) & _wanted(query, "doc"))
 
 
+def _distinct(ranked: Sequence[Candidate]) -> list[Candidate]:
+    # An item and its own sentences are one piece of evidence: counted once, the units
+    # weighed below reach as far down the ranking as they did before items were kept whole.
+    kept: list[Candidate] = []
+    for candidate in ranked:
+        if not any(k.unit.repeats(candidate.unit) for k in kept):
+            kept.append(candidate)
+    return kept
+
+
 def value_unknown(
     query: Query, ranked: Sequence[Candidate], prediction: IntentPrediction, lexicon: Lexicon
 ) -> bool:
@@ -77,7 +87,7 @@ def value_unknown(
     an item that criteria.yaml marks as not found and no unit about that item states an
     amount.
     """
-    singles = [c for c in ranked if c.unit.kind != "list"][: MAX_UNITS * 3]
+    singles = _distinct([c for c in ranked if c.unit.kind != "list"])[: MAX_UNITS * 3]
     if not singles:
         return True
     item = query.entities.first("item")

@@ -197,3 +197,20 @@ def test_the_passage_the_answer_comes_from_is_listed_first() -> None:
     assert [p.chunk.chunk_id for p in answer.passages] == [2, 1]
     # Nothing is dropped: every retrieved passage is still listed.
     assert {p.chunk.chunk_id for p in answer.passages} == {p.chunk.chunk_id for p in passages}
+
+
+def test_a_chosen_sentence_of_a_list_item_is_shown_with_its_whole_item() -> None:
+    statuses = (
+        "- Nghị định 134/2004/NĐ-CP: nghị định trước đây. Tình trạng: đã được thay thế.\n"
+        "- Nghị định 45/2012/NĐ-CP: còn hiệu lực."
+    )
+    models, passages = _models([statuses])
+    query = analyse("Nghị định 134/2004 là nghị định nào?", LEXICON)
+
+    answer = compose_answer(query, passages, None, None, models)
+
+    first = answer.text.split("\n\n")[0]
+    # The sentence that matched, with the item's other sentence: never one without the other.
+    assert first == "Nghị định 134/2004/NĐ-CP: nghị định trước đây. Tình trạng: đã được thay thế."
+    assert answer.text.count("nghị định trước đây") == 1
+    assert_extractive(answer.text, passages)

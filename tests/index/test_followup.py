@@ -126,3 +126,43 @@ def test_follow_up_replaces_the_province_or_item_instead_of_appending(
     question: str, previous: str, expected: str
 ) -> None:
     assert rewrite_followup(question, previous) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        (
+            "còn giai đoạn 2016-2020?",
+            "Tổng kinh phí khuyến công của Quảng Nam giai đoạn 2021-2025 là bao nhiêu?",
+            "Tổng kinh phí khuyến công của Quảng Nam giai đoạn 2016-2020 là bao nhiêu?",
+        ),
+        (
+            "còn năm 2022?",
+            "Bình Định thực hiện bao nhiêu đề án khuyến công trong năm 2021?",
+            "Bình Định thực hiện bao nhiêu đề án khuyến công trong năm 2022?",
+        ),
+        (
+            "còn Nghị định 235/2025 thì sao?",
+            "Theo Nghị định 45/2012/NĐ-CP, mức hỗ trợ đào tạo nghề là bao nhiêu?",
+            "Theo Nghị định 235/2025, mức hỗ trợ đào tạo nghề là bao nhiêu?",
+        ),
+        (
+            "còn Đắk Nông giai đoạn 2016-2020 thì sao?",
+            "Tổng kinh phí khuyến công của Quảng Nam giai đoạn 2021-2025 là bao nhiêu?",
+            "Tổng kinh phí khuyến công của Đắk Nông giai đoạn 2016-2020 là bao nhiêu?",
+        ),
+    ],
+)
+def test_follow_up_replaces_the_document_or_year_instead_of_appending(
+    question: str, previous: str, expected: str
+) -> None:
+    assert rewrite_followup(question, previous) == expected
+
+
+def test_year_of_a_document_number_is_not_replaced_as_a_year() -> None:
+    previous = "Nghị định 45/2012 có hiệu lực từ ngày nào?"
+
+    rewritten = rewrite_followup("còn năm 2025?", previous)
+
+    assert rewritten.startswith("Nghị định 45/2012 có hiệu lực từ ngày nào")
+    assert rewritten.endswith("năm 2025?")

@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 
+from index.lexicon import fold_same_length
 from index.textnorm import (
     STOPWORDS,
     bm25_tokens,
@@ -14,6 +15,7 @@ from index.textnorm import (
     fold_key,
     fold_words,
     legal_number_tokens,
+    legal_reference_spans,
     nfc,
     normalize_legal_numbers,
     syllables,
@@ -123,3 +125,18 @@ def test_fold_words_treats_punctuation_as_a_separator() -> None:
     assert fold_words("Bà Rịa - Vũng Tàu") == "ba ria vung tau"
     assert fold_words("TP.HCM") == "tp hcm"
     assert fold_words("  ") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nghị định 45/2012/NĐ-CP có hiệu lực không?", ["Nghị định 45/2012/NĐ-CP"]),
+        ("theo 2665/QĐ-UBND của tỉnh", ["2665/QĐ-UBND"]),
+        ("NĐ 45 và TT 28/2018/TT-BTC", ["NĐ 45", "TT 28/2018/TT-BTC"]),
+        ("năm 2021 có 45 đề án", []),
+    ],
+)
+def test_legal_reference_spans_cut_whole_references(text: str, expected: list[str]) -> None:
+    folded = fold_same_length(text).lower()
+
+    assert [text[a:b] for a, b in legal_reference_spans(folded)] == expected

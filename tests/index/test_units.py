@@ -84,3 +84,22 @@ def test_a_clause_announcing_its_points_labels_them_and_is_not_shown_alone() -> 
     # The next clause numbered like the label is not one of its points.
     (third,) = [u for u in units if u.text.startswith("Mức kinh phí")]
     assert third.label == ""
+
+
+def test_an_item_of_several_sentences_is_a_unit_whole_and_sentence_by_sentence() -> None:
+    text = (
+        "- Nghị định 134/2004/NĐ-CP: nghị định trước đây. Tình trạng: đã được thay thế.\n"
+        "- Nghị định 45/2012/NĐ-CP: còn hiệu lực.\n"
+    )
+    units = units_for_chunk(Chunk(chunk_id=3, doc_id="d", text=text))
+
+    sentences = [u.text for u in units if u.kind == "sentence"]
+    items = [u.text for u in units if u.kind == "item"]
+    assert sentences == ["Nghị định 134/2004/NĐ-CP: nghị định trước đây.", "Tình trạng: đã được thay thế."]
+    # The later sentence alone has lost its subject; the whole item keeps it.
+    assert items[0] == "Nghị định 134/2004/NĐ-CP: nghị định trước đây. Tình trạng: đã được thay thế."
+    whole = next(u for u in units if u.kind == "item" and u.text == items[0])
+    own = [u for u in units if u.kind == "sentence"]
+    other = next(u for u in units if u.kind == "item" and u.text != items[0])
+    assert all(whole.repeats(u) and u.repeats(whole) for u in own)
+    assert not whole.repeats(other)
