@@ -159,7 +159,9 @@ def torch_index(
 
 
 def test_manifest_records_backend_and_unquantised_backends_share_an_index(
-    torch_index: Settings, model_cache_dir: Path
+    torch_index: Settings,
+    torch_embedding_model: SentenceTransformer,
+    embedding_model: SentenceTransformer,
 ) -> None:
     from index.engine import load_engine
 
@@ -170,8 +172,13 @@ def test_manifest_records_backend_and_unquantised_backends_share_an_index(
     onnx = torch_index.model_copy(update={"embedding_backend": "onnx"})
     assert index_status(onnx) == "current"
     question = "Mức hỗ trợ máy móc thiết bị tiên tiến tối đa là bao nhiêu?"
-    torch_engine = load_engine(torch_index)
-    onnx_engine = load_engine(onnx)
+    # The session's models are what these settings load (torch; onnx unquantised, the
+    # default): loading each again cost two model loads.
+    assert (onnx.embedding_backend, onnx.embedding_quantization) == (
+        DEFAULT_BACKEND, DEFAULT_QUANTIZATION,
+    )  # fmt: skip
+    torch_engine = load_engine(torch_index, model=torch_embedding_model)
+    onnx_engine = load_engine(onnx, model=embedding_model)
     ranked = [
         [p.chunk.chunk_id for p in engine.search(question, k=5, mode="dense")]
         for engine in (torch_engine, onnx_engine)
