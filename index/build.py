@@ -44,7 +44,7 @@ from index.errors import DocumentError, IndexMismatchError
 from index.glossary import glossary_hash
 from index.intents import FEATURES_VERSION as INTENT_FEATURES_VERSION
 from index.lexical import LexicalIndex
-from index.lexicon import load_lexicon
+from index.lexicon import load_lexicon, word_lists_hash
 from index.lifecycle import load_applied
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
@@ -281,6 +281,7 @@ def build_index(
     # Read first: a malformed word list stops the build before minutes of embedding.
     lexicon = load_lexicon(settings.knowledge_dir)
     glossary = glossary_hash(settings.knowledge_dir)
+    word_lists = word_lists_hash(settings.knowledge_dir)
     sources, failed = _load_sources(settings)
     configured_id = _configured_model_id(settings)
     with build_lock(settings):
@@ -383,8 +384,11 @@ def build_index(
         report.embedded += unit_texts
         stats = chunk_stats(units)
         restorer = fit_restorer((c.text for c in all_chunks), settings)
-        # The glossary shapes how the intent examples are read: a new one refits.
-        new_glossary = previous is not None and previous.manifest.get("glossary") != glossary
+        # The glossary and the word lists shape how the intent examples are read: new ones refit.
+        new_glossary = previous is not None and (
+            previous.manifest.get("glossary") != glossary
+            or previous.manifest.get("word_lists") != word_lists
+        )
         intents, intents_entry = fit_intents(
             settings, previous, model, stats,
             changed=bool(to_embed or report.removed) or new_glossary, restorer=restorer,
@@ -421,6 +425,7 @@ def build_index(
             "unit_vectors": settings.unit_vectors,
             "intents": intents_entry,
             "glossary": glossary,
+            "word_lists": word_lists,
             "documents": {
                 doc_id: {"hash": sources[doc_id].hash, "chunks": len(chunks_by_doc.get(doc_id, []))}
                 for doc_id in sorted(sources)
@@ -490,6 +495,8 @@ def index_status(settings: Settings) -> str:
     if manifest.get("units_version") != UNITS_VERSION or intents_stale(settings, manifest):
         return "stale"
     if manifest.get("glossary") != glossary_hash(settings.knowledge_dir):
+        return "stale"
+    if manifest.get("word_lists") != word_lists_hash(settings.knowledge_dir):
         return "stale"
     if manifest.get("unit_vectors", "separate") != settings.unit_vectors:
         return "stale"

@@ -13,6 +13,7 @@ The word lists are data in `knowledge/` (admins extend them without touching cod
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -224,6 +225,21 @@ def _read_yaml(path: Path) -> Any:
 
 def _fold_key(text: str) -> str:
     return " ".join(fold_same_length(text).split())
+
+
+def word_lists_hash(knowledge_dir: Path) -> str:
+    """Content hash of the word lists beside the glossary, kept in the index manifest.
+
+    Abbreviations and entity names shape how questions are read, and so the intent
+    classifier's features and the entities saved with the units: an index built with other
+    lists is stale. A missing file hashes as empty, like `load_lexicon` reads it.
+    """
+    digest = hashlib.sha256()
+    for name in (TEENCODE_FILE, ENTITIES_FILE, CRITERIA_FILE):
+        path = knowledge_dir / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()[:16]
 
 
 def load_lexicon(knowledge_dir: Path) -> Lexicon:

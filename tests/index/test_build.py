@@ -195,6 +195,46 @@ def test_a_glossary_edit_makes_the_index_stale_and_refits_without_embedding(
     assert index_status(settings) == "current"
 
 
+@pytest.mark.parametrize(
+    ("name", "edit"),
+    [
+        ("teencode.yaml", ("abbreviations:\n", "abbreviations:\n  lsay: lò sấy\n")),
+        ("entities.yaml", ("support_items:\n", "support_items:\n  lo_say: [lò sấy]\n")),
+    ],
+)
+def test_a_word_list_edit_makes_the_index_stale_and_refits_without_embedding(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, name: str, edit: tuple[str, str]
+) -> None:
+    from index import build
+
+    shipped = Path(__file__).resolve().parents[2] / "knowledge" / name
+    target = settings.knowledge_dir / name
+    target.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
+    before = _load(settings).manifest["word_lists"]
+    assert before and index_status(settings) == "current"
+    text = target.read_text(encoding="utf-8")
+    assert edit[0] in text
+    target.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    # An admin's edit is seen: the index is stale until rebuilt.
+    assert index_status(settings) == "stale"
+    refits: list[bool] = []
+    fit = build.fit_intents
+
+    def spy(*args: Any, changed: bool, **kwargs: Any) -> Any:
+        refits.append(changed)
+        return fit(*args, changed=changed, **kwargs)
+
+    monkeypatch.setattr(build, "fit_intents", spy)
+    model = FakeModel()
+    report = build_index(settings, model=model)  # type: ignore[arg-type]
+
+    assert refits == [True]
+    assert model.embedded == [] and sorted(report.unchanged) == sorted(DOCS)
+    assert _load(settings).manifest["word_lists"] not in ("", before)
+    assert index_status(settings) == "current"
+
+
 def test_a_malformed_glossary_stops_the_build_before_embedding(settings: Settings) -> None:
     from index.errors import KhuyenCongError
     from index.glossary import GLOSSARY_FILE, GlossaryError
