@@ -164,46 +164,20 @@ def test_nothing_changed_embeds_nothing_and_needs_no_model(
     assert sorted(report.unchanged) == sorted(DOCS)
 
 
-def test_a_glossary_edit_makes_the_index_stale_and_refits_without_embedding(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from index import build
-    from index.glossary import GLOSSARY_FILE, SHIPPED_GLOSSARY
-
-    build_index(settings, model=FakeModel())  # type: ignore[arg-type]
-    before = _load(settings).manifest["glossary"]
-    assert before and index_status(settings) == "current"
-    glossary = settings.knowledge_dir / GLOSSARY_FILE
-    text = SHIPPED_GLOSSARY.read_text(encoding="utf-8")
-    glossary.write_text(text.replace("english:\n", "english:\n  drying kiln: lò sấy\n", 1))
-    assert index_status(settings) == "stale"
-    refits: list[bool] = []
-    fit = build.fit_intents
-
-    def spy(*args: Any, changed: bool, **kwargs: Any) -> Any:
-        refits.append(changed)
-        return fit(*args, changed=changed, **kwargs)
-
-    monkeypatch.setattr(build, "fit_intents", spy)
-    model = FakeModel()
-    report = build_index(settings, model=model)  # type: ignore[arg-type]
-
-    # The classifier reads questions through the glossary: it is refitted; nothing else is.
-    assert refits == [True]
-    assert model.embedded == [] and sorted(report.unchanged) == sorted(DOCS)
-    assert _load(settings).manifest["glossary"] not in ("", before)
-    assert index_status(settings) == "current"
-
-
 @pytest.mark.parametrize(
-    ("name", "edit"),
+    ("name", "edit", "key"),
     [
-        ("teencode.yaml", ("abbreviations:\n", "abbreviations:\n  lsay: lò sấy\n")),
-        ("entities.yaml", ("support_items:\n", "support_items:\n  lo_say: [lò sấy]\n")),
+        ("glossary.yaml", ("english:\n", "english:\n  drying kiln: lò sấy\n"), "glossary"),
+        ("teencode.yaml", ("abbreviations:\n", "abbreviations:\n  lsay: lò sấy\n"), "word_lists"),
+        ("entities.yaml", ("support_items:\n", "support_items:\n  lo_say: [lò sấy]\n"), "word_lists"),
     ],
 )
 def test_a_word_list_edit_makes_the_index_stale_and_refits_without_embedding(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, name: str, edit: tuple[str, str]
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    edit: tuple[str, str],
+    key: str,
 ) -> None:
     from index import build
 
@@ -211,7 +185,7 @@ def test_a_word_list_edit_makes_the_index_stale_and_refits_without_embedding(
     target = settings.knowledge_dir / name
     target.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
     build_index(settings, model=FakeModel())  # type: ignore[arg-type]
-    before = _load(settings).manifest["word_lists"]
+    before = _load(settings).manifest[key]
     assert before and index_status(settings) == "current"
     text = target.read_text(encoding="utf-8")
     assert edit[0] in text
@@ -229,9 +203,10 @@ def test_a_word_list_edit_makes_the_index_stale_and_refits_without_embedding(
     model = FakeModel()
     report = build_index(settings, model=model)  # type: ignore[arg-type]
 
+    # The classifier reads questions through these lists: it is refitted; nothing else is.
     assert refits == [True]
     assert model.embedded == [] and sorted(report.unchanged) == sorted(DOCS)
-    assert _load(settings).manifest["word_lists"] not in ("", before)
+    assert _load(settings).manifest[key] not in ("", before)
     assert index_status(settings) == "current"
 
 
