@@ -93,6 +93,7 @@ def test_encoding_and_reindexing_at_once(
                     encoded[0] += 1
         except BaseException as exc:  # "Already borrowed" is a RuntimeError from Rust
             errors.append(exc)
+            started.abort()  # a failure before the build starts must not leave it waiting
 
     def reindex_thread() -> None:
         try:
