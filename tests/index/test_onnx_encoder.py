@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from index.embedding import (
 )
 from index.onnx_encoder import ModelLayout, OnnxEncoder, UnsupportedModelError
 from index.settings import EmbeddingQuantization, Settings
-from tests.conftest import small_knowledge
+from tests.conftest import cached_kb_index, small_knowledge
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -131,11 +132,12 @@ def test_unsupported_layouts_are_refused(tmp_path: Path, model_cache_dir: Path) 
 def test_serving_path_imports_no_torch(
     make_settings: Callable[..., Settings], embedding_model: object, tmp_path: Path
 ) -> None:
-    # An index built on the light path (the session model), then a fresh interpreter that
-    # loads it and answers, as the bot does at start-up.
+    # An index built on the light path (the session model; from the content-hash cache when
+    # warm), then a fresh interpreter that loads it and answers, as the bot does at start-up.
     assert isinstance(embedding_model, OnnxEncoder)
     settings = make_settings(knowledge_dir=small_knowledge(tmp_path))
-    build_index(settings, model=embedding_model)
+    index = cached_kb_index(settings, embedding_model, name="small-index")
+    shutil.copytree(index, settings.index_dir)
     script = (
         "import json, sys\n"
         "from index.engine import load_engine\n"
