@@ -162,8 +162,8 @@ def _similarity(models: AnswerModels, left: int, right: int) -> float:
 def _covers(chosen: AnswerUnit, other: AnswerUnit) -> bool:
     # A whole list already shows its items, and an item's list would repeat it; two items
     # of one list are different answers (the cap for one machine, the cap for a line).
-    same_list = chosen.chunk_id == other.chunk_id and chosen.group >= 0 and chosen.group == other.group
-    return (same_list and "list" in (chosen.kind, other.kind)) or chosen.repeats(other)
+    listed = chosen.same_list(other) and "list" in (chosen.kind, other.kind)
+    return listed or chosen.repeats(other)
 
 
 def select_units(models: AnswerModels, ranked: Sequence[Candidate]) -> list[Candidate]:

@@ -73,10 +73,13 @@ class AnswerUnit:
             return f"{self.text} {body}".strip()
         return f"{self.label} {body}".strip()
 
+    def same_list(self, other: AnswerUnit) -> bool:
+        """Tells whether two units were cut from one list of one chunk."""
+        return self.chunk_id == other.chunk_id and self.group >= 0 and self.group == other.group
+
     def repeats(self, other: AnswerUnit) -> bool:
         """Tells whether two units of one list say the same: an item and its own sentence."""
-        same_list = self.chunk_id == other.chunk_id and self.group >= 0 and self.group == other.group
-        if not (same_list and self.text and other.text):
+        if not (self.same_list(other) and self.text and other.text):
             return False
         return other.text in self.text or self.text in other.text
 
