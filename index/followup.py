@@ -13,8 +13,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from index.lexicon import Lexicon, fold_same_length, load_lexicon
-from index.textnorm import legal_reference_spans
+from index.lexicon import Lexicon, load_lexicon
+from index.textnorm import fold_same_length, legal_reference_spans
 
 __all__ = ["is_followup", "next_context", "rewrite_followup"]
 
@@ -111,10 +111,6 @@ def _shipped_lexicon() -> Lexicon:
     return load_lexicon(_SHIPPED_KNOWLEDGE)
 
 
-def _fold(text: str) -> str:
-    return fold_same_length(text)
-
-
 def _normalise(text: str) -> str:
     return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
@@ -125,9 +121,9 @@ def _has_phrase(folded: str, phrase: str) -> bool:
 
 def _find_any(text: str, names: tuple[str, ...]) -> tuple[int, int, str] | None:
     """Finds the first (longest) name of `names` in text; returns start, end, canonical name."""
-    folded = _fold(text)
+    folded = fold_same_length(text)
     for name in sorted(names, key=len, reverse=True):
-        match = re.search(rf"(?<!\w){re.escape(_fold(name))}(?!\w)", folded)
+        match = re.search(rf"(?<!\w){re.escape(fold_same_length(name))}(?!\w)", folded)
         if match:
             return match.start(), match.end(), name
     return None
@@ -139,7 +135,7 @@ def _strip_filler(question: str) -> str:
     changed = True
     while changed and text:
         changed = False
-        folded = _fold(text)
+        folded = fold_same_length(text)
         for opener in _OPENERS:
             if (
                 folded == opener
@@ -149,7 +145,7 @@ def _strip_filler(question: str) -> str:
                 text = text[len(opener) :].lstrip(" ,").strip()
                 changed = True
                 break
-        folded = _fold(text)
+        folded = fold_same_length(text)
         for closer in _CLOSERS:
             if folded == closer or folded.endswith(" " + closer):
                 text = text[: len(text) - len(closer)].rstrip(" ,?").strip()
@@ -172,11 +168,11 @@ def is_followup(question: str, lexicon: Lexicon | None = None) -> bool:
     text = _normalise(question)
     if not text:
         return False
-    folded = _fold(text).rstrip(" ?!.…")
+    folded = fold_same_length(text).rstrip(" ?!.…")
     specifics = _strip_filler(text)
     if len(specifics.split()) > _MAX_FOLLOWUP_WORDS:
         return False
-    has_topic = any(_has_phrase(_fold(specifics), word) for word in _TOPIC_WORDS)
+    has_topic = any(_has_phrase(fold_same_length(specifics), word) for word in _TOPIC_WORDS)
     # "Thế nào là ..." asks for a definition; it is not "thế" as in "so then".
     if folded.startswith(("the nao", "the la")):
         return False
@@ -196,7 +192,7 @@ def is_followup(question: str, lexicon: Lexicon | None = None) -> bool:
 
 
 def _document_spans(text: str) -> list[tuple[int, int]]:
-    return legal_reference_spans(_fold(text).lower())
+    return legal_reference_spans(fold_same_length(text).lower())
 
 
 def _time_spans(text: str) -> list[tuple[int, int]]:
@@ -264,9 +260,14 @@ def rewrite_followup(question: str, previous: str | None, lexicon: Lexicon | Non
     if province is not None:
         # Canonical spelling with diacritics helps the dense model on folded input.
         start, end, name = province.start, province.end, province.key
-        if _fold(specifics[:start]).strip() in ("", "o", "tai", "in", "at", "tinh") and end == len(
-            specifics
-        ):
+        if fold_same_length(specifics[:start]).strip() in (
+            "",
+            "o",
+            "tai",
+            "in",
+            "at",
+            "tinh",
+        ) and end == len(specifics):
             specifics = f"ở {name}"
         else:
             specifics = specifics[:start] + name + specifics[end:]

@@ -17,7 +17,6 @@ import hashlib
 import logging
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,7 +26,12 @@ from typing import Any
 import yaml
 
 from index.glossary import Glossary, load_glossary, shipped_glossary
-from index.textnorm import expand_abbreviations, fold_diacritics, legal_number_tokens
+from index.textnorm import (
+    expand_abbreviations,
+    fold_diacritics,
+    fold_same_length,
+    legal_number_tokens,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,32 +75,6 @@ class TermStats:
     def known(self, token: str) -> bool:
         """Tells whether the token occurs in the indexed text at all."""
         return token in self._df
-
-
-def _fold_char(char: str) -> str:
-    if char in "đĐ":
-        return "d"
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-    # One character per character, so positions in the folded copy cut the original text.
-    return base.lower()[:1] or char
-
-
-class _FoldTable(dict[int, str]):
-    """`str.translate` table of `_fold_char`, filled in as characters are first seen."""
-
-    def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code))
-        return folded
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-def fold_same_length(text: str) -> str:
-    """Folds diacritics and case keeping the length, so folded offsets fit the original."""
-    # One table look-up per character instead of a normalisation: answering a question
-    # with a previous one folds ~300 characters (the follow-up check), 13 % of `answer()`.
-    return unicodedata.normalize("NFC", text).translate(_FOLD_TABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +133,9 @@ class Lexicon:
 
     def _names_pattern(self) -> re.Pattern[str]:
         if self._pattern is None:
-            entries = [(alias, ("province", name, parent)) for alias, name, parent in self.provinces]
+            entries = [
+                (alias, ("province", name, parent)) for alias, name, parent in self.provinces
+            ]
             entries += [(alias, ("item", item, "")) for alias, item in self.items]
             entries.sort(key=lambda e: -len(e[0]))
             parts = []

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.lexicon import fold_same_length, load_lexicon
-from index.textnorm import expand_abbreviations
+from index.lexicon import load_lexicon
+from index.textnorm import expand_abbreviations, fold_same_length
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 LEXICON = load_lexicon(KNOWLEDGE)

@@ -6,13 +6,13 @@ import unicodedata
 
 import pytest
 
-from index.lexicon import fold_same_length
 from index.textnorm import (
     STOPWORDS,
     bm25_tokens,
     compare_key,
     fold_diacritics,
     fold_key,
+    fold_same_length,
     fold_words,
     legal_number_tokens,
     legal_reference_spans,
