@@ -85,6 +85,26 @@ def test_value_questions_are_told_from_other_in_scope_questions(classifier: Inte
     assert _predict(classifier, "hồ sơ đề nghị hỗ trợ gồm những giấy tờ gì").asks_value < 0.5
 
 
+@pytest.mark.parametrize(
+    ("in_scope", "out_of_scope"),
+    [
+        (
+            # In scope with P 0.39 before the legal texts' items were added to intents.yaml.
+            "cơ sở gây ô nhiễm di dời vào cụm công nghiệp được hỗ trợ lãi suất vốn vay bao nhiêu năm",
+            "ngân hàng nào cho vay vốn lãi suất thấp",
+        ),
+        ("khuyến công có hỗ trợ thành lập doanh nghiệp không", "thủ tục đăng ký thành lập công ty"),
+    ],
+)
+def test_the_legal_texts_own_support_items_are_in_scope(
+    classifier: IntentClassifier, in_scope: str, out_of_scope: str
+) -> None:
+    # Interest support for relocating polluters and help with founding a business are
+    # khuyến công items; bank loans and company registration are not.
+    assert _predict(classifier, in_scope).in_scope > 0.5
+    assert _predict(classifier, out_of_scope).groups["out_of_scope"] > 0.5
+
+
 def test_saved_model_loads_and_predicts_the_same(classifier: IntentClassifier, tmp_path: Path) -> None:
     classifier.save(tmp_path)
     loaded = IntentClassifier.load(tmp_path, classifier.info)
