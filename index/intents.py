@@ -293,7 +293,7 @@ def example_queries(
         )
         dense.append(query.dense_text)
         texts.append(query.expanded)
-        tokens.append(tuple(query.tokens))
+        tokens.append(query.scope_tokens)
     return dense, texts, tokens
 
 

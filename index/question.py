@@ -136,6 +136,10 @@ class Query:
     focus_tokens: tuple[str, ...] = ()
     #: Adjacent pairs of the question's content tokens, in order (multi-syllable words).
     bigrams: frozenset[tuple[str, str]] = frozenset()
+    #: What the intent classifier's vocabulary coverage reads: `tokens`, except that an
+    #: English question matching only generic glossary keys keeps its own words, so "machine
+    #: learning" does not look covered by "máy móc thiết bị".
+    scope_tokens: tuple[str, ...] = ()
 
 
 _CLAUSE_END = re.compile(r"[.?!;,:\n]+")
@@ -180,34 +184,48 @@ def analyse(
         ngoài)"), which is how the cross-lingual match is bridged.
     """
     expanded = lexicon.expand(text)
-    english = lexicon.glossary.english_terms(expanded)
     accentless = looks_accentless_vietnamese(expanded)
+    # The unit scorer reads an English question through all its glossary terms, generic ones
+    # too ("rural product" -> "nông thôn sản phẩm"): its English words alone match no
+    # Vietnamese unit, except by accident ("One Commune One Product" in the OCOP passages).
+    rendering = None if accentless else lexicon.glossary.render_english(expanded)
+    english = rendering if rendering is not None and rendering.on_topic else None
     dense_text = expanded
     if english is not None:
         dense_text = f"{expanded} ({english.text})"
     elif accentless and restore_accents:
         dense_text = (restorer or restore_diacritics)(expanded)
     synonyms = lexicon.glossary.synonym_text(expanded)
+    # BM25 gets the terms of a question known to be about this domain only: generic terms
+    # alone ("sản phẩm", "nông thôn") pulled unrelated passages ahead (legal held-out English).
     extra = [english.text if english is not None else "", synonyms]
     lexical_text = " ".join([expanded, *(e for e in extra if e)])
-    tokens = content_tokens(expanded)
+    own = content_tokens(expanded)
+    tokens = list(own)
     focus = content_tokens(focus_clause(expanded))
     if english is not None:
-        tokens = [t for t in tokens if t.isdigit()] + content_tokens(english.text)
+        tokens = [t for t in own if t.isdigit()] + content_tokens(english.text)
+        focus = tokens
+    elif rendering is not None:
+        # Generic terms only: the English words stay too (some legal texts carry English
+        # notes), and the Vietnamese terms let units that say it in Vietnamese match.
+        tokens = own + content_tokens(rendering.text)
         focus = tokens
     pairs = bigrams_of(tokens)
     # Document phrasings of the question's words ("khó khăn" is written "hạn chế") count as
     # the question's own words for the lexical overlap of units.
     tokens += content_tokens(synonyms)
+    scope = tokens if english is not None else own + content_tokens(synonyms)
     return Query(
         text=text,
         expanded=expanded,
         dense_text=dense_text,
         lexical_text=lexical_text,
         tokens=tuple(dict.fromkeys(tokens)),
-        entities=lexicon.find(f"{expanded} {english.text}" if english else expanded),
+        entities=lexicon.find(f"{expanded} {rendering.text}" if rendering else expanded),
         english=english,
         accentless=accentless,
         focus_tokens=tuple(dict.fromkeys(focus)),
         bigrams=pairs,
+        scope_tokens=tuple(dict.fromkeys(scope)),
     )

@@ -81,6 +81,27 @@ def test_english_question_is_read_through_its_glossary_terms() -> None:
     assert query.dense_text.endswith(f"({query.english.text})")
 
 
+def test_generic_terms_stand_for_the_english_words_but_not_for_the_scope() -> None:
+    lexicon = load_lexicon(REPO_KNOWLEDGE)
+    query = analyse("How often is the rural product selection organised?", lexicon)
+    # Only generic keys match: not known to be on topic, so neither embedded nor searched.
+    assert query.english is None
+    assert "nông thôn" not in query.dense_text and "nông thôn" not in query.lexical_text
+    # The unit scorer matches the Vietnamese terms too, not only the English words (which
+    # match "One Commune One Product" and little else).
+    assert {"nong", "thon", "san", "pham"} <= set(query.tokens)
+    assert {"nong", "thon", "san", "pham"} <= set(query.focus_tokens)
+    # The classifier's coverage still reads the question's own (unknown) words.
+    assert "selection" in query.scope_tokens and "nong" not in query.scope_tokens
+
+
+def test_on_topic_and_vietnamese_questions_are_covered_by_their_tokens() -> None:
+    lexicon = load_lexicon(REPO_KNOWLEDGE)
+    for question in ("How much support is there for trade fairs abroad?", "ho tro may moc bn"):
+        query = analyse(question, lexicon)
+        assert query.scope_tokens == query.tokens
+
+
 def _knowledge_with(tmp_path: Path, extra: str) -> Path:
     knowledge = tmp_path / "knowledge"
     knowledge.mkdir()
