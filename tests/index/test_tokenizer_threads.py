@@ -56,6 +56,7 @@ def test_light_encoder_lends_its_tokenizer_with_the_same_counts(
         assert counts[0]("passage: " + " ".join(QUESTIONS * 60)) > 512
 
 
+@pytest.mark.real_embedding
 def test_encoding_and_reindexing_at_once(
     make_settings: Callable[..., Settings],
     embedding_model: EmbeddingModel,
