@@ -69,6 +69,7 @@ def _unit_of(nodeid: str) -> str:
     return _TORCH_GROUP if module in TORCH_MODULES else module
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown when xdist is not loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`--dist loadscope` with the torch modules as one scope (see `TORCH_MODULES`)."""
     if config.getvalue("dist") != "loadscope":
