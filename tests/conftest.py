@@ -34,12 +34,57 @@ MODULE_SECONDS = REPO_ROOT / "data" / "test-cache" / "module-seconds.json"
 _module_seconds: dict[str, float] = {}
 
 
+#: One thread for the BLAS and OpenMP pools of every test process and the bots it starts.
+#: Four workers share two cores: OpenBLAS's second thread only spun. test_intents.py alone:
+#: 19.9 -> 7.6 CPU-s (12.9 -> 7.7 s); scikit-learn's fits call BLAS on small matrices.
+_ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Sets the thread pools to one thread before any test module imports numpy.
+
+    A value set by the developer is kept.
+    """
+    for name in _ONE_THREAD:
+        os.environ.setdefault(name, "1")
+
+
+#: Modules that load sentence-transformers and torch (~8 CPU-s of imports and a model per
+#: process): one xdist work unit, so one worker pays it. Alone each: 93.7 CPU-s; in one
+#: process: 52.0 CPU-s (process start-up, ~4 CPU-s each, included).
+TORCH_MODULES = frozenset(
+    f"tests/index/{name}.py"
+    for name in ("test_backends", "test_onnx_encoder", "test_embedding", "test_tokenizer_threads")
+)
+_TORCH_GROUP = "tests/index/<torch modules>"
+
+
 def _module_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
 
+def _unit_of(nodeid: str) -> str:
+    """The xdist work unit of a test: its module, or the torch group."""
+    module = _module_of(nodeid)
+    return _TORCH_GROUP if module in TORCH_MODULES else module
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown when xdist is not loaded
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope` with the torch modules as one scope (see `TORCH_MODULES`)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit_of(nodeid)
+
+    return Scheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On xdist workers, orders the modules by their measured time, longest first.
+    """On xdist workers, orders the work units (modules, the torch group) longest first.
 
     xdist's loadscope hands out whole modules in collection order (with
     `--no-loadscope-reorder`; by default it orders them by test count, which put the few
@@ -54,12 +99,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     except (OSError, ValueError):
         return
     first_seen: dict[str, int] = {}
+    unit_seconds: dict[str, float] = {}
     for item in items:
-        first_seen.setdefault(_module_of(item.nodeid), len(first_seen))
+        module, unit = _module_of(item.nodeid), _unit_of(item.nodeid)
+        if module not in first_seen:
+            first_seen[module] = len(first_seen)
+            unit_seconds[unit] = unit_seconds.get(unit, 0.0) + float(seconds.get(module, 0.0))
+    unit_first: dict[str, int] = {}
+    for module, order in first_seen.items():
+        unit_first.setdefault(_unit_of(module), order)
 
-    def key(item: pytest.Item) -> tuple[float, int]:
-        module = _module_of(item.nodeid)
-        return -float(seconds.get(module, 0.0)), first_seen[module]
+    def key(item: pytest.Item) -> tuple[float, int, int]:
+        module, unit = _module_of(item.nodeid), _unit_of(item.nodeid)
+        return -unit_seconds[unit], unit_first[unit], first_seen[module]
 
     items.sort(key=key)  # stable: a module's tests keep their order
 
@@ -289,6 +341,32 @@ def _intent_fits_from_cache() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index.answer_build, "fit_classifier", cached_fit_classifier(fit_classifier))
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _build_vectors_from_cache() -> Iterator[Callable[..., Any]]:
+    """Index builds in this process take the ONNX encoder's passage vectors from a cache.
+
+    `index.build._embed` is patched (tests/build_vectors.py) and the real one yielded:
+    tests marked `real_embedding` get it back (see `_real_embedding`).
+    """
+    import index.build
+    from tests.build_vectors import cached_build_embed
+
+    real = index.build._embed
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index.build, "_embed", cached_build_embed(real))
+        yield real
+
+
+@pytest.fixture(autouse=True)
+def _real_embedding(
+    request: pytest.FixtureRequest, _build_vectors_from_cache: Callable[..., Any]
+) -> None:
+    """A test marked `real_embedding` embeds every text of its builds with the model."""
+    if request.node.get_closest_marker("real_embedding") is not None:
+        monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr("index.build._embed", _build_vectors_from_cache)
 
 
 @pytest.fixture(scope="session")

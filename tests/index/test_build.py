@@ -373,6 +373,7 @@ def test_missing_index_and_corrupt_files(settings: Settings) -> None:
         _load(settings)
 
 
+@pytest.mark.real_embedding
 @pytest.mark.slow
 def test_build_with_real_model(settings: Settings, embedding_model: Any) -> None:
     report = build_index(settings, model=embedding_model)

@@ -285,6 +285,7 @@ def test_reload_swaps_to_a_new_version(
     assert engine.reload_if_changed() is False
 
 
+@pytest.mark.real_embedding
 def test_reindex_during_a_stream_of_questions(
     small_kb: Settings, embedding_model: SentenceTransformer
 ) -> None:

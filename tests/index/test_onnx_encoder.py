@@ -26,6 +26,7 @@ from index.embedding import (
 from index.onnx_encoder import ModelLayout, OnnxEncoder, UnsupportedModelError
 from index.settings import EmbeddingQuantization, Settings
 from tests.conftest import cached_kb_index, small_knowledge
+from tests.reference_cache import Arrays, cached_reference, directory_stamp, reference_key
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -64,13 +65,70 @@ def upstream_onnx(model_cache_dir: Path) -> Callable[[str], SentenceTransformer]
 
     def load(quantization: str) -> SentenceTransformer:
         if quantization not in loaded:
+            path = _exported(model_cache_dir, quantization)
             q: EmbeddingQuantization = "int8" if quantization == "int8" else "none"
-            source = default_model_path(Settings(MODEL_DIR=model_cache_dir))
-            path = ensure_exported(source, model_cache_dir, "onnx", q)
             loaded[quantization] = load_exported(path, "onnx", q, device="cpu", threads=1)
         return loaded[quantization]
 
     return load
+
+
+def _exported(model_cache_dir: Path, quantization: str) -> Path:
+    q: EmbeddingQuantization = "int8" if quantization == "int8" else "none"
+    source = default_model_path(Settings(MODEL_DIR=model_cache_dir))
+    return ensure_exported(source, model_cache_dir, "onnx", q)
+
+
+#: What sentence-transformers computes on the exported files, and what decides it.
+_REFERENCE_PACKAGES = (
+    "sentence-transformers", "optimum", "onnxruntime", "transformers", "tokenizers", "torch",
+)  # fmt: skip
+_REFERENCE_SOURCES = (
+    REPO_ROOT / "index" / "backend_export.py",
+    REPO_ROOT / "index" / "embedding.py",
+    Path(__file__),
+)
+TRUNCATED = ["passage: " + LONG, "passage: a"]
+
+
+@pytest.fixture(scope="module")
+def upstream_reference(
+    model_cache_dir: Path, upstream_onnx: Callable[[str], SentenceTransformer]
+) -> Callable[[str], Arrays]:
+    """sentence-transformers' vectors, prompts and token ids, cached by a content hash.
+
+    The key is the exported directory (every file's size and time: a new export is a new
+    key), the texts, the library versions and the code that loads and calls the model, so
+    a warm run loads no sentence-transformers here; our side is always computed afresh.
+    """
+
+    def compute(quantization: str) -> Arrays:
+        reference = upstream_onnx(quantization)
+        arrays: Arrays = {}
+        for name, texts in (("texts", TEXTS), ("long", LONG_TEXTS)):
+            arrays[f"query:{name}"] = encode_queries(reference, texts)
+            arrays[f"passage:{name}"] = encode_passages(reference, texts)
+        arrays["query:alone"] = encode_queries(reference, TEXTS[:1])
+        arrays["passage:first5"] = encode_passages(reference, TEXTS[:5])
+        arrays["max_seq_length"] = np.asarray(reference.max_seq_length)
+        arrays["prompt:query"] = np.asarray(reference.prompts["query"])
+        arrays["prompt:document"] = np.asarray(reference.prompts["document"])
+        tokens = reference.tokenizer(TRUNCATED, padding=True,
+                                     truncation="longest_first", max_length=512)  # fmt: skip
+        arrays["input_ids"] = np.asarray(tokens["input_ids"])
+        arrays["attention_mask"] = np.asarray(tokens["attention_mask"])
+        return arrays
+
+    def get(quantization: str) -> Arrays:
+        key = reference_key(
+            inputs=(TEXTS, LONG_TEXTS, TRUNCATED, quantization),
+            packages=_REFERENCE_PACKAGES,
+            sources=_REFERENCE_SOURCES,
+            stamps=[directory_stamp(_exported(model_cache_dir, quantization))],
+        )
+        return cached_reference(f"st-onnx-{quantization}", key, lambda: compute(quantization))
+
+    return get
 
 
 def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -79,42 +137,47 @@ def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.mark.parametrize("quantization", ["none", "int8"])
 def test_vectors_equal_sentence_transformers_onnx(
-    model_cache_dir: Path,
-    upstream_onnx: Callable[[str], SentenceTransformer],
-    quantization: str,
+    model_cache_dir: Path, upstream_reference: Callable[[str], Arrays], quantization: str
 ) -> None:
-    reference = upstream_onnx(quantization)
-    light = load_embedding_model(_settings(model_cache_dir, quantization), threads=1)
+    reference = upstream_reference(quantization)
+    # Unquantised: the session's model (the default settings, every core); int8: the one
+    # the other tests here load (one thread). Threads change no vector.
+    threads = None if quantization == "none" else 1
+    light = load_embedding_model(_settings(model_cache_dir, quantization), threads=threads)
     assert isinstance(light, OnnxEncoder)
-    for texts in (TEXTS, LONG_TEXTS):
-        for encode in (encode_queries, encode_passages):
-            ours, theirs = encode(light, texts), encode(reference, texts)
+    vectors: dict[str, np.ndarray] = {}
+    for name, texts in (("texts", TEXTS), ("long", LONG_TEXTS)):
+        for kind, encode in (("query", encode_queries), ("passage", encode_passages)):
+            ours, theirs = encode(light, texts), reference[f"{kind}:{name}"]
+            vectors[f"{kind}:{name}"] = ours
             assert ours.shape == theirs.shape == (len(texts), 384) and ours.dtype == np.float32
             np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
             assert _min_cosine(ours, theirs) >= SAME_VECTORS, encode.__name__
     # Alone (no batch padding) the same as inside a batch, and the batch size is honoured.
     np.testing.assert_allclose(
-        encode_queries(light, TEXTS[:1]), encode_queries(reference, TEXTS[:1]), atol=1e-5
+        encode_queries(light, TEXTS[:1]), reference["query:alone"], atol=1e-5
     )
     small_batches = light.encode_documents(TEXTS[:5], batch_size=2)
-    assert _min_cosine(small_batches, encode_passages(reference, TEXTS[:5])) >= 0.99
+    assert _min_cosine(small_batches, reference["passage:first5"]) >= 0.99
+    # The check tells exports apart: the other quantisation's file fails it (int8 shifts
+    # vectors to a cosine of ~0.994).
+    other = upstream_reference("int8" if quantization == "none" else "none")
+    assert _min_cosine(vectors["passage:texts"], other["passage:texts"]) < SAME_VECTORS
 
 
 def test_truncation_and_prompts_follow_the_model_files(
-    model_cache_dir: Path, upstream_onnx: Callable[[str], SentenceTransformer]
+    model_cache_dir: Path, upstream_reference: Callable[[str], Arrays]
 ) -> None:
-    reference = upstream_onnx("int8")
+    reference = upstream_reference("int8")
     light = load_embedding_model(_settings(model_cache_dir, "int8"), threads=1)
     assert isinstance(light, OnnxEncoder)
-    assert light.layout.max_seq_length == reference.max_seq_length == 512
-    assert light.layout.prompt("query") == reference.prompts["query"] == "query: "
-    assert light.layout.prompt("document") == reference.prompts["document"] == "passage: "
-    ids, mask, _ = light._tokenize(["passage: " + LONG, "passage: a"])
+    assert light.layout.max_seq_length == int(reference["max_seq_length"]) == 512
+    assert light.layout.prompt("query") == str(reference["prompt:query"]) == "query: "
+    assert light.layout.prompt("document") == str(reference["prompt:document"]) == "passage: "
+    ids, mask, _ = light._tokenize(TRUNCATED)
     assert ids.shape == (2, 512) and int(mask[1].sum()) < 10
-    upstream = reference.tokenizer(["passage: " + LONG, "passage: a"], padding=True,
-                                   truncation="longest_first", max_length=512)  # fmt: skip
-    assert ids.tolist() == upstream["input_ids"]
-    assert mask.tolist() == upstream["attention_mask"]
+    assert ids.tolist() == reference["input_ids"].tolist()
+    assert mask.tolist() == reference["attention_mask"].tolist()
 
 
 def test_unsupported_layouts_are_refused(tmp_path: Path, model_cache_dir: Path) -> None:
