@@ -21,7 +21,7 @@ import numpy as np
 from index.lexicon import Entities, Lexicon, TermStats
 from index.question import Query, bigrams_of
 from index.schema import Passage
-from index.textnorm import content_tokens, fold_diacritics, nfc
+from index.textnorm import compare_key, content_tokens, fold_key
 from index.units import AnswerUnit
 
 SCORER_FILE = "answer_scorer.json"
@@ -76,11 +76,10 @@ _COUNT_ASKED_FOLDED = re.compile(r"\b(?:bao nhieu|may)\s+(\w+)")
 def counted_nouns(query: Query) -> tuple[str, ...]:
     """The nouns a question asks a number of ("mấy bộ hồ sơ" -> "bộ"), folded when the
     question has no accents; () for other questions."""
-    text = nfc(query.expanded).casefold()
     if query.accentless:
-        found = _COUNT_ASKED_FOLDED.findall(fold_diacritics(text))
+        found = _COUNT_ASKED_FOLDED.findall(fold_key(query.expanded))
     else:
-        found = _COUNT_ASKED.findall(text)
+        found = _COUNT_ASKED.findall(compare_key(query.expanded))
     return tuple(dict.fromkeys(n for n in found if not n.isdigit()))
 
 
@@ -174,7 +173,7 @@ class UnitFacts:
     log_length: float
     #: Adjacent pairs of the unit's tokens (see `index.question.bigrams_of`).
     bigrams: frozenset[tuple[str, str]] = frozenset()
-    #: The shown text lower-cased, with and without accents (for `count_pattern`).
+    #: The shown text as `compare_key` and `fold_key` give it (for `count_pattern`).
     lower: str = ""
     folded: str = ""
 
@@ -191,8 +190,8 @@ def unit_facts(unit: AnswerUnit, stats: TermStats, lexicon: Lexicon) -> UnitFact
         not_found=lexicon.says_not_found(shown),
         log_length=math.log1p(len(shown)) / 8.0,
         bigrams=bigrams_of(unit.tokens),
-        lower=nfc(shown).casefold(),
-        folded=fold_diacritics(shown).casefold(),
+        lower=compare_key(shown),
+        folded=fold_key(shown),
     )
 
 
