@@ -22,7 +22,7 @@ import itertools
 import math
 import time
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 #: After a 429 the learned cap grows by this factor a second: doubling in about 7 s, so a
@@ -52,15 +52,20 @@ class SendGate:
         rate: Sends allowed per period; also the burst. 0 = no fixed cap (a cap is still
             learned from 429s).
         period: The period in seconds (1 for per-second limits, 60 for a group's per-minute).
+        clock: Where "now" comes from (seconds, monotonic); tests pass one they can hold
+            still, so that which send waits does not depend on how busy the machine is.
     """
 
-    def __init__(self, rate: float, period: float = 1.0) -> None:
+    def __init__(
+        self, rate: float, period: float = 1.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if rate < 0 or period <= 0:
             raise ValueError("rate must be >= 0 and period > 0")
         self.configured = rate / period if rate else None
         self.burst = max(1.0, rate)
+        self._clock = clock
         self._tokens = self.burst
-        self._stamp = time.monotonic()
+        self._stamp = clock()
         self._waiters: list[_Waiter] = []
         self._served: dict[Hashable, float] = {}
         self._seq = itertools.count()
@@ -76,7 +81,7 @@ class SendGate:
 
     def cap(self, now: float | None = None) -> float | None:
         """Sends a second allowed now: the configured cap, or lower after a 429; None: any."""
-        now = time.monotonic() if now is None else now
+        now = self._clock() if now is None else now
         learned: float | None = None
         if self._learned_floor is not None:
             learned = self._learned_floor * RECOVERY_PER_SECOND ** max(0.0, now - self._learned_at)
@@ -90,7 +95,7 @@ class SendGate:
 
     def flooded(self, retry_after: float) -> None:
         """Telegram answered 429: pause for `retry_after` and halve the rate being sent at."""
-        now = time.monotonic()
+        now = self._clock()
         self.floods += 1
         if now < self._paused_until:
             # The same flood, reported by every request that was in flight: halve once.
@@ -113,7 +118,7 @@ class SendGate:
 
     async def acquire(self, key: Hashable, *, retry: bool = False) -> None:
         """Waits until a send to chat `key` may go out."""
-        now = time.monotonic()
+        now = self._clock()
         if not self._waiters and now >= self._paused_until and self._take(now):
             self._grant(key, now)
             return
@@ -162,7 +167,7 @@ class SendGate:
             if waiter.future.done():  # cancelled while waiting
                 heapq.heappop(self._waiters)
                 continue
-            now = time.monotonic()
+            now = self._clock()
             if now < self._paused_until:
                 await asyncio.sleep(self._paused_until - now)
                 continue

@@ -16,17 +16,40 @@ from bot.send_gate import SendGate
 HANG_GUARD_S = 30.0
 
 
+class HeldClock:
+    """Real monotonic time that can be held still while a queue of sends forms.
+
+    Without it, a busy machine (CI runs four test workers on two cores) can let a token
+    refill between spending the burst and the first send, which then goes out at once
+    instead of queueing, and the order checked below is not the one the gate chose.
+    """
+
+    def __init__(self) -> None:
+        self.held: float | None = None
+
+    def __call__(self) -> float:
+        return time.monotonic() if self.held is None else self.held
+
+    def hold(self) -> None:
+        self.held = time.monotonic()
+
+    def release(self) -> None:
+        self.held = None
+
+
 def _spend_burst(gate: SendGate) -> None:
     """Takes every token left, so the next sends must wait for their turn."""
-    while gate._take(time.monotonic()):
+    while gate._take(gate._clock()):
         pass
 
 
 async def test_a_chat_never_served_goes_before_chats_served_recently() -> None:
-    gate = SendGate(50)  # 50/s, so the test takes a fraction of a second
+    clock = HeldClock()
+    gate = SendGate(50, clock=clock)  # 50/s, so the test takes a fraction of a second
     # Twenty registering chats were each just served, and the burst is spent.
     for key in range(1, 21):
         await gate.acquire(key)
+    clock.hold()  # no token comes back until every send below is queued
     _spend_burst(gate)
     order: list[int] = []
 
@@ -37,6 +60,9 @@ async def test_a_chat_never_served_goes_before_chats_served_recently() -> None:
     waiting = [asyncio.create_task(send(key)) for key in range(1, 21)]
     await asyncio.sleep(0)
     newcomer = asyncio.create_task(send(999))  # asks a question meanwhile, last in line
+    await asyncio.sleep(0)
+    assert gate.waiting == 21
+    clock.release()
     await asyncio.wait_for(asyncio.gather(*waiting, newcomer), HANG_GUARD_S)
     assert order[0] == 999
     # The others keep the order they were last served in (here: arrival), none skipped.
@@ -44,9 +70,11 @@ async def test_a_chat_never_served_goes_before_chats_served_recently() -> None:
 
 
 async def test_a_retry_after_429_goes_before_fresh_sends() -> None:
-    gate = SendGate(50)
+    clock = HeldClock()
+    gate = SendGate(50, clock=clock)
     for key in (1, 2, 3):
         await gate.acquire(key)
+    clock.hold()
     _spend_burst(gate)
     order: list[str] = []
 
@@ -57,14 +85,19 @@ async def test_a_retry_after_429_goes_before_fresh_sends() -> None:
     fresh = [asyncio.create_task(send(f"fresh{k}", 100 + k, False)) for k in range(3)]
     await asyncio.sleep(0)
     retried = asyncio.create_task(send("retry", 1, True))
+    await asyncio.sleep(0)
+    assert gate.waiting == 4
+    clock.release()
     await asyncio.wait_for(asyncio.gather(*fresh, retried), HANG_GUARD_S)
     assert order[0] == "retry"
 
 
 def test_a_429_halves_the_rate_being_sent_at_and_an_uncapped_gate_learns_a_cap() -> None:
-    gate = SendGate(0)
+    clock = HeldClock()
+    clock.hold()  # the learned cap grows back with time: measure it at one instant
+    gate = SendGate(0, clock=clock)
     assert gate.cap() is None
-    now = time.monotonic()
+    now = clock()
     for _ in range(40):
         gate._grant(7, now)
     gate.flooded(1.0)
