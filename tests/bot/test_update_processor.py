@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -143,9 +144,19 @@ async def test_cpu_pool_runs_at_most_its_size_at_once() -> None:
             running -= 1
         return 1
 
+    def pool_is_full() -> bool:
+        """Two jobs run and every other one waits in the pool's queue."""
+        assert processor._pool is not None
+        with lock:
+            return running >= 2 and running + processor._pool._work_queue.qsize() == 6
+
     app = Application.builder().token("1:x").concurrent_updates(processor).build()
     jobs = [asyncio.create_task(run_cpu_bound(app, work)) for _ in range(6)]
-    await asyncio.sleep(0.1)
+    # Wait for the pool to fill instead of sleeping a fixed 0.1 s: on a busy machine the
+    # second thread could start after the sleep, and the peak seen would be 1.
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not pool_is_full() and time.monotonic() < deadline:
+        await asyncio.sleep(0.001)
     gate.set()
     results = await asyncio.wait_for(asyncio.gather(*jobs), HANG_GUARD_S)
     await processor.shutdown()
