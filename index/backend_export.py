@@ -14,6 +14,7 @@ place with `os.replace`, so an interrupted export never leaves half a model behi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -116,8 +117,14 @@ def exported_dir(
 
 
 def is_exported(target: Path) -> bool:
-    """Tells whether `target` holds a finished export (its info file is written last)."""
-    return (target / EXPORT_INFO).is_file()
+    """Tells whether `target` holds a finished export: its info file (written last) and
+    the runtime file that info names, so an export missing its model is made again."""
+    try:
+        info = json.loads((target / EXPORT_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    file_name = info.get("file_name") if isinstance(info, dict) else None
+    return isinstance(file_name, str) and (target / file_name).is_file()
 
 
 def ensure_exported(
@@ -162,6 +169,11 @@ def ensure_exported(
             "export_version": EXPORT_VERSION,
         }
         (work / EXPORT_INFO).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+        if target.exists() and not is_exported(target):
+            # An unfinished or broken export (e.g. one written under another file name by
+            # an older version): set it aside, so the finished one can take its place.
+            with contextlib.suppress(FileNotFoundError):  # another process moved it first
+                os.replace(target, staging / "broken")
         try:
             os.replace(work, target)
         except OSError:
@@ -194,7 +206,13 @@ def _export_into(
     if backend == "onnx" and quantization == "int8":
         from sentence_transformers import export_dynamic_quantized_onnx_model
 
-        export_dynamic_quantized_onnx_model(model, onnx_int8_config(), str(work))
+        config = onnx_int8_config()
+        # The suffix is fixed to the file name `runtime_file` loads: left to
+        # sentence-transformers it follows the weight type, and the avx2 preset stores
+        # unsigned weights ("model_quint8_avx2.onnx"), which the loader never found on a
+        # CPU without AVX-512.
+        suffix = Path(runtime_file(backend, quantization)).stem.removeprefix("model_")
+        export_dynamic_quantized_onnx_model(model, config, str(work), file_suffix=suffix)
         # The float model is only the quantiser's input; 470 MB not worth keeping.
         (work / "onnx" / "model.onnx").unlink(missing_ok=True)
     _drop_unused(work)

@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from index import store
-from index.backend_export import EXPORT_INFO, ensure_exported, exported_dir, source_fingerprint
+from index.backend_export import (
+    EXPORT_INFO,
+    ensure_exported,
+    exported_dir,
+    is_exported,
+    source_fingerprint,
+)
 from index.build import build_index, index_status
 from index.embedding import (
     QueryEncoder,
@@ -106,6 +112,20 @@ def test_export_goes_into_a_copy_and_is_cached(
     assert ensure_exported(source, model_cache_dir, DEFAULT_BACKEND, DEFAULT_QUANTIZATION) == target
     assert (target / EXPORT_INFO).stat().st_mtime_ns == stamp
     assert not list(model_cache_dir.glob(f".{target.name}.*"))
+
+
+def test_an_export_missing_the_file_its_info_names_is_not_finished(tmp_path: Path) -> None:
+    # Seen on an AVX2-only CPU: the quantiser wrote model_quint8_avx2.onnx while the info
+    # named model_qint8_avx2.onnx, and every start failed instead of exporting again.
+    (tmp_path / "onnx").mkdir()
+    (tmp_path / "onnx" / "model_quint8_avx2.onnx").write_bytes(b"x")
+    info = {"file_name": "onnx/model_qint8_avx2.onnx"}
+    (tmp_path / EXPORT_INFO).write_text(json.dumps(info), encoding="utf-8")
+    assert not is_exported(tmp_path)
+    (tmp_path / "onnx" / "model_qint8_avx2.onnx").write_bytes(b"x")
+    assert is_exported(tmp_path)
+    (tmp_path / EXPORT_INFO).write_text("{", encoding="utf-8")
+    assert not is_exported(tmp_path)
 
 
 def test_torch_with_int8_is_refused_at_start() -> None:

@@ -158,7 +158,11 @@ def test_vectors_equal_sentence_transformers_onnx(
         encode_queries(light, TEXTS[:1]), reference["query:alone"], atol=1e-5
     )
     small_batches = light.encode_documents(TEXTS[:5], batch_size=2)
-    assert _min_cosine(small_batches, reference["passage:first5"]) >= 0.99
+    # int8 quantises activations with ranges taken per batch, so other batches shift the
+    # vectors a little: min cosine 0.9889 with the avx2 preset (unsigned weights, AMD EPYC
+    # without AVX-512), above 0.99 with avx512_vnni; 0.98 is test_backends' int8 floor.
+    floor = 0.99 if quantization == "none" else 0.98
+    assert _min_cosine(small_batches, reference["passage:first5"]) >= floor
     # The check tells exports apart: the other quantisation's file fails it (int8 shifts
     # vectors to a cosine of ~0.994).
     other = upstream_reference("int8" if quantization == "none" else "none")
