@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from index import store
+from index import backend_export, store
 from index.backend_export import (
     EXPORT_INFO,
     ensure_exported,
     exported_dir,
     is_exported,
+    runtime_file,
     source_fingerprint,
 )
 from index.build import build_index, index_status
@@ -126,6 +127,27 @@ def test_an_export_missing_the_file_its_info_names_is_not_finished(tmp_path: Pat
     assert is_exported(tmp_path)
     (tmp_path / EXPORT_INFO).write_text("{", encoding="utf-8")
     assert not is_exported(tmp_path)
+
+
+def test_a_broken_export_is_set_aside_and_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "model"
+    source.mkdir()
+    (source / "config.json").write_text("{}", encoding="utf-8")
+    cache = tmp_path / "cache"
+    target = exported_dir(source, cache, "onnx", "int8")
+    (target / "onnx").mkdir(parents=True)  # the info names a file the export lacks
+    (target / EXPORT_INFO).write_text('{"file_name": "onnx/gone.onnx"}', encoding="utf-8")
+
+    def fake_export(_source: Path, work: Path, backend: Any, quantization: Any) -> None:
+        (work / runtime_file(backend, quantization)).parent.mkdir(parents=True, exist_ok=True)
+        (work / runtime_file(backend, quantization)).write_bytes(b"onnx")
+
+    monkeypatch.setattr(backend_export, "_export_into", fake_export)
+    assert ensure_exported(source, cache, "onnx", "int8") == target
+    assert is_exported(target) and (target / runtime_file("onnx", "int8")).is_file()
+    assert [path.name for path in cache.iterdir()] == [target.name]  # nothing left behind
 
 
 def test_torch_with_int8_is_refused_at_start() -> None:
