@@ -41,7 +41,15 @@ def _wanted(query: Query, kind: str) -> frozenset[str]:
 
 
 def _about(candidate: Candidate, query: Query, kind: str) -> bool:
-    return bool(_names(candidate, kind) & _wanted(query, kind))
+    names = _names(candidate, kind)
+    if kind == "doc":
+        # Of the document named by number, or naming it ("theo Nghị quyết 23/2025 …").
+        names = names | candidate.context.keys(kind) | _number_keys(candidate)
+    return bool(names & _wanted(query, kind))
+
+
+def _number_keys(candidate: Candidate) -> frozenset[str]:
+    return frozenset(legal_number_tokens(candidate.passage.doc.number or ""))
 
 
 def conflicts(candidate: Candidate, query: Query) -> bool:
@@ -61,10 +69,9 @@ def _marked(candidate: Candidate, lexicon: Lexicon) -> bool:
 
 def _current_for(candidate: Candidate, query: Query) -> bool:
     """A figure counts as the answer when its document is in force, or is the one asked."""
-    doc = candidate.passage.doc
-    if doc.status not in NOT_IN_FORCE:
+    if candidate.passage.doc.status not in NOT_IN_FORCE:
         return True
-    return bool(set(legal_number_tokens(doc.number or "")) & _wanted(query, "doc"))
+    return bool(_number_keys(candidate) & _wanted(query, "doc"))
 
 
 def _distinct(ranked: Sequence[Candidate]) -> list[Candidate]:
@@ -99,14 +106,16 @@ def value_unknown(
         # Only a unit about this item alone can state its level.
         alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
         return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in alone)
-    for kind in ("province", "year"):
-        if query.entities.first(kind) is None and not (kind == "year" and _wanted(query, kind)):
+    for kind in ("province", "year", "doc"):
+        if query.entities.first(kind) is None and not (kind != "province" and _wanted(query, kind)):
             continue
         # A province's (or a year's) own figure is stated by a unit about that province or
         # year (or in its documents); the national maximum is not that province's level,
         # nor a 2016-2020 result the 2021 one.
         # Figures rarely repeat their year: a unit is about the year asked unless it (or
         # its document) names only others, and those were filtered out by `conflicts`.
+        # Likewise "theo Nghị quyết 23/2025 …, tối đa bao nhiêu?" asks that document's figure,
+        # not another document's cap.
         local = singles if kind == "year" else [c for c in singles if _about(c, query, kind)]
         if prediction.asks_level >= 0.5:
             stated = [c for c in local if has_amount(c.unit.embed_text)]
@@ -136,9 +145,9 @@ def known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> 
         about += [c for c in singles if c not in about and not has_amount(c.unit.embed_text)]
     else:
         about = [c for c in singles if _marked(c, lexicon)]
-    for kind in ("province", "year"):
+    for kind in ("province", "year", "doc"):
         if _wanted(query, kind):
-            # A figure of another place or time (the national cap, the 2016-2020 result)
+            # A figure of another place, time or document (the national cap, the 2016-2020 result)
             # shown under "what is known" would still read as the answer.
             about = [c for c in about if _about(c, query, kind) or not has_value(c.unit.embed_text)]
     about.sort(key=lambda c: not _marked(c, lexicon))

@@ -104,6 +104,21 @@ def test_item_without_a_known_level_is_unknown_and_shows_no_other_figure() -> No
     assert_extractive(answer.text, passages)
 
 
+def test_a_level_asked_of_a_named_document_comes_from_that_document() -> None:
+    # The passages are Thông tư 28/2018's: asked of it, its cap is the answer.
+    own, _ = _answer("Theo Thông tư 28/2018, mua máy móc thiết bị được hỗ trợ tối đa bao nhiêu?",
+                     _prediction("ask_value"))  # fmt: skip
+    assert own.outcome == "answered" and "300 triệu" in own.text
+    # Asked of another document the index does not hold, its cap is not that one's level.
+    other, passages = _answer(
+        "Theo Nghị quyết 23/2025, mua máy móc thiết bị được hỗ trợ tối đa bao nhiêu?",
+        _prediction("ask_value"),
+    )
+    assert other.outcome == "unknown"
+    assert "300 triệu" not in other.text and "1.000 triệu" not in other.text
+    assert_extractive(other.text, passages)
+
+
 def test_the_same_item_asked_without_a_value_is_answered() -> None:
     answer, _ = _answer("Khuyến công có hỗ trợ đăng ký nhãn hiệu không?", _prediction("ask_info", value=0.1))
     assert answer.outcome == "answered"
