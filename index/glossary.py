@@ -108,6 +108,14 @@ class Glossary:
         # Stemmed word tuples of the keys; a later key stemming like an earlier one wins.
         object.__setattr__(self, "_keys", {tuple(_words(k)): k for k in self.english})
 
+    def is_stopword(self, word: str) -> bool:
+        """True for an English word without topic, tested as typed and stemmed.
+
+        The stemmer is meant for plural nouns: it reads "does" as "doe", so the stopword
+        list, which holds the words as typed, is tested with the unstemmed word too.
+        """
+        return word in self.stopwords or _stem(word) in self.stopwords
+
     def render_english(self, question: str) -> EnglishRendering | None:
         """Finds the domain terms of an English question and gives their Vietnamese terms.
 
@@ -122,7 +130,8 @@ class Glossary:
         """
         if has_diacritics(question):
             return None
-        words = _words(question)
+        raw = _WORD.findall(question.casefold())
+        words = [_stem(w) for w in raw]
         terms: list[str] = []
         keys: list[str] = []
         content = 0
@@ -135,13 +144,13 @@ class Glossary:
                     if self.english[key] not in terms:
                         terms.append(self.english[key])
                     keys.append(key)
-                    span = [w for w in words[i : i + size] if w not in self.stopwords]
+                    span = [w for w in raw[i : i + size] if not self.is_stopword(w)]
                     content += len(span)
                     covered += len(span)
                     i += size
                     break
             else:
-                if words[i] not in self.stopwords and not words[i].isdigit():
+                if not self.is_stopword(raw[i]) and not words[i].isdigit():
                     content += 1
                 i += 1
         if not keys:

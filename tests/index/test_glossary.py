@@ -81,6 +81,24 @@ def test_english_question_is_read_through_its_glossary_terms() -> None:
     assert query.dense_text.endswith(f"({query.english.text})")
 
 
+def test_stopwords_are_told_before_the_plural_stemming() -> None:
+    # The stemmer reads "does" as "doe": a stopword must still be one.
+    assert GLOSSARY.is_stopword("does")
+    rendering = GLOSSARY.render_english("What does the trade fair support cover")
+    assert rendering is not None
+    # "cover" is the only content word without a key.
+    assert rendering.covered == pytest.approx(3 / 4)
+
+
+def test_everyday_english_words_of_legal_questions_are_rendered() -> None:
+    rendering = GLOSSARY.render_english(
+        "Where does the industrial promotion money come from and who decides what to spend "
+        "on each duty?"
+    )
+    assert rendering is not None
+    assert {"nguồn", "quyết định", "chi", "nhiệm vụ"} <= set(rendering.terms)
+
+
 def test_generic_terms_stand_for_the_english_words_but_not_for_the_scope() -> None:
     lexicon = load_lexicon(REPO_KNOWLEDGE)
     query = analyse("How often is the rural product selection organised?", lexicon)
