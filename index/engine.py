@@ -163,6 +163,11 @@ class Engine:
         """Version name of the index being served."""
         return self._snapshot.version
 
+    @property
+    def ranker(self) -> PassageRanker:
+        """The passage ranker being served: the knowledge dir's weights, else the default."""
+        return self._snapshot.retriever.ranker
+
     def search(self, query: str, *, k: int = 5, mode: RetrievalMode | None = None) -> list[Passage]:
         """Returns the k most relevant passages for a query.
 

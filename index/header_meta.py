@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from index.dates import parse_vn_date
-from index.textnorm import fold_diacritics
+from index.textnorm import fold_diacritics, legal_number_tokens
 
 #: Title line (folded, upper case) -> document type.
 TYPE_TITLES: dict[str, str] = {
@@ -113,6 +113,72 @@ def type_from_number(number: str) -> str | None:
         if code in codes[1:]:
             return doc_type
     return None
+
+
+#: The types a question names to point at a document ("theo thông tư …"): the ones with a
+#: number code. Luật, kế hoạch and hướng dẫn are left out: as plain words ("hướng dẫn thủ
+#: tục", "kế hoạch kinh doanh") they name no document.
+NAMED_TYPES = frozenset(doc_type for _, doc_type in NUMBER_CODES) - {"plan", "guidance"}
+_NAMED_TITLE_RE = re.compile(
+    r"(?<![^\W\d_])("
+    + "|".join(
+        re.escape(title.lower()).replace(r"\ ", r"\s+")
+        for title, doc_type in sorted(TYPE_TITLES.items(), key=lambda kv: -len(kv[0]))
+        if doc_type in NAMED_TYPES
+    )
+    + r")(?![^\W\d_])"
+)
+_CODE_TYPES = dict(NUMBER_CODES)
+# An abbreviation with its issuer in capitals ("QĐ-UBND", "TT-BCT") names the type without a
+# number; bare "TT" or "CT" do not ("TT khuyến công" is the Trung tâm), nor does "TT-Huế".
+_CODE_ISSUER_RE = re.compile(r"(?<![^\W\d_])((?i:ttlt|nđ|nd|tt|qđ|qd|nq|ct))-[A-ZĐ]{2,}(?![^\W\d_])")
+_CAPITAL_CODE_RE = re.compile(r"(?<![^\W\d_])(TTLT|NĐ|QĐ|NQ)(?![^\W\d_])")
+
+
+def types_named(text: str) -> frozenset[str]:
+    """The document types a question names: "nghị định", "thong tu lien tich", "NĐ 45", "QĐ-UBND".
+
+    Args:
+        text: A question (accents optional).
+
+    Returns:
+        `NAMED_TYPES` members; "thông tư liên tịch" is a joint circular, not also a circular.
+    """
+    folded = fold_diacritics(text).lower()
+    found = {
+        TYPE_TITLES[" ".join(m.group(1).split()).upper()] for m in _NAMED_TITLE_RE.finditer(folded)
+    }
+    # "nd45", "tt46_2012": the code of each reference legal_number_tokens reads.
+    for token in legal_number_tokens(text):
+        code = re.match(r"[a-z]+", token)
+        if code is not None and code.group(0) in _CODE_TYPES:
+            found.add(_CODE_TYPES[code.group(0)])
+    found |= {
+        _CODE_TYPES[fold_diacritics(m.group(1)).lower()] for m in _CODE_ISSUER_RE.finditer(text)
+    }
+    found |= {
+        _CODE_TYPES[fold_diacritics(m.group(1)).lower()] for m in _CAPITAL_CODE_RE.finditer(text)
+    }
+    return frozenset(found & NAMED_TYPES)
+
+
+def document_type(doc_type: str | None, number: str | None) -> str | None:
+    """The type of a document in `NAMED_TYPES` terms, or None (our guides, news items).
+
+    The number's code decides when it has one: the corpus files of joint circulars say
+    `doc_type: circular`, their numbers say TTLT.
+    """
+    implied = type_from_number(number) if number else None
+    if implied in NAMED_TYPES:
+        return implied
+    return doc_type if doc_type in NAMED_TYPES else None
+
+
+def type_matches(named: frozenset[str], doc_type: str | None) -> bool:
+    """Whether a named type covers a document's: a joint circular is also a thông tư."""
+    if doc_type is None:
+        return False
+    return doc_type in named or (doc_type == "joint_circular" and "circular" in named)
 
 
 def _cells(line: str) -> list[str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.glossary import Glossary, shipped_glossary
+from index.header_meta import document_type, type_matches, types_named
 from index.lexicon import TermStats
 from index.lifecycle import named_documents, number_key
 from index.passage_ranker import FEATURES, feature_row
@@ -92,6 +93,7 @@ class HeadFeatures:
         if want & {"named", "names_other", "guide_on_named"}:
             named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
         named_numbers = {number_key(self._docs[d].number) for d in named}
+        types = self._types_named(query) if "type_named" in want else frozenset()
         best_dense = max((s for _, s in dense), default=0.0)
         worst_dense = min((s for _, s in dense), default=0.0)
         best_bm25 = max((s for _, s in bm25), default=0.0)
@@ -114,6 +116,7 @@ class HeadFeatures:
             cosine = item.dense_score if item.dense_score is not None else worst_dense
             gap = cosine - best_dense
             heading = self._heading.get(item.chunk_id, frozenset())
+            own_type = document_type(doc.doc_type, doc.number) if types else None
             values = {
                 "unit_cosine_gap": unit_cos[len(rows)],
                 "heading_match": sum(v for w, v in idf.items() if w in heading) / idf_total,
@@ -133,9 +136,16 @@ class HeadFeatures:
                 "province": float(_names_province(query_words, doc.province)),
                 "guide_law_in_head": float(bool(bases & head_numbers)),
                 "law_guide_in_head": float(bool(own) and own in guided),
+                "type_named": float(type_matches(types, own_type)),
             }  # fmt: skip
             rows.append(feature_row(values))
         return np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
+
+    def _types_named(self, query: str) -> frozenset[str]:
+        """The document types the question names, in Vietnamese or (by the glossary) English."""
+        rendering = self._glossary.render_english(query)
+        english = types_named(rendering.text) if rendering is not None else frozenset()
+        return types_named(query) | english
 
     def _unit_cosines(self, head: Sequence[ScoredId], vector: np.ndarray | None) -> list[float]:
         """Best unit cosine of each head chunk minus the head's best (-0.1 without units)."""

@@ -43,6 +43,9 @@ FEATURES = (
     "names_other",  # the question names a document, and not this one (nor a guide on it)
     "guide_on_named",  # a guide based on the document the question names
     "province",  # the question names the document's province
+    # No "type_other" (a type named, and another): within one question it is 1 - type_named
+    # whenever a type is named, so the ranking difference it adds is type_named's, negated.
+    "type_named",  # the question names this chunk's document type ("theo thông tư …")
     "guide_law_in_head",  # a guide whose based_on law also has a chunk in the head
     "law_guide_in_head",  # a law chunk summarised by a guide that is also in the head
 )

@@ -247,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     weights = {name: round(float(w), 4) for name, w in zip(chosen, model.coef_[0], strict=True)}
     info = {
         "fitted": dt.date.today().isoformat(),
+        "command": " ".join(["python -m scripts.fit_ranker", *raw]),
         "tuning_files": files,
         "questions": len(xs),
         "with_positive_in_head": sum(int(y.any()) for y in ys),

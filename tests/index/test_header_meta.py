@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from index.documents import load_document, sidecar_path
-from index.header_meta import read_header, sentence_case, type_from_number
+from index.header_meta import (
+    document_type,
+    read_header,
+    sentence_case,
+    type_from_number,
+    type_matches,
+    types_named,
+)
 
 DECISION = """ỦY BAN NHÂN DÂN | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
 TỈNH ĐỒNG THÁP | Độc lập - Tự do - Hạnh phúc
@@ -65,6 +72,38 @@ def test_joint_circular_and_type_from_number() -> None:
     assert type_from_number("16/2011/TTLT-BCT-BNV") == "joint_circular"
     assert type_from_number("04/CT-BCT") == "directive"
     assert type_from_number("123") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "types"),
+    [
+        ("Theo Nghị định 45 thì ai được hỗ trợ?", {"decree"}),
+        ("thong tu lien tich 26/2014 quy dinh muc chi the nao", {"joint_circular"}),
+        ("Mức chi tại 46/2012/TT-BCT là bao nhiêu?", {"circular"}),
+        ("QĐ-UBND của tỉnh và nghị quyết HĐND khác gì nhau", {"decision", "resolution"}),
+        ("NĐ 45 quy định gì", {"decree"}),
+        ("Thông tư nói gì về đề án?", {"circular"}),
+        # "TT" alone is the Trung tâm; "hướng dẫn" and "kế hoạch" are plain words here.
+        ("TT khuyến công hướng dẫn lập kế hoạch thế nào", set()),
+        ("Cơ sở ở TT-Huế được hỗ trợ gì", set()),
+        ("Hồ sơ đề án gồm những gì?", set()),
+    ],
+)
+def test_types_named(question: str, types: set[str]) -> None:
+    assert types_named(question) == types
+
+
+def test_document_type_prefers_the_number_code() -> None:
+    # The corpus files of joint circulars say `doc_type: circular`; their numbers say TTLT.
+    assert document_type("circular", "26/2014/TTLT-BTC-BCT") == "joint_circular"
+    assert document_type("decision", "1881/QĐ-TTg") == "decision"
+    assert document_type("resolution", None) == "resolution"
+    assert document_type("guide", None) is None and document_type("news", None) is None
+    assert document_type("guidance", "1213/2010/HDLN/STC-SCT") is None
+    # A joint circular is also a thông tư; a circular is not a joint circular.
+    assert type_matches(frozenset({"circular"}), "joint_circular")
+    assert not type_matches(frozenset({"joint_circular"}), "circular")
+    assert not type_matches(frozenset({"decree"}), None)
 
 
 def test_news_and_plain_text_yield_nothing() -> None:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.lifecycle import number_key, with_basis
-from index.passage_ranker import FEATURES, PassageRanker, default_ranker, feature_row, order
+from index.passage_ranker import (
+    FEATURES,
+    RANKER_FILE,
+    PassageRanker,
+    default_ranker,
+    feature_row,
+    order,
+)
 from index.schema import Chunk, DocumentMeta, Passage
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+
+SHIPPED = Path(__file__).resolve().parents[2] / "knowledge" / RANKER_FILE
 
 ND45 = DocumentMeta(doc_id="corpus/nd-45.md", title="Nghị định về khuyến công",
                     doc_type="decree", number="45/2012/NĐ-CP")  # fmt: skip
@@ -56,3 +69,29 @@ def test_the_law_behind_a_guide_is_cited_first() -> None:
     assert [p.chunk.chunk_id for p in with_basis([law, guide], [law, guide])] == [2, 1]
     # Only the laws the guide names count.
     assert [p.chunk.chunk_id for p in with_basis([guide, other], [other, guide])] == [1, 3]
+
+
+def test_the_shipped_ranker_is_fitted_on_tuning_files() -> None:
+    ranker = PassageRanker.load(SHIPPED)
+    assert ranker.fitted and ranker != default_ranker()
+    assert set(ranker.weights) <= set(FEATURES) and "type_named" in ranker.used
+    # Fitted on tuning questions only: the held-out and dev sets stay a fair measure.
+    assert ranker.info["tuning_files"]
+    assert all("/tuning_" in name for name in ranker.info["tuning_files"])
+    assert ranker.info["report"]["cv_hit@1"] > ranker.info["report"]["untuned_hit@1"]
+
+
+def test_the_shipped_weights_put_the_named_type_first() -> None:
+    # "Thông tư … quy định …": the circular's chunk just behind our guide on fused score.
+    rows = np.vstack([
+        feature_row({"fused": 1.0, "unit_match": 0.5}),
+        feature_row({"fused": 0.9, "unit_match": 0.5, "type_named": 1.0}),
+    ])  # fmt: skip
+    assert order(list(default_ranker().scores(rows))) == [0, 1]
+    assert order(list(PassageRanker.load(SHIPPED).scores(rows))) == [1, 0]
+
+
+def test_the_engine_serves_the_shipped_ranker(engine: Engine) -> None:
+    # The engine over knowledge/ reads the file (it would serve the default if it did not).
+    assert engine.settings.knowledge_dir / RANKER_FILE == SHIPPED
+    assert engine.ranker == PassageRanker.load(SHIPPED) and engine.ranker.fitted
