@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,14 @@ def test_a_429_storm_from_telegram_loses_no_reply(
     tmp_path: Path, kb_settings: Settings, engine: Any
 ) -> None:
     with live_bot(kb_settings, tmp_path, engine=engine) as (api, settings, _app):
-        # Telegram refuses the message after every 3 in a row with 429 "retry after 1",
-        # and everything sent in that second. By count, not by pace: a rate of 3 a second
-        # was never exceeded when a busy machine produced the answers slowly.
-        api.flood_burst = 3
-        # Six answers at once against a burst of three: the storm. The run is paced by the
-        # floods, so its length is its message count.
+        # Telegram refuses every message beyond 3 a second with 429 "retry after N".
+        api.flood_rate = 3.0
+        # And, whatever the pace, the one after the first 3 and the second after it: a slow
+        # machine produced the answers below 3 a second and met no 429 at all.
+        api.flood_after = 3
+        # Six answers at once against a bucket of three: the storm. The run is paced by the
+        # 3 a second, so its length is its message count (12 questions and three
+        # registrations: 64 calls, 19.6 s; six and two, still concurrent: 12.7 s).
         asked = run_ask(api, users=6, questions=1, timeout=REPLY_TIMEOUT)
         registered = run_register(api, registrations=2, timeout=REPLY_TIMEOUT)
         leads = _leads(settings, registered, api)
@@ -84,15 +87,18 @@ def test_a_429_storm_from_telegram_loses_no_reply(
     assert leads["leads_saved"] == leads["leads_confirmed"] == leads["leads_announced"] == 2
 
 
-def test_the_burst_flood_refuses_by_count_whatever_the_pace() -> None:
-    api = FakeBotApi(token="t", bot_user=BOT_USER, flood_burst=3)
+def test_the_forced_flood_comes_after_a_count_whatever_the_pace() -> None:
+    api = FakeBotApi(token="t", bot_user=BOT_USER, flood_after=3)
     send = {"chat_id": 1, "text": "x"}
-    # However slowly they come (no time passes here), the 4th message in a row is refused.
+    # However slowly they come (no rate is set), the 4th message and the second after it
+    # are refused.
     statuses = [api.handle("t", "sendMessage", send)[0] for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429] and api.flooded == 2
     status, payload = api.handle("t", "sendMessage", send)
     assert status == 429 and payload["parameters"]["retry_after"] == 1
     assert len(api.calls) == 3  # refused messages reached no one
+    api._forced_until = time.monotonic() - 0.01  # the second is over: once only
+    assert [api.handle("t", "sendMessage", send)[0] for _ in range(5)] == [200] * 5
 
 
 def test_a_locked_database_freezes_no_one(
