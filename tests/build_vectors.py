@@ -53,7 +53,15 @@ class VectorStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.vectors: dict[str, np.ndarray] = {}
-        for shard in sorted(directory.glob("*.npz")):
+        self._read: set[str] = set()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reads the shards published since the last read (by other workers, too)."""
+        for shard in sorted(self.directory.glob("*.npz")):
+            if shard.name in self._read:
+                continue
+            self._read.add(shard.name)
             try:
                 with np.load(shard, allow_pickle=False) as data:
                     self.vectors.update(zip(data["keys"].tolist(), data["vectors"], strict=True))
@@ -68,6 +76,7 @@ class VectorStore:
         with staging.open("wb") as out:  # workers may race: each writes its own shard
             np.savez(out, keys=np.asarray(keys), vectors=vectors)
         os.replace(staging, self.directory / name)
+        self._read.add(name)
 
 
 def _text_key(text: str) -> str:
@@ -103,6 +112,9 @@ def cached_build_embed(embed: Embed, root: Path = BUILD_VECTORS) -> Embed:
         if progress is not None:
             progress(0, len(texts), "embedding")
         missing = list(dict.fromkeys(k for k in keys if k not in store.vectors))
+        if missing:
+            store.refresh()  # another worker may have embedded them since
+            missing = [k for k in missing if k not in store.vectors]
         if missing:
             by_key = dict(zip(keys, texts, strict=True))
             fresh = embed(model, [by_key[k] for k in missing], batch_size, None)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from index.file_lock import exclusive_lock
 from index.settings import Settings
 
 if TYPE_CHECKING:
@@ -220,12 +221,21 @@ def cached_kb_index(settings: Settings, model: Any, *, name: str = "kb-index") -
     `name` keeps one entry per kind of build (older keys of the same name are dropped):
     the session's knowledge-base index, and the torch-built one of test_backends.py.
     """
-    from index.build import build_index
-
     cached = KB_INDEX_CACHE / f"{name}-{kb_index_key(settings)}"
     if cached.is_dir():
         return cached
     KB_INDEX_CACHE.mkdir(parents=True, exist_ok=True)
+    # On a cold cache every worker asks at once (most modules use the engine): one builds,
+    # the others wait and copy its index (four builds at once took four times the CPU).
+    with exclusive_lock(KB_INDEX_CACHE / f".{name}.lock"):
+        if not cached.is_dir():
+            _build_kb_index(settings, model, cached, name)
+    return cached
+
+
+def _build_kb_index(settings: Settings, model: Any, cached: Path, name: str) -> None:
+    from index.build import build_index
+
     staging = Path(tempfile.mkdtemp(prefix=".kb-build-", dir=KB_INDEX_CACHE))
     build_settings = Settings(
         data_dir=settings.data_dir,
@@ -246,7 +256,6 @@ def cached_kb_index(settings: Settings, model: Any, *, name: str = "kb-index") -
     for old in KB_INDEX_CACHE.glob(f"{name}-*"):
         if old != cached:
             shutil.rmtree(old, ignore_errors=True)
-    return cached
 
 
 #: Fitted intent classifiers kept between runs, keyed by everything the fit reads.

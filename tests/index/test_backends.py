@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,6 +150,55 @@ def test_a_broken_export_is_set_aside_and_made_again(
     assert ensure_exported(source, cache, "onnx", "int8") == target
     assert is_exported(target) and (target / runtime_file("onnx", "int8")).is_file()
     assert [path.name for path in cache.iterdir()] == [target.name]  # nothing left behind
+
+
+def test_processes_exporting_at_once_export_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four test workers on a fresh checkout each asked for the same export at once.
+    source = tmp_path / "model"
+    source.mkdir()
+    (source / "config.json").write_text("{}", encoding="utf-8")
+    cache = tmp_path / "cache"
+    exports: list[Path] = []
+
+    def slow_export(_source: Path, work: Path, backend: Any, quantization: Any) -> None:
+        exports.append(work)
+        time.sleep(0.2)  # long enough for every caller to arrive while this one exports
+        (work / runtime_file(backend, quantization)).parent.mkdir(parents=True, exist_ok=True)
+        (work / runtime_file(backend, quantization)).write_bytes(b"onnx")
+
+    monkeypatch.setattr(backend_export, "_export_into", slow_export)
+    results: list[Path] = []
+    callers = [
+        threading.Thread(
+            target=lambda: results.append(ensure_exported(source, cache, "onnx", "none"))
+        )
+        for _ in range(3)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(exports) == 1 and len(set(results)) == 1 and len(results) == 3
+    assert is_exported(results[0])
+
+
+def test_int8_is_quantised_from_a_finished_float_export(tmp_path: Path) -> None:
+    source = tmp_path / "model"
+    source.mkdir()
+    (source / "config.json").write_text("{}", encoding="utf-8")
+    cache = tmp_path / "cache"
+    # No float export yet: the torch weights are exported (and the float file dropped).
+    assert backend_export._export_input(source, cache, "onnx", "int8") == source
+    float_export = exported_dir(source, cache, "onnx", "none")
+    (float_export / "onnx").mkdir(parents=True)
+    (float_export / "onnx" / "model.onnx").write_bytes(b"onnx")
+    (float_export / EXPORT_INFO).write_text('{"file_name": "onnx/model.onnx"}', encoding="utf-8")
+    assert backend_export._export_input(source, cache, "onnx", "int8") == float_export
+    # Measured: the quantiser writes the same bytes from either input (sha256 equal).
+    for backend, quantization in (("onnx", "none"), ("openvino", "int8")):
+        assert backend_export._export_input(source, cache, backend, quantization) == source
 
 
 def test_torch_with_int8_is_refused_at_start() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,9 @@ def test_a_429_storm_from_telegram_loses_no_reply(
     with live_bot(kb_settings, tmp_path, engine=engine) as (api, settings, _app):
         # Telegram refuses every message beyond 3 a second with 429 "retry after N".
         api.flood_rate = 3.0
+        # And, whatever the pace, the one after the first 3 and the second after it: a slow
+        # machine produced the answers below 3 a second and met no 429 at all.
+        api.flood_after = 3
         # Six answers at once against a bucket of three: the storm. The run is paced by the
         # 3 a second, so its length is its message count (12 questions and three
         # registrations: 64 calls, 19.6 s; six and two, still concurrent: 12.7 s).
@@ -81,6 +85,20 @@ def test_a_429_storm_from_telegram_loses_no_reply(
     assert [r.failure for r in registered.registrations] == [None] * 2
     assert registered.probe_outcome == "answered"
     assert leads["leads_saved"] == leads["leads_confirmed"] == leads["leads_announced"] == 2
+
+
+def test_the_forced_flood_comes_after_a_count_whatever_the_pace() -> None:
+    api = FakeBotApi(token="t", bot_user=BOT_USER, flood_after=3)
+    send = {"chat_id": 1, "text": "x"}
+    # However slowly they come (no rate is set), the 4th message and the second after it
+    # are refused.
+    statuses = [api.handle("t", "sendMessage", send)[0] for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429] and api.flooded == 2
+    status, payload = api.handle("t", "sendMessage", send)
+    assert status == 429 and payload["parameters"]["retry_after"] == 1
+    assert len(api.calls) == 3  # refused messages reached no one
+    api._forced_until = time.monotonic() - 0.01  # the second is over: once only
+    assert [api.handle("t", "sendMessage", send)[0] for _ in range(5)] == [200] * 5
 
 
 def test_a_locked_database_freezes_no_one(
