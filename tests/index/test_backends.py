@@ -131,12 +131,18 @@ def test_an_export_missing_the_file_its_info_names_is_not_finished(tmp_path: Pat
     assert not is_exported(tmp_path)
 
 
-def test_a_broken_export_is_set_aside_and_made_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _source_model(tmp_path: Path) -> Path:
+    """A stand-in model directory (the export itself is faked)."""
     source = tmp_path / "model"
     source.mkdir()
     (source / "config.json").write_text("{}", encoding="utf-8")
+    return source
+
+
+def test_a_broken_export_is_set_aside_and_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _source_model(tmp_path)
     cache = tmp_path / "cache"
     target = exported_dir(source, cache, "onnx", "int8")
     (target / "onnx").mkdir(parents=True)  # the info names a file the export lacks
@@ -156,9 +162,7 @@ def test_processes_exporting_at_once_export_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Four test workers on a fresh checkout each asked for the same export at once.
-    source = tmp_path / "model"
-    source.mkdir()
-    (source / "config.json").write_text("{}", encoding="utf-8")
+    source = _source_model(tmp_path)
     cache = tmp_path / "cache"
     exports: list[Path] = []
 
@@ -185,9 +189,7 @@ def test_processes_exporting_at_once_export_once(
 
 
 def test_int8_is_quantised_from_a_finished_float_export(tmp_path: Path) -> None:
-    source = tmp_path / "model"
-    source.mkdir()
-    (source / "config.json").write_text("{}", encoding="utf-8")
+    source = _source_model(tmp_path)
     cache = tmp_path / "cache"
     # No float export yet: the torch weights are exported (and the float file dropped).
     assert backend_export._export_input(source, cache, "onnx", "int8") == source
