@@ -143,7 +143,10 @@ def test_a_locked_database_freezes_no_one(
 def test_kill_9_with_updates_in_flight_drops_nothing(
     tmp_path: Path, kb_settings: Settings
 ) -> None:
-    with bot_under_test(kb_settings, workdir=tmp_path) as (api, bot, url):
+    # The outbox drained every 0.5 s (as in live_bot), not every 10 s: the test waits for
+    # the staff announcements of both bot lives, never for the drain's cadence.
+    fast_drain = {"STAFF_ANNOUNCE_SECONDS": "0.5"}
+    with bot_under_test(kb_settings, workdir=tmp_path, extra_env=fast_drain) as (api, bot, url):
         result = run_register(
             api, registrations=6, timeout=REPLY_TIMEOUT, midway=lambda: crash_midway(api, bot)
         )
