@@ -181,7 +181,9 @@ async def test_a_full_pool_times_out_without_sending(
     await telegram.stalled.wait()
 
     with pytest.raises(TimedOut, match="not\\* sent") as raised:
-        await request_.post(url, pool_timeout=0.1)
+        # connect_timeout too: aiohttp counts the wait for a pooled connection in its connect
+        # budget (pool + connect, see client_timeout), else the test waits the default 5 s.
+        await request_.post(url, pool_timeout=0.1, connect_timeout=0.1)
 
     assert TOKEN not in str(raised.value)
     assert len(telegram.seen) == 1  # the second call never reached the server
