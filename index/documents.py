@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from index import yaml_text
 from index.dates import to_iso_date
 from index.errors import DocumentError
 from index.file_limits import (
@@ -147,7 +148,7 @@ def _clean_meta(raw: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def _read_yaml_mapping(path: Path, label: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise DocumentError(f"{label}: metadata YAML không hợp lệ ({exc}).") from exc
     if data is None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from index import yaml_text
 from index.errors import KhuyenCongError
 from index.schema import Citation, DocumentMeta
 
@@ -292,7 +293,7 @@ def _load_cached(path: Path, mtime_ns: int) -> Criteria:
     # mtime_ns is part of the cache key so an edited file is re-read on the next call.
     del mtime_ns
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CriteriaError(f"Cannot read {path}: {exc}. Fix the YAML syntax.") from exc
     if not isinstance(raw, dict):

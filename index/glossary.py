@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from index import yaml_text
 from index.errors import KhuyenCongError
 from index.textnorm import fold_diacritics, has_diacritics
 
@@ -273,7 +274,7 @@ def read_glossary(path: Path) -> Glossary:
         GlossaryError: The file cannot be read, is not valid YAML or has the wrong shape.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise GlossaryError(path, f"cannot be read ({exc})") from exc
     except yaml.YAMLError as exc:

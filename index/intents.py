@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from index import yaml_text
 from index.errors import KhuyenCongError
 from index.intent_fit import BaseCache, IntentBase, base_key, fit_calibrated
 from index.intent_weights import fast_path
@@ -131,7 +132,7 @@ def read_examples(path: Path) -> list[Example]:
         IntentModelError: The file is missing or malformed.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise IntentModelError(f"Cannot read {path}: {exc}. Fix the file, then reindex.") from exc
     examples: list[Example] = []

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from index import yaml_text
 from index.glossary import Glossary, load_glossary, shipped_glossary
 from index.textnorm import (
     expand_abbreviations,
@@ -194,7 +195,7 @@ class Lexicon:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         logger.warning("%s is missing; the answer layer works without it", path)
         return {}

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from index import yaml_text
 from index.dates import to_iso_date
 from index.errors import KhuyenCongError
 from index.schema import NOT_IN_FORCE, DocumentMeta, Passage
@@ -102,7 +103,7 @@ def read_overrides(path: Path) -> dict[str, StatusChange]:
         LifecycleError: The file exists but is not valid YAML of the expected shape.
     """
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
+from index import yaml_text
 from index.documents import (
     SIDECAR_SUFFIX,
     SOURCE_SUFFIXES,
@@ -99,7 +100,7 @@ def write_metadata(path: Path, values: Mapping[str, Any]) -> None:
     sidecar = sidecar_path(path)
     existing: dict[str, Any] = {}
     if sidecar.is_file():
-        loaded = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
+        loaded = yaml_text.safe_load(sidecar.read_text(encoding="utf-8"))
         existing = loaded if isinstance(loaded, dict) else {}
     sidecar.write_text(
         yaml.safe_dump({**existing, **clean}, allow_unicode=True, sort_keys=False),

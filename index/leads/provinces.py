@@ -14,8 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from index import yaml_text
 from index.textnorm import fold_key, fold_words
 
 DATA_FILE = Path(__file__).resolve().with_name("provinces.yaml")
@@ -101,7 +100,7 @@ def load_provinces(path: Path = DATA_FILE) -> tuple[Province, ...]:
     Raises:
         ValueError: If an entry lacks a field or an id is repeated.
     """
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     provinces: list[Province] = []
     for entry in data["provinces"]:
         former = tuple(
