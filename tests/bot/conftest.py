@@ -196,20 +196,8 @@ def _bot_user() -> dict[str, Any]:
     }
 
 
-class RecordingRequest(BaseRequest):
-    """A BaseRequest that never touches the network: records calls, returns plausible JSON.
-
-    Unknown Bot API methods fail the test (recorded in `unexpected`, checked at teardown).
-    `files` maps a file_id to the bytes a getFile + download returns. `fail_methods` maps a
-    method name to an exception to raise (to test error paths).
-    """
-
-    def __init__(self) -> None:
-        self.calls = SentCalls()
-        self.files: dict[str, bytes] = {}
-        self.fail_methods: dict[str, Exception] = {}
-        self.unexpected: list[str] = []
-        self._message_ids = itertools.count(1000)
+class OfflineRequest(BaseRequest):
+    """A BaseRequest with no connection: `respond(url, request_data)` answers every call."""
 
     @property
     def read_timeout(self) -> float | None:
@@ -231,6 +219,29 @@ class RecordingRequest(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        return self.respond(url, request_data)
+
+    def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
+        """The HTTP status and body the Bot API would send back."""
+        raise NotImplementedError
+
+
+class RecordingRequest(OfflineRequest):
+    """A BaseRequest that never touches the network: records calls, returns plausible JSON.
+
+    Unknown Bot API methods fail the test (recorded in `unexpected`, checked at teardown).
+    `files` maps a file_id to the bytes a getFile + download returns. `fail_methods` maps a
+    method name to an exception to raise (to test error paths).
+    """
+
+    def __init__(self) -> None:
+        self.calls = SentCalls()
+        self.files: dict[str, bytes] = {}
+        self.fail_methods: dict[str, Exception] = {}
+        self.unexpected: list[str] = []
+        self._message_ids = itertools.count(1000)
+
+    def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
         if "/file/bot" in url:
             return self._download(url)
         api_method = url.rsplit("/", 1)[-1]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
 from bot.polling import JournaledUpdateQueue, PollingRequest, sanitize_updates
 from bot.update_journal import UpdateJournal
@@ -18,6 +18,7 @@ from index.settings import Settings
 from scripts.fake_bot_api import FakeUser
 from scripts.load_scenarios import is_answer
 
+from .conftest import OfflineRequest
 from .live_bot import live_bot
 
 #: A message whose date is not a timestamp: PTB's parser raises on the whole batch.
@@ -34,7 +35,7 @@ def test_sanitize_replaces_only_the_broken_update() -> None:
     assert clean == [{"update_id": 1}, good]
 
 
-class _Inner(BaseRequest):
+class _Inner(OfflineRequest):
     """Answers getUpdates with a canned body and records when the journal was synced."""
 
     def __init__(self, body: dict[str, Any], journal: UpdateJournal) -> None:
@@ -42,26 +43,7 @@ class _Inner(BaseRequest):
         self.journal = journal
         self.unsynced_at_call: list[bool] = []
 
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
+    def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
         self.unsynced_at_call.append(self.journal._unsynced)
         return 200, json.dumps(self.body).encode()
 
