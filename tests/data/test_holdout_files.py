@@ -304,3 +304,15 @@ def test_tuning_legal_is_grounded_in_knowledge_and_corpus() -> None:
         elif row.get("answer_keys"):  # older rows: one spelling of the answer is enough
             keys = row["answer_keys"]
             assert any(_holding(key, docs) for key in keys), f"{row['id']}: {keys} in no document"
+
+
+def test_tuning_legal_english_is_grounded_in_the_corpus() -> None:
+    """The English legal tuning rows (issue 8) obey the legal holdout's full rule."""
+    _needs_corpus()
+    docs = knowledge_docs() + corpus_docs()
+    rows = _check_file(DATA_DIR / "tuning_legal_english.jsonl", docs, LEGAL_KINDS)
+    assert {row["kind"] for row in rows} == {"english"}
+    for row in rows:
+        files = [d for d in corpus_docs() if d.path.name == row["file"]]
+        assert len(files) == 1, f"{row['id']}: file {row['file']!r} is not a corpus document"
+        assert row["doc_status"] == files[0].status, f"{row['id']}: doc_status is {files[0].status}"
