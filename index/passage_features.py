@@ -17,7 +17,7 @@ from index.glossary import Glossary, shipped_glossary
 from index.header_meta import document_type, type_matches, types_named
 from index.lexicon import TermStats
 from index.lifecycle import named_documents, number_key
-from index.passage_ranker import FEATURES, feature_row
+from index.passage_ranker import ENGLISH_COPIES, FEATURES, feature_row
 from index.schema import NOT_IN_FORCE, Chunk, DocumentMeta
 from index.textnorm import content_tokens
 
@@ -80,9 +80,11 @@ class HeadFeatures:
         hand-set default costs what the rerank it replaced did.
         """
         want = needed if needed is not None else frozenset(FEATURES)
-        unit_cos = (
-            self._unit_cosines(head, vector) if "unit_cosine_gap" in want else [0.0] * len(head)
+        english = bool(want & ENGLISH_COPIES.keys()) and (
+            self._glossary.english_terms(query) is not None
         )
+        cosines_needed = "unit_cosine_gap" in want or (english and "english_unit_cosine_gap" in want)
+        unit_cos = self._unit_cosines(head, vector) if cosines_needed else [0.0] * len(head)
         top = head[0].score if head and head[0].score > 0 else 1.0
         words = list(dict.fromkeys(tokens if tokens is not None else content_tokens(query)))
         idf = {w: self.stats.idf(w) for w in words} if self.stats is not None else {}
@@ -97,7 +99,6 @@ class HeadFeatures:
         best_dense = max((s for _, s in dense), default=0.0)
         worst_dense = min((s for _, s in dense), default=0.0)
         best_bm25 = max((s for _, s in bm25), default=0.0)
-        english = "english_dense_gap" in want and self._glossary.english_terms(query) is not None
         docs = [self._doc_for(item.chunk_id) for item in head]
         head_numbers = {number_key(d.number) for d in docs if d.doc_type != "guide" and d.number}
         guided = {number_key(n) for d in docs if d.doc_type == "guide" for n in d.based_on}
@@ -124,7 +125,6 @@ class HeadFeatures:
                 "unit_match": match,
                 "dense_gap": gap,
                 "bm25": (item.bm25_score or 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
-                "english_dense_gap": gap if english else 0.0,
                 "guide": float(guide),
                 "article": float(chunk is not None and any(p.startswith("Điều") for p in chunk.path)),
                 "news": float(doc.doc_type == "news"),
@@ -138,7 +138,7 @@ class HeadFeatures:
                 "law_guide_in_head": float(bool(own) and own in guided),
                 "type_named": float(type_matches(types, own_type)),
             }  # fmt: skip
-            rows.append(feature_row(values))
+            rows.append(feature_row(_with_english_copies(values, english=english)))
         return np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
 
     def _types_named(self, query: str) -> frozenset[str]:
@@ -160,6 +160,17 @@ class HeadFeatures:
             best.append(float(np.max(vectors[rows] @ query)) if rows else None)
         top = max((b for b in best if b is not None), default=0.0)
         return [(b - top) if b is not None else -0.1 for b in best]
+
+
+def _with_english_copies(values: dict[str, float], *, english: bool) -> dict[str, float]:
+    """The feature values plus their English copies (`ENGLISH_COPIES`), 0 unless English.
+
+    An English question is searched through its glossary terms and a cross-lingual
+    embedding, so how much each kind of evidence says about the answer differs from a
+    Vietnamese question's; the copies let the fit weigh it separately (issue 8).
+    """
+    copies = {name: values[base] if english else 0.0 for name, base in ENGLISH_COPIES.items()}
+    return {**values, **copies}
 
 
 def _names_province(query_words: str, province: str | None) -> bool:

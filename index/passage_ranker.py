@@ -33,6 +33,13 @@ FEATURES = (
     "dense_gap",  # cosine minus the best cosine of the pool (the pool's worst when absent)
     "bm25",  # BM25 score / best BM25 score of the pool (0 when absent)
     "english_dense_gap",  # dense_gap for an English question (BM25 sees glossary terms only)
+    # The same for other evidence: an English question reaches Vietnamese passages through
+    # its glossary terms, so each kind of evidence may deserve another weight (issue 8).
+    "english_fused",  # fused, for an English question (0 otherwise)
+    "english_unit_match",  # unit_match of the glossary terms, for an English question
+    "english_unit_cosine_gap",  # unit_cosine_gap, for an English question
+    "english_bm25",  # bm25, for an English question
+    "english_heading_match",  # heading_match, for an English question
     # What the chunk is.
     "guide",  # one of our own guides (doc_type guide)
     "article",  # the chunk sits in an article (path holds "Điều N")
@@ -53,6 +60,16 @@ FEATURES = (
 #: The hand-set rerank this model replaces: fused score + 1.0 x unit match + 0.5 when the
 #: question names the document's province (its values, measured on the dev set before).
 DEFAULT_WEIGHTS = {"fused": 1.0, "unit_match": 1.0, "province": 0.5}
+
+#: English interaction features: each copies a base feature for an English question.
+ENGLISH_COPIES = {
+    "english_dense_gap": "dense_gap",
+    "english_fused": "fused",
+    "english_unit_match": "unit_match",
+    "english_unit_cosine_gap": "unit_cosine_gap",
+    "english_bm25": "bm25",
+    "english_heading_match": "heading_match",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,14 @@ _KIND_WORDS: dict[str, str] = {
     "ct": "ct",
     "nghi quyet": "nq",
     "nq": "nq",
+    # English names of the same kinds, so "Circular 36/2013" names TT 36/2013 as
+    # "Thông tư 36/2013" does (English questions on the legal index, issue 8).
+    "joint circular": "ttlt",
+    "circular": "tt",
+    "decree": "nd",
+    "decision": "qd",
+    "directive": "ct",
+    "resolution": "nq",
 }
 _KIND_ALT = "|".join(
     sorted((re.escape(k).replace(r"\ ", r"\s+") for k in _KIND_WORDS), key=len, reverse=True)
@@ -45,9 +53,10 @@ _CODE_ALT = "ttlt|nd|qd|tt|ct|nq"
 
 # "45/2012/nd-cp", "2665/qd-ubnd", "04/ct-bct": number, optional year, then the kind code.
 _NUMBER_FIRST_RE = re.compile(rf"(?<![\w/])(\d{{1,5}})(?:/((?:19|20)\d\d))?/({_CODE_ALT})(?![a-z])")
-# "nghi dinh 45", "quyet dinh so 2665/qd-ubnd", "nd-cp 45", "nd45": kind word, then number.
+# "nghi dinh 45", "quyet dinh so 2665/qd-ubnd", "nd-cp 45", "nd45", "decision no. 29/2014":
+# kind word, then number.
 _KIND_FIRST_RE = re.compile(
-    rf"(?<![\w/])({_KIND_ALT})(?:-[a-z]+)*\s*(?:so\s*)?[:.]?\s*(\d{{1,5}})(?:/((?:19|20)\d\d)(?!\d))?(?![\d.,]\d)"
+    rf"(?<![\w/])({_KIND_ALT})(?:-[a-z]+)*\s*(?:(?:so|no)\s*)?[:.]?\s*(\d{{1,5}})(?:/((?:19|20)\d\d)(?!\d))?(?![\d.,]\d)"
 )
 
 
