@@ -40,6 +40,8 @@ FEATURES = (
     "english_unit_cosine_gap",  # unit_cosine_gap, for an English question
     "english_bm25",  # bm25, for an English question
     "english_heading_match",  # heading_match, for an English question
+    "english_article",  # article, for an English question
+    "english_news",  # news, for an English question
     # What the chunk is.
     "guide",  # one of our own guides (doc_type guide)
     "article",  # the chunk sits in an article (path holds "Điều N")
@@ -69,6 +71,8 @@ ENGLISH_COPIES = {
     "english_unit_cosine_gap": "unit_cosine_gap",
     "english_bm25": "bm25",
     "english_heading_match": "heading_match",
+    "english_article": "article",
+    "english_news": "news",
 }
 
 

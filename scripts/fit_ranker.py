@@ -13,6 +13,10 @@ document (the document of their first positive) stay in one fold, so the
 estimate is that of documents the fit has not seen, as with a newly uploaded law. The script
 prints that hit@1 next to the untuned ordering's. `--features` fits only the named features
 (the others get weight 0): a small model is what the tuning files can support.
+`--keep PATH` keeps the weights of a ranker file for the other features and fits only the
+named ones on top of them (an offset): fitting only the English copies of features
+(`english_*`, zero for other questions) this way leaves every other question's ordering
+exactly as it was.
 """
 
 from __future__ import annotations
@@ -150,11 +154,42 @@ def document_folds(groups: list[str], n_splits: int = 5) -> list[tuple[list[int]
     return folds
 
 
+class OffsetModel:
+    """A pairwise logistic regression with a fixed part of the score (`coef_` like sklearn's)."""
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+        self.coef_ = np.zeros((1, 0))
+
+    def fit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> OffsetModel:
+        """Fits on pair rows whose last column is the fixed score difference (weight 1).
+
+        Minimises C x the weighted log-loss + half the squared weights, as sklearn's
+        LogisticRegression without intercept does, the fixed column left unpenalised.
+        """
+        from scipy.optimize import minimize
+
+        features, offset = x[:, :-1], x[:, -1]
+        sign = np.where(y == 1, 1.0, -1.0)
+
+        def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+            margin = sign * (offset + features @ beta)
+            value = self.c * float(np.sum(sample_weight * np.logaddexp(0.0, -margin)))
+            slope = -self.c * sample_weight * sign / (1.0 + np.exp(margin))
+            return value + 0.5 * float(beta @ beta), features.T @ slope + beta
+
+        start = np.zeros(features.shape[1])
+        beta = minimize(loss, start, jac=True, method="L-BFGS-B").x
+        self.coef_ = np.asarray(beta).reshape(1, -1)
+        return self
+
+
 def fit(
     xs: list[np.ndarray],
     ys: list[np.ndarray],
     groups: list[str] | None = None,
     names: Sequence[str] | None = None,
+    offsets: list[np.ndarray] | None = None,
 ) -> tuple[Any, float, dict[str, float]]:
     """Chooses C by document-grouped CV hit@1 of a pairwise logistic regression; refits.
 
@@ -164,6 +199,7 @@ def fit(
         groups: Cross-validation group of each question (`answer_group`); each question is
             its own group when None.
         names: The feature of each column (`index.passage_ranker.FEATURES` when None).
+        offsets: The fixed part of each candidate's score (`--keep`), or None to fit all.
 
     Returns:
         The model fitted on every question, its C and the CV report.
@@ -172,21 +208,35 @@ def fit(
 
     from index.passage_ranker import DEFAULT_WEIGHTS, FEATURES
 
-    untuned = np.asarray([DEFAULT_WEIGHTS.get(n, 0.0) for n in (names or FEATURES)])
     useful = [i for i, y in enumerate(ys) if y.any() and not y.all()]
     labels = groups if groups is not None else [str(i) for i in range(len(ys))]
     folds = document_folds([labels[q] for q in useful])
-    report = {"untuned_hit@1": hit1([xs[q] @ untuned for q in useful], [ys[q] for q in useful])}
+    if offsets is None:
+        untuned = np.asarray([DEFAULT_WEIGHTS.get(n, 0.0) for n in (names or FEATURES)])
+        base = [xs[q] @ untuned for q in useful]
+    else:  # the kept weights alone, and the pairs carry their score as a last column
+        base = [offsets[q] for q in useful]
+        xs = [np.column_stack([x, o]) for x, o in zip(xs, offsets, strict=True)]
+    report = {"untuned_hit@1": hit1(base, [ys[q] for q in useful])}
+
+    def model_for(c: float) -> Any:
+        if offsets is not None:
+            return OffsetModel(c)
+        return LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
+
+    def scored(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        return x[:, :-1] @ coef + x[:, -1] if offsets is not None else x @ coef
+
     best: tuple[float, float] | None = None
     for c in C_GRID:
         held: dict[int, np.ndarray] = {}
         for train, test in folds:
             x, y, w = pairs(xs, ys, [useful[i] for i in train])
-            model = LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
+            model = model_for(c)
             model.fit(x, y, sample_weight=w)
             for i in test:
                 q = useful[i]
-                held[q] = xs[q] @ model.coef_[0]
+                held[q] = scored(xs[q], model.coef_[0])
         score = hit1([held[q] for q in useful], [ys[q] for q in useful])
         logger.info("C=%s held-out hit@1 %.3f", c, score)
         report[f"cv_hit@1_C{c}"] = score
@@ -194,7 +244,7 @@ def fit(
             best = (score, c)
     assert best is not None
     x, y, w = pairs(xs, ys, useful)
-    model = LogisticRegression(C=best[1], max_iter=5000, fit_intercept=False)
+    model = model_for(best[1])
     model.fit(x, y, sample_weight=w)
     report["cv_hit@1"] = best[0]
     return model, best[1], report
@@ -214,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--features", default="",
                         help="comma-separated features to fit (default: all of FEATURES)")
     parser.add_argument("--out", type=Path, default=Path("knowledge/passage_ranker.json"))
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="ranker file whose weights of the other features are kept")
     args = parser.parse_args(argv)
     # Pair each --index with the --questions that follow it on the command line.
     raw = list(sys.argv[1:] if argv is None else argv)
@@ -228,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown features: {', '.join(unknown)}")
     columns = [FEATURES.index(name) for name in chosen]
+    kept: dict[str, float] = {}
+    if args.keep is not None:
+        kept = {n: w for n, w in PassageRanker.load(args.keep).weights.items() if n not in chosen}
+    kept_weights = np.asarray([kept.get(name, 0.0) for name in FEATURES])
+    offsets: list[np.ndarray] = []
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     groups: list[str] = []
@@ -239,12 +296,14 @@ def main(argv: list[str] | None = None) -> int:
         for path in paths:
             x, y, _, g = head_rows(engine, load_questions(path))
             xs += [m[:, columns] for m in x]
+            offsets += [m @ kept_weights for m in x]
             ys += y
             groups += g
             files.append(f"{path} @ {index_dir}")
             logger.info("%s on %s: %d questions", path, index_dir, len(x))
-    model, c, report = fit(xs, ys, groups, chosen)
+    model, c, report = fit(xs, ys, groups, chosen, offsets if args.keep is not None else None)
     weights = {name: round(float(w), 4) for name, w in zip(chosen, model.coef_[0], strict=True)}
+    weights = {**kept, **weights}
     info = {
         "fitted": dt.date.today().isoformat(),
         "command": " ".join(["python -m scripts.fit_ranker", *raw]),
@@ -253,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         "with_positive_in_head": sum(int(y.any()) for y in ys),
         "c": c,
         "features_fitted": chosen,
+        **({"features_kept": kept} if args.keep is not None else {}),
         "cv_groups": "document",
         "report": {k: round(v, 4) for k, v in report.items()},
     }

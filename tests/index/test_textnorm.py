@@ -52,11 +52,22 @@ def test_nfc_makes_decomposed_equal_to_composed() -> None:
         ("chỉ thị số 4", "ct4"),
         ("NQ 23/2025/NQ-HĐND", "nq23"),
         ("nghị quyết 23", "nq23"),
+        # English names of the kinds (English questions on the legal index, issue 8).
+        ("Circular 36/2013", "tt36"),
+        ("Decree 45/2012", "nd45"),
+        ("Joint Circular 26/2014", "ttlt26"),
+        ("Decision No. 29/2014/QĐ-UBND", "qd29"),
+        ("Resolution 38/2020", "nq38"),
+        ("Directive 04", "ct4"),
     ],
 )
 def test_legal_number_forms_share_one_canonical_token(text: str, expected: str) -> None:
     assert expected in legal_number_tokens(text)
     assert expected in bm25_tokens(text)
+
+
+def test_an_english_joint_circular_is_not_a_circular() -> None:
+    assert legal_number_tokens("Joint Circular 26/2014") == ["ttlt26", "ttlt26_2014"]
 
 
 def test_year_variant_only_when_year_written() -> None:
