@@ -41,3 +41,29 @@ def test_fit_learns_the_informative_feature() -> None:
     assert report["cv_hit@1"] > report["untuned_hit@1"] - 1e-9
     assert report["cv_hit@1"] >= 0.7
     assert c in (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+def test_fit_with_kept_weights_fits_only_on_top_of_them() -> None:
+    # The kept score (column 0 weighed 1) finds the answer of the first 20 questions; only the
+    # "English" feature, present in the last 20, finds theirs: the fit weighs it and keeps
+    # the first questions' ordering (the feature is 0 there).
+    rng = np.random.RandomState(2)
+    xs, ys, offsets, groups = [], [], [], []
+    for q in range(40):
+        kept = rng.normal(size=(5, 2))
+        y = np.zeros(5, dtype=int)
+        y[rng.randint(5)] = 1
+        english = q >= 20
+        if not english:
+            kept[y == 1, 0] += 3.0
+        x = np.zeros((5, 1))
+        if english:
+            x[:, 0] = rng.normal(size=5)
+            x[y == 1, 0] += 2.0
+        xs.append(x)
+        ys.append(y)
+        offsets.append(kept[:, 0])
+        groups.append(f"doc{q % 8}")
+    model, _, report = fit(xs, ys, groups, names=("english_fused",), offsets=offsets)
+    assert model.coef_.shape == (1, 1) and model.coef_[0, 0] > 0.5
+    assert report["cv_hit@1"] > report["untuned_hit@1"]
