@@ -43,3 +43,17 @@ def test_type_named() -> None:
     # English questions name the type through the glossary ("decree" -> "nghị định").
     assert _column("Who does the decree apply to?", "type_named") == [1, 0, 0, 0]
     assert not np.any(_column("Hồ sơ đề án gồm gì?", "type_named"))
+
+
+def test_english_copies_are_their_feature_for_english_questions_only() -> None:
+    english = "Which industrial promotion activities does Circular 26/2014 fund?"
+    assert _column(english, "english_fused") == _column(english, "fused")
+    assert _column(english, "english_article") == _column(english, "article")
+    assert any(_column(english, "english_fused"))
+    assert not np.any(_column("Khuyến công hỗ trợ những hoạt động nào?", "english_fused"))
+
+
+def test_an_english_document_name_names_the_document() -> None:
+    assert _column("What does Decree 45/2012 say about industrial promotion?", "named") == [
+        1, 0, 0, 0,
+    ]  # fmt: skip
