@@ -1,10 +1,14 @@
 """Fits the answer-unit scorer and the selection values on tuning files, never on what is reported.
 
-`python -m scripts.fit_scorer --questions tests/data/tuning_questions.jsonl
-[--questions more.jsonl] [--with-accentless] [--out knowledge/answer_scorer.json]`
+`python -m scripts.fit_scorer [--index KNOWLEDGE_DIR:INDEX_DIR] --questions
+tests/data/tuning_questions.jsonl [--questions more.jsonl] [--index ... --questions ...]
+[--with-accentless] [--out knowledge/answer_scorer.json]`
 
-A unit of the top passages is a positive when it contains an answer key of its (answerable)
-tuning row. The logistic regression's regularisation is chosen by grouped cross-validation
+Each `--index` pair is asked the `--questions` files that follow it (as in
+`scripts.fit_ranker`), so the scorer can be fitted on the knowledge base alone and on the
+knowledge base plus the legal corpus at once; `--questions` before any `--index` use the
+index the settings name. A unit of the top passages is a positive when it contains an answer
+key of its (answerable) tuning row and, when the row names a document, comes from it. The logistic regression's regularisation is chosen by grouped cross-validation
 (a question's units stay in one fold); its held-out probabilities give the reliability table
 printed at the end. The selection values (MMR weight, floors) are then picked by a small grid
 over the whole pipeline on the same tuning rows.
@@ -42,7 +46,6 @@ def unit_rows(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np
     """Feature rows, labels and question groups of every candidate unit."""
     from index.answering import rank_units
     from index.question import prepare_question
-    from scripts.evaluate import contains_key
 
     features: list[np.ndarray] = []
     labels: list[int] = []
@@ -61,12 +64,27 @@ def unit_rows(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np
             query, retrieval.passages, retrieval.query_vector, asks_value, models, asks_list
         )
         for candidate in ranked:
-            unit = candidate.unit
-            shown = " ".join([unit.label, unit.text, *unit.items])
             features.append(candidate.features)
-            labels.append(int(contains_key(shown, item.answer_keys)))
+            labels.append(int(answers_row(candidate, item)))
             groups.append(number)
     return np.vstack(features), np.asarray(labels), np.asarray(groups)
+
+
+def answers_row(candidate: Any, item: Question) -> bool:
+    """Whether a candidate unit answers a tuning row: it holds an answer key, and comes from
+    the row's document when the row names one (as `scripts.fit_ranker` labels passages).
+
+    Without the document test, the same words quoted by another law or retold by one of our
+    guides taught the scorer that those units answer as well as the article asked about.
+    """
+    from scripts.evaluate import contains_key, doc_matches
+
+    unit = candidate.unit
+    shown = " ".join([unit.label, unit.text, *unit.items])
+    if not contains_key(shown, item.answer_keys):
+        return False
+    doc = candidate.passage.doc
+    return item.doc is None or doc_matches(item.doc, number=doc.number, doc_id=doc.doc_id)
 
 
 def fit_weights(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[Any, float, np.ndarray]:
@@ -122,10 +140,32 @@ def _objective(metrics: dict[str, Any]) -> float:
     return sum(parts) - (metrics.get("answer_chars_p50") or 0.0) / 10_000.0
 
 
+def index_plan(raw: list[str]) -> list[tuple[str, list[Path]]]:
+    """Each `--index KNOWLEDGE_DIR:INDEX_DIR` with the `--questions` files that follow it.
+
+    `--questions` given before any `--index` are asked of the index the settings name (the
+    environment), as before `--index` existed; that entry's directory is "".
+    """
+    plan: list[tuple[str, list[Path]]] = []
+    split = [part for arg in raw for part in (arg.split("=", 1) if arg.startswith("--") else [arg])]
+    for flag, value in zip(split, split[1:], strict=False):
+        if flag == "--index":
+            plan.append((value, []))
+        elif flag == "--questions":
+            if not plan:
+                plan.append(("", []))
+            plan[-1][1].append(Path(value))
+    return plan
+
+
 def main(argv: list[str] | None = None) -> int:
     """Fits the scorer and writes it; prints the reliability table."""
     parser = argparse.ArgumentParser(prog="python -m scripts.fit_scorer")
     parser.add_argument("--questions", type=Path, action="append", required=True)
+    parser.add_argument(
+        "--index", action="append", default=[],
+        help="KNOWLEDGE_DIR:INDEX_DIR; the --questions after it are asked of it",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="default: knowledge/answer_scorer.json")
     parser.add_argument(
         "--with-accentless",
@@ -141,34 +181,52 @@ def main(argv: list[str] | None = None) -> int:
     from index.unit_scorer import FEATURES, SCORER_FILE, UnitScorer
     from scripts.evaluate import ensure_index, evaluate, load_questions, make_variant
 
+    raw = list(sys.argv[1:] if argv is None else argv)
     settings = Settings()
-    ensure_index(settings)
-    engine = load_engine(settings)
-    questions = [q for path in args.questions for q in load_questions(path)]
-    if args.with_accentless:
-        questions += make_variant(questions, "accentless")
-    x, y, groups = unit_rows(engine, questions)
+    # One engine per index, each with its questions: the scorer serves the knowledge base
+    # alone and the knowledge base plus the legal texts, so it is fitted on both.
+    asked: list[tuple[Engine, list[Question]]] = []
+    for pair, paths in index_plan(raw):
+        if pair:
+            knowledge, index_dir = pair.split(":", 1)
+            current = Settings(knowledge_dir=Path(knowledge), index_dir=Path(index_dir))
+        else:
+            current = settings
+        ensure_index(current)
+        questions = [q for path in paths for q in load_questions(path)]
+        if args.with_accentless:
+            questions += make_variant(questions, "accentless")
+        asked.append((load_engine(current), questions))
+    parts = [unit_rows(engine, questions) for engine, questions in asked]
+    x = np.vstack([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    # Group ids restart per index; offset them so each (index, question) is its own group.
+    offsets = np.cumsum([0, *(int(p[2].max()) + 1 if len(p[2]) else 0 for p in parts)])
+    groups = np.concatenate([p[2] + offsets[i] for i, p in enumerate(parts)])
     model, c, held_out = fit_weights(x, y, groups)
     scorer = UnitScorer(
         {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0], strict=True)},
         round(float(model.intercept_[0]), 4),
     )
-    models = engine.inspect("khuyến công")[3]
-    models.scorer = scorer
+    all_models = [engine.inspect("khuyến công")[3] for engine, _ in asked]
+    for models in all_models:
+        models.scorer = scorer
     best: tuple[float, Selection, dict[str, Any]] | None = None
     for mmr in LAMBDA_GRID:
         for relative in RELATIVE_GRID:
             for floor in FLOOR_GRID:
-                models.selection = Selection(mmr, floor, relative)
-                metrics = evaluate(engine, questions)
-                score = _objective(metrics)
+                for models in all_models:
+                    models.selection = Selection(mmr, floor, relative)
+                runs = [evaluate(engine, questions) for engine, questions in asked]
+                score = sum(_objective(m) for m in runs)
                 if best is None or score > best[0] + 1e-9:
-                    best = (score, models.selection, metrics)
+                    best = (score, all_models[0].selection, runs[-1])
     assert best is not None
     _, selection, metrics = best
     table = reliability(held_out, y)
     scorer.info = {
         "fitted": dt.date.today().isoformat(),
+        "command": " ".join(["python -m scripts.fit_scorer", *raw]),
         "tuning_files": [p.as_posix() for p in args.questions],
         "with_accentless": args.with_accentless,
         "questions": len({int(g) for g in groups}),
