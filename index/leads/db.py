@@ -6,16 +6,15 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +124,10 @@ def alembic_config(engine_or_url: Engine | str | None = None) -> Config:
     Returns:
         The Alembic config.
     """
+    # Alembic is imported where it is used (~0.3 CPU-s): a bot that fails before migrating
+    # (a wrong token) and processes that only read or write leads never need it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # env.py checks this and skips logging.fileConfig, which would reset app logging.
@@ -143,6 +146,8 @@ def migrate(url: Engine | str, revision: str = "head") -> None:
         url: A database URL or an engine from ``create_db_engine``.
         revision: The target revision; ``"head"`` unless a test needs another one.
     """
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
@@ -153,6 +158,8 @@ def downgrade(url: Engine | str, revision: str = "base") -> None:
         url: A database URL or an engine from ``create_db_engine``.
         revision: The target revision.
     """
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
 
 
@@ -162,10 +169,14 @@ def current_revision(engine: Engine) -> str | None:
     Args:
         engine: The engine from ``create_db_engine``.
     """
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
     """Returns the newest revision shipped with the code."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

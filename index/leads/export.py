@@ -12,10 +12,6 @@ import io
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from index.dates import VN_TZ
 from index.leads.models import Lead
 from index.leads.status import status_label
@@ -99,6 +95,11 @@ def leads_to_xlsx(leads: Sequence[Lead]) -> bytes:
     Returns:
         The .xlsx file content.
     """
+    # openpyxl is imported on the first export (~0.2 CPU-s), not at every bot start.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None  # a new Workbook always has one sheet
