@@ -316,3 +316,13 @@ def test_tuning_legal_english_is_grounded_in_the_corpus() -> None:
         files = [d for d in corpus_docs() if d.path.name == row["file"]]
         assert len(files) == 1, f"{row['id']}: file {row['file']!r} is not a corpus document"
         assert row["doc_status"] == files[0].status, f"{row['id']}: doc_status is {files[0].status}"
+
+
+def test_tuning_english_scope_rows_are_english_out_of_scope() -> None:
+    """The English near-domain out-of-scope tuning rows (issue 8) are abstain rows, in English."""
+    rows = _check_file(DATA_DIR / "tuning_english_scope.jsonl", (), LEGAL_KINDS)
+    assert len(rows) >= 25, f"tuning_english_scope.jsonl: only {len(rows)} rows"
+    for row in rows:
+        assert row.get("expect_abstain") is True, f"{row['id']}: not an out-of-scope row"
+        assert row.get("style") == "english", f"{row['id']}: style {row.get('style')!r}"
+        assert row["question"].isascii(), f"{row['id']}: not written in English"
