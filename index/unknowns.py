@@ -1,16 +1,17 @@
 """Honest unknowns: does a selected unit give the value asked, for the item asked?
 
 A question may ask for a value (a level, cap, percentage, count, date) of one support item,
-province or year. It is unknown when the knowledge base's own line about that item says the
-value was not found (criteria.yaml, "chưa tìm được"), or when no unit about that item,
-province or year states one. Then the answer says so first, shows what is known about that
-item, and never another item's, place's or year's figure (`index.answering` words nothing:
-the adapters render the outcome).
+province, year or document. Whether the documents give it is decided by a fitted logistic
+regression (`index.unknown_model`) over what this module finds about the best units: the
+knowledge base's own "chưa tìm được" line about the item, units about that item, province,
+year or document that state a figure. Then the answer says so first, shows what is known,
+and never another item's, place's or year's figure (`index.answering` words nothing: the
+adapters render the outcome).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from index.intents import IntentPrediction
 from index.lexicon import Lexicon
@@ -18,7 +19,10 @@ from index.question import Query
 from index.schema import NOT_IN_FORCE
 from index.textnorm import legal_number_tokens
 from index.unit_scorer import Candidate, has_amount, has_value
+from index.unknown_model import FEATURES, UnknownModel, shipped_model
 
+#: The banner of a corpus source that was cut (see /work/shared/corpus/README.md).
+PARTIAL_BANNER = "PARTIAL TEXT"
 #: Units in one answer (shown by `index.answering`, and weighed here).
 MAX_UNITS = 3
 
@@ -84,46 +88,87 @@ def _distinct(ranked: Sequence[Candidate]) -> list[Candidate]:
     return kept
 
 
-def value_unknown(
+def unknown_features(
     query: Query, ranked: Sequence[Candidate], prediction: IntentPrediction, lexicon: Lexicon
-) -> bool:
-    """Tells whether the value asked for is not in the documents for the item asked.
+) -> dict[str, float]:
+    """What the fitted decision (`index.unknown_model.FEATURES`) weighs about the best units.
 
-    It is when the best unit about the item (or, with no item named, the best unit) is the
-    knowledge base saying the value was not found; or when the question asks for the level of
-    an item that criteria.yaml marks as not found and no unit about that item states an
-    amount.
+    The item asked and whether its best unit is the knowledge base saying the value was not
+    found (criteria.yaml, "chưa tìm được"); whether a unit about that item alone, or about the
+    province, year or document asked, states an amount or a value from a document in force;
+    the best unit's own figures, score and status; and the intent classifier's P(level).
     """
+    features = dict.fromkeys(FEATURES, 0.0)
+    features["asks_level"] = prediction.asks_level
     singles = _distinct([c for c in ranked if c.unit.kind != "list"])[: MAX_UNITS * 3]
     if not singles:
-        return True
+        return features
+    top = singles[0]
+    features["top_amount"] = float(has_amount(top.unit.embed_text))
+    features["top_value"] = float(has_value(top.unit.embed_text))
+    features["top_score"] = float(top.score)
+    features["top_not_in_force"] = float(top.passage.doc.status in NOT_IN_FORCE)
+    features["top_partial"] = float(_partial(top))
     item = query.entities.first("item")
     about = [c for c in singles if item is None or _about(c, query, "item")]
-    if about and _marked(about[0], lexicon) and (item is not None or about[0] is singles[0]):
-        # The knowledge base's own line about this item says the value was not found.
-        return True
-    if item is not None and item.key in lexicon.unknown_items and prediction.asks_level >= 0.5:
-        # Only a unit about this item alone can state its level.
+    # The knowledge base's own line about this item (or, no item named, the best unit).
+    marked = bool(about) and _marked(about[0], lexicon) and (item is not None or about[0] is top)
+    features["marked"] = float(marked)
+    if item is not None:
+        features["item_named"] = 1.0
+        features["item_unknown"] = float(item.key in lexicon.unknown_items)
+        # Only a unit about this item alone states its level.
         alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
-        return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in alone)
+        features["item_amount"] = float(_states(alone, query, has_amount))
     for kind in ("province", "year", "doc"):
         if query.entities.first(kind) is None and not (kind != "province" and _wanted(query, kind)):
             continue
-        # A province's (or a year's) own figure is stated by a unit about that province or
-        # year (or in its documents); the national maximum is not that province's level,
-        # nor a 2016-2020 result the 2021 one.
-        # Figures rarely repeat their year: a unit is about the year asked unless it (or
-        # its document) names only others, and those were filtered out by `conflicts`.
-        # Likewise "theo Nghị quyết 23/2025 …, tối đa bao nhiêu?" asks that document's figure,
-        # not another document's cap.
+        # A province's (or a year's, a document's) own figure is stated by a unit about it;
+        # the national maximum is not that province's level, nor a 2016-2020 result the 2021
+        # one, nor another document's cap the one of "theo Nghị quyết 23/2025 …". Figures
+        # rarely repeat their year: any unit left by `conflicts` is about the year asked.
         local = singles if kind == "year" else [c for c in singles if _about(c, query, kind)]
-        if prediction.asks_level >= 0.5:
-            stated = [c for c in local if has_amount(c.unit.embed_text)]
-        else:
-            stated = [c for c in local if has_value(c.unit.embed_text)]
-        if not any(_current_for(c, query) for c in stated):
-            return True
-    return False
+        features[f"{kind}_asked"] = 1.0
+        features[f"{kind}_amount"] = float(_states(local, query, has_amount))
+        features[f"{kind}_value"] = float(_states(local, query, has_value))
+        if kind == "doc":
+            features["doc_partial"] = float(any(_partial(c) for c in local))
+        if kind == "year":
+            named = [c for c in singles if _about(c, query, kind)]
+            features["year_named_value"] = float(_states(named, query, has_value))
+    # One unit about every item, province and document asked at once, stating a figure.
+    kinds = [k for k in ("item", "province", "doc") if _wanted(query, k)]
+    joint = [c for c in singles if all(_about(c, query, k) for k in kinds)]
+    features["joint_amount"] = float(_states(joint, query, has_amount))
+    features["joint_value"] = float(_states(joint, query, has_value))
+    return features
+
+
+def _states(units: Sequence[Candidate], query: Query, test: Callable[[str], bool]) -> bool:
+    return any(test(c.unit.embed_text) and _current_for(c, query) for c in units)
+
+
+def _partial(candidate: Candidate) -> bool:
+    # The corpus banner of a source that was cut ("PARTIAL TEXT — only the beginning …").
+    return PARTIAL_BANNER in candidate.passage.chunk.text
+
+
+def value_unknown(
+    query: Query,
+    ranked: Sequence[Candidate],
+    prediction: IntentPrediction,
+    lexicon: Lexicon,
+    model: UnknownModel | None = None,
+) -> bool:
+    """Tells whether the value asked for is not in the documents for the item asked.
+
+    The fitted decision over `unknown_features` (the shipped model when `model` is None).
+    """
+    singles = [c for c in ranked if c.unit.kind != "list"]
+    if not singles:
+        return True
+    decide = model if model is not None else shipped_model()
+    return decide.unknown(unknown_features(query, ranked, prediction, lexicon))
 
 
 def known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> list[Candidate]:

@@ -1,0 +1,97 @@
+"""The fitted "value unknown" decision: a logistic regression over what `index.unknowns` finds.
+
+A value question (a level, cap, count, date) is answered "not confirmed" when P(unknown) of
+the features of its best units reaches the threshold. Weights, threshold and the
+cross-validated operating point they were chosen at live in `knowledge/unknown_model.json`,
+written by `python -m scripts.fit_unknowns` (its command is stored in the file).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The model's file in the knowledge directory.
+UNKNOWN_FILE = "unknown_model.json"
+#: The file shipped with the code: answers built without a knowledge directory use it.
+SHIPPED = Path(__file__).resolve().parents[1] / "knowledge" / UNKNOWN_FILE
+
+#: What `index.unknowns.unknown_features` computes, in this order (see there).
+FEATURES = (
+    "asks_level",
+    "marked",
+    "item_named",
+    "item_unknown",
+    "item_amount",
+    "province_asked",
+    "province_amount",
+    "province_value",
+    "year_asked",
+    "year_amount",
+    "year_value",
+    "year_named_value",
+    "doc_asked",
+    "doc_amount",
+    "doc_value",
+    "doc_partial",
+    "top_amount",
+    "top_value",
+    "top_score",
+    "top_not_in_force",
+    "top_partial",
+    "joint_amount",
+    "joint_value",
+)
+
+
+@dataclass(slots=True)
+class UnknownModel:
+    """Logistic regression weights over `FEATURES`, and the decision threshold."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        """P(the value asked is not in the documents)."""
+        z = self.bias + sum(w * float(features.get(name, 0.0)) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def unknown(self, features: Mapping[str, float]) -> bool:
+        """Whether the answer says the value is not confirmed."""
+        return self.probability(features) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        """Writes the weights as readable JSON."""
+        data = {
+            "features": list(FEATURES),
+            "weights": self.weights,
+            "bias": self.bias,
+            "threshold": self.threshold,
+            **self.info,
+        }
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> UnknownModel:
+        """Reads a model written by `save`; an absent file gives the shipped one."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            if path.resolve() == SHIPPED:
+                raise
+            return shipped_model()
+        weights = {str(k): float(v) for k, v in data.get("weights", {}).items() if k in FEATURES}
+        skip = {"features", "weights", "bias", "threshold"}
+        info = {k: v for k, v in data.items() if k not in skip}
+        return cls(weights, float(data.get("bias", 0.0)), float(data.get("threshold", 0.5)), info)
+
+
+def shipped_model() -> UnknownModel:
+    """The model in the repository's knowledge directory."""
+    return UnknownModel.load(SHIPPED)
