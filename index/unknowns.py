@@ -93,10 +93,11 @@ def unknown_features(
 ) -> dict[str, float]:
     """What the fitted decision (`index.unknown_model.FEATURES`) weighs about the best units.
 
-    The item asked and whether its best unit is the knowledge base saying the value was not
-    found (criteria.yaml, "chưa tìm được"); whether a unit about that item alone, or about the
-    province, year or document asked, states an amount or a value from a document in force;
-    the best unit's own figures, score and status; and the intent classifier's P(level).
+    Whether the item asked is one criteria.yaml marks as not found; whether a province or a
+    document was asked, and a unit about it states a value (an amount); whether one unit about
+    every item, province and document asked states a value; the best unit's figures, score
+    and partial text; and the intent classifier's P(level). Figures count from documents in
+    force, or from the one asked.
     """
     features = dict.fromkeys(FEATURES, 0.0)
     features["asks_level"] = prediction.asks_level
@@ -107,50 +108,29 @@ def unknown_features(
     features["top_amount"] = float(has_amount(top.unit.embed_text))
     features["top_value"] = float(has_value(top.unit.embed_text))
     features["top_score"] = float(top.score)
-    features["top_not_in_force"] = float(top.passage.doc.status in NOT_IN_FORCE)
-    features["top_partial"] = float(_partial(top))
     item = query.entities.first("item")
-    about = [c for c in singles if item is None or _about(c, query, "item")]
-    # The knowledge base's own line about this item (or, no item named, the best unit).
-    marked = bool(about) and _marked(about[0], lexicon) and (item is not None or about[0] is top)
-    features["marked"] = float(marked)
-    if item is not None:
-        features["item_named"] = 1.0
-        features["item_unknown"] = float(item.key in lexicon.unknown_items)
-        # Only a unit about this item alone states its level.
-        alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
-        features["item_amount"] = float(_states(alone, query, has_amount))
-    for kind in ("province", "year", "doc"):
-        if query.entities.first(kind) is None and not (kind != "province" and _wanted(query, kind)):
-            continue
-        # A province's (or a year's, a document's) own figure is stated by a unit about it;
-        # the national maximum is not that province's level, nor a 2016-2020 result the 2021
-        # one, nor another document's cap the one of "theo Nghị quyết 23/2025 …". Figures
-        # rarely repeat their year: any unit left by `conflicts` is about the year asked.
-        local = singles if kind == "year" else [c for c in singles if _about(c, query, kind)]
-        features[f"{kind}_asked"] = 1.0
-        features[f"{kind}_amount"] = float(_states(local, query, has_amount))
-        features[f"{kind}_value"] = float(_states(local, query, has_value))
-        if kind == "doc":
-            features["doc_partial"] = float(any(_partial(c) for c in local))
-        if kind == "year":
-            named = [c for c in singles if _about(c, query, kind)]
-            features["year_named_value"] = float(_states(named, query, has_value))
-    # One unit about every item, province and document asked at once, stating a figure.
+    features["item_unknown"] = float(item is not None and item.key in lexicon.unknown_items)
+    # A province's (a document's) own figure is stated by a unit about it: the national
+    # maximum is not that province's level, nor another document's cap the one of "theo Nghị
+    # quyết 23/2025 …".
+    if _wanted(query, "province"):
+        local = [c for c in singles if _about(c, query, "province")]
+        features["province_asked"] = 1.0
+        features["province_value"] = float(_states(local, query, has_value))
+    if _wanted(query, "doc"):
+        local = [c for c in singles if _about(c, query, "doc")]
+        features["doc_asked"] = 1.0
+        features["doc_amount"] = float(_states(local, query, has_amount))
+        # The corpus banner of a source that was cut ("PARTIAL TEXT — only the beginning …").
+        features["doc_partial"] = float(any(PARTIAL_BANNER in c.passage.chunk.text for c in local))
     kinds = [k for k in ("item", "province", "doc") if _wanted(query, k)]
     joint = [c for c in singles if all(_about(c, query, k) for k in kinds)]
-    features["joint_amount"] = float(_states(joint, query, has_amount))
     features["joint_value"] = float(_states(joint, query, has_value))
     return features
 
 
 def _states(units: Sequence[Candidate], query: Query, test: Callable[[str], bool]) -> bool:
     return any(test(c.unit.embed_text) and _current_for(c, query) for c in units)
-
-
-def _partial(candidate: Candidate) -> bool:
-    # The corpus banner of a source that was cut ("PARTIAL TEXT — only the beginning …").
-    return PARTIAL_BANNER in candidate.passage.chunk.text
 
 
 def value_unknown(

@@ -121,6 +121,28 @@ def select_features(
     return chosen, loss, c, probabilities
 
 
+def eliminate_features(
+    x: np.ndarray, y: np.ndarray, folds: list[Any], names: tuple[str, ...]
+) -> tuple[list[str], float, float, np.ndarray]:
+    """Backward elimination on held-out log-loss: drops a feature while the loss rises by
+    at most `MIN_GAIN`; chosen names, loss, C, held-out probabilities."""
+    chosen = list(names)
+    loss, c, probabilities = cv_loss(x, y, folds)
+    logger.info("all %d features: held-out log-loss %.4f (C=%s)", len(chosen), loss, c)
+    while len(chosen) > 1:
+        trials = []
+        for name in chosen:
+            columns = [names.index(n) for n in chosen if n != name]
+            trials.append((*cv_loss(x[:, columns], y, folds), name))
+        best = min(trials, key=lambda t: t[0])
+        if best[0] > loss + MIN_GAIN:
+            break
+        loss, c, probabilities, name = best
+        chosen.remove(name)
+        logger.info("- %s: held-out log-loss %.4f (C=%s)", name, loss, c)
+    return chosen, loss, c, probabilities
+
+
 def operating_point(probabilities: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """The threshold of least held-out cost, and its counts."""
     best: dict[str, Any] | None = None
@@ -151,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         help="KNOWLEDGE_DIR:INDEX_DIR; the --questions after it are asked of it",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="default: knowledge/unknown_model.json")
+    parser.add_argument(
+        "--select", choices=("forward", "backward"), default="forward",
+        help="feature selection: forward from none, or backward from all",
+    )  # fmt: skip
     parser.add_argument("--with-accentless", action="store_true", help="also every question typed without diacritics")
     args = parser.parse_args(argv)
     configure_logging(logging.INFO, stream=sys.stderr)
@@ -182,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     groups = [row_id for row_id, _, _ in rows]
     split = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0)
     folds = list(split.split(x, y, groups=groups))
-    chosen, loss, c, probabilities = select_features(x, y, folds, FEATURES)
+    select = select_features if args.select == "forward" else eliminate_features
+    chosen, loss, c, probabilities = select(x, y, folds, FEATURES)
     point = operating_point(probabilities, y)
     columns = [FEATURES.index(n) for n in chosen]
     final = LogisticRegression(C=c, max_iter=5000).fit(x[:, columns], y)
@@ -191,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python -m scripts.fit_unknowns", *raw]),
         "rows": len(y),
         "unknown_rows": int(y.sum()),
+        "selection": args.select,
+        "features_chosen": chosen,
         "c": c,
         "held_out_log_loss": round(loss, 4),
         "operating_point_held_out": point,
