@@ -35,8 +35,8 @@ from index.unit_scorer import (
     unit_facts,
 )
 from index.units import AnswerUnit, UnitStore
-from index.unknown_model import UnknownModel, shipped_model
-from index.unknowns import MAX_UNITS, conflicts, known_units, value_unknown
+from index.unknown_model import UnknownModel, shipped_model, value_unknown
+from index.unknowns import MAX_UNITS, conflicts, known_units
 
 #: Upper bound of the answer body, in characters: about what a phone shows without scrolling
 #: (the old selector's budget; answer_chars_p50 of the dev set is well below it).

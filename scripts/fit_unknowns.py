@@ -8,7 +8,7 @@ Each `--index` pair is asked the `--questions` files that follow it (as in
 `scripts.fit_scorer`). A row is a value question the intent classifier sends to the decision
 (P(value) ≥ 0.5, some unit left after `index.unknowns.conflicts`): a positive when it expects
 an honest unknown, a negative when it has answer keys. Its features are
-`index.unknowns.unknown_features`. Features are chosen by forward selection on grouped
+`index.unknown_model.unknown_features`. Features are chosen by forward selection on grouped
 5-fold held-out log-loss (a question, its unaccented copy and its asking of the other index
 stay in one fold), the regularisation with them, and the threshold on the same held-out
 probabilities; the operating point is stored beside the weights.
@@ -48,7 +48,8 @@ def decision_rows(engine: Engine, questions: list[Question]) -> list[tuple[str, 
     """(row id, features, label) of every tuning row that reaches the decision."""
     from index.answering import rank_units
     from index.question import prepare_question
-    from index.unknowns import conflicts, unknown_features
+    from index.unknown_model import unknown_features
+    from index.unknowns import conflicts
 
     rows: list[tuple[str, dict[str, float], int]] = []
     for item in questions:
