@@ -35,7 +35,8 @@ from index.unit_scorer import (
     unit_facts,
 )
 from index.units import AnswerUnit, UnitStore
-from index.unknowns import MAX_UNITS, conflicts, known_units, value_unknown
+from index.unknown_model import UnknownModel, shipped_model, value_unknown
+from index.unknowns import MAX_UNITS, conflicts, known_units
 
 #: Upper bound of the answer body, in characters: about what a phone shows without scrolling
 #: (the old selector's budget; answer_chars_p50 of the dev set is well below it).
@@ -70,6 +71,8 @@ class AnswerModels:
     scorer: UnitScorer
     classifier: IntentClassifier | None
     selection: Selection = field(default_factory=Selection)
+    #: The fitted "value unknown" decision (`knowledge/unknown_model.json`).
+    unknown: UnknownModel = field(default_factory=shipped_model)
     #: Guesses the diacritics of unaccented questions (pyvi's ViDiac when None).
     restorer: AccentRestorer | None = None
     #: The units' entities saved with the index (`index.unit_entities`), by row; empty for
@@ -340,7 +343,7 @@ def compose_answer(
     if prediction is not None and prediction.asks_value >= 0.5:
         # Never another province's or item's figure as the answer to a value question.
         ranked = [c for c in ranked if not conflicts(c, query)]
-        unknown = not ranked or value_unknown(query, ranked, prediction, models.lexicon)
+        unknown = not ranked or value_unknown(query, ranked, prediction, models.lexicon, models.unknown)
         if unknown:
             # Nothing known about the item: the honest line and who to ask, no other figure.
             chosen = known_units(query, ranked, models.lexicon)

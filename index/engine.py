@@ -33,6 +33,7 @@ from index.settings import Settings
 from index.store import LoadedIndex
 from index.unit_entities import usable_entities
 from index.unit_scorer import SCORER_FILE, UnitScorer
+from index.unknown_model import UNKNOWN_FILE, UnknownModel
 
 if TYPE_CHECKING:
     from index.accents import AccentRestorer
@@ -120,6 +121,7 @@ class Engine:
                 scorer=scorer,
                 classifier=index.intents,
                 selection=Selection.from_info(scorer.info),
+                unknown=UnknownModel.load(self.settings.knowledge_dir / UNKNOWN_FILE),
                 restorer=_restorer(index, self.settings),
             )
         path = self.settings.lifecycle_path

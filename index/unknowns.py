@@ -1,18 +1,16 @@
 """Honest unknowns: does a selected unit give the value asked, for the item asked?
 
 A question may ask for a value (a level, cap, percentage, count, date) of one support item,
-province or year. It is unknown when the knowledge base's own line about that item says the
-value was not found (criteria.yaml, "chưa tìm được"), or when no unit about that item,
-province or year states one. Then the answer says so first, shows what is known about that
-item, and never another item's, place's or year's figure (`index.answering` words nothing:
-the adapters render the outcome).
+province, year or document. A fitted logistic regression (`index.unknown_model`) over what
+units are about decides whether the documents give it. If not, the
+answer says so first, shows what is known, and never another item's, place's or year's
+figure (`index.answering` words nothing: the adapters render the outcome).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from index.intents import IntentPrediction
 from index.lexicon import Lexicon
 from index.question import Query
 from index.schema import NOT_IN_FORCE
@@ -35,17 +33,19 @@ def _names(candidate: Candidate, kind: str) -> frozenset[str]:
     return keys
 
 
-def _wanted(query: Query, kind: str) -> frozenset[str]:
+def wanted_keys(query: Query, kind: str) -> frozenset[str]:
+    """What the question asks about, of one kind (a province with its parents)."""
     keys = query.entities.keys(kind)
     return keys | query.entities.parents() if kind == "province" and keys else keys
 
 
-def _about(candidate: Candidate, query: Query, kind: str) -> bool:
+def is_about(candidate: Candidate, query: Query, kind: str) -> bool:
+    """The unit (or its document) names what the question asks about, of one kind."""
     names = _names(candidate, kind)
     if kind == "doc":
         # Of the document named by number, or naming it ("theo Nghị quyết 23/2025 …").
         names = names | candidate.context.keys(kind) | _number_keys(candidate)
-    return bool(names & _wanted(query, kind))
+    return bool(names & wanted_keys(query, kind))
 
 
 def _number_keys(candidate: Candidate) -> frozenset[str]:
@@ -55,7 +55,7 @@ def _number_keys(candidate: Candidate) -> frozenset[str]:
 def conflicts(candidate: Candidate, query: Query) -> bool:
     """The unit names another province, support item or year than the one asked, and not it."""
     for kind in ("province", "item", "year"):
-        wanted = _wanted(query, kind)
+        wanted = wanted_keys(query, kind)
         named = _names(candidate, kind)
         if wanted and named and not named & wanted:
             return True
@@ -67,63 +67,22 @@ def _marked(candidate: Candidate, lexicon: Lexicon) -> bool:
     return candidate.unit.kind != "list" and lexicon.says_not_found(candidate.unit.embed_text)
 
 
-def _current_for(candidate: Candidate, query: Query) -> bool:
+def current_for(candidate: Candidate, query: Query) -> bool:
     """A figure counts as the answer when its document is in force, or is the one asked."""
     if candidate.passage.doc.status not in NOT_IN_FORCE:
         return True
-    return bool(_number_keys(candidate) & _wanted(query, "doc"))
+    return bool(_number_keys(candidate) & wanted_keys(query, "doc"))
 
 
-def _distinct(ranked: Sequence[Candidate]) -> list[Candidate]:
-    # An item and its own sentences are one piece of evidence: counted once, the units
-    # weighed below reach as far down the ranking as they did before items were kept whole.
+def distinct(ranked: Sequence[Candidate]) -> list[Candidate]:
+    """The units, an item and its own sentences counted once (one piece of evidence)."""
+    # Counted once, the units weighed reach as far down the ranking as they did before
+    # items were kept whole.
     kept: list[Candidate] = []
     for candidate in ranked:
         if not any(k.unit.repeats(candidate.unit) for k in kept):
             kept.append(candidate)
     return kept
-
-
-def value_unknown(
-    query: Query, ranked: Sequence[Candidate], prediction: IntentPrediction, lexicon: Lexicon
-) -> bool:
-    """Tells whether the value asked for is not in the documents for the item asked.
-
-    It is when the best unit about the item (or, with no item named, the best unit) is the
-    knowledge base saying the value was not found; or when the question asks for the level of
-    an item that criteria.yaml marks as not found and no unit about that item states an
-    amount.
-    """
-    singles = _distinct([c for c in ranked if c.unit.kind != "list"])[: MAX_UNITS * 3]
-    if not singles:
-        return True
-    item = query.entities.first("item")
-    about = [c for c in singles if item is None or _about(c, query, "item")]
-    if about and _marked(about[0], lexicon) and (item is not None or about[0] is singles[0]):
-        # The knowledge base's own line about this item says the value was not found.
-        return True
-    if item is not None and item.key in lexicon.unknown_items and prediction.asks_level >= 0.5:
-        # Only a unit about this item alone can state its level.
-        alone = [c for c in about if len(_names(c, "item")) == 1 and not _marked(c, lexicon)]
-        return not any(has_amount(c.unit.embed_text) and _current_for(c, query) for c in alone)
-    for kind in ("province", "year", "doc"):
-        if query.entities.first(kind) is None and not (kind != "province" and _wanted(query, kind)):
-            continue
-        # A province's (or a year's) own figure is stated by a unit about that province or
-        # year (or in its documents); the national maximum is not that province's level,
-        # nor a 2016-2020 result the 2021 one.
-        # Figures rarely repeat their year: a unit is about the year asked unless it (or
-        # its document) names only others, and those were filtered out by `conflicts`.
-        # Likewise "theo Nghị quyết 23/2025 …, tối đa bao nhiêu?" asks that document's figure,
-        # not another document's cap.
-        local = singles if kind == "year" else [c for c in singles if _about(c, query, kind)]
-        if prediction.asks_level >= 0.5:
-            stated = [c for c in local if has_amount(c.unit.embed_text)]
-        else:
-            stated = [c for c in local if has_value(c.unit.embed_text)]
-        if not any(_current_for(c, query) for c in stated):
-            return True
-    return False
 
 
 def known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> list[Candidate]:
@@ -135,20 +94,20 @@ def known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> 
     singles = [
         c
         for c in ranked
-        if c.unit.kind != "list" and (_current_for(c, query) or not has_amount(c.unit.embed_text))
+        if c.unit.kind != "list" and (current_for(c, query) or not has_amount(c.unit.embed_text))
     ]
     if query.entities.first("item") is not None:
-        about = [c for c in singles if _about(c, query, "item") and len(_names(c, "item")) == 1]
+        about = [c for c in singles if is_about(c, query, "item") and len(_names(c, "item")) == 1]
     elif query.entities.first("province") is not None:
         # About the province, then general guidance that states no figure.
-        about = [c for c in singles if _about(c, query, "province")]
+        about = [c for c in singles if is_about(c, query, "province")]
         about += [c for c in singles if c not in about and not has_amount(c.unit.embed_text)]
     else:
         about = [c for c in singles if _marked(c, lexicon)]
     for kind in ("province", "year", "doc"):
-        if _wanted(query, kind):
+        if wanted_keys(query, kind):
             # A figure of another place, time or document (the national cap, the 2016-2020 result)
             # shown under "what is known" would still read as the answer.
-            about = [c for c in about if _about(c, query, kind) or not has_value(c.unit.embed_text)]
+            about = [c for c in about if is_about(c, query, kind) or not has_value(c.unit.embed_text)]
     about.sort(key=lambda c: not _marked(c, lexicon))
     return about[:MAX_UNITS]

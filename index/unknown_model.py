@@ -1,0 +1,148 @@
+"""The fitted "value unknown" decision: a logistic regression over what the best units state.
+
+A value question (a level, cap, count, date) is answered "not confirmed" when P(unknown) of
+the features of its best units reaches the threshold. Weights, threshold and the
+cross-validated operating point they were chosen at live in `knowledge/unknown_model.json`,
+written by `python -m scripts.fit_unknowns` (its command is stored in the file).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.intents import IntentPrediction
+from index.lexicon import Lexicon
+from index.question import Query
+from index.unit_scorer import Candidate, has_amount, has_value
+from index.unknowns import MAX_UNITS, current_for, distinct, is_about, wanted_keys
+
+#: The model's file in the knowledge directory.
+UNKNOWN_FILE = "unknown_model.json"
+#: The file shipped with the code: answers built without a knowledge directory use it.
+SHIPPED = Path(__file__).resolve().parents[1] / "knowledge" / UNKNOWN_FILE
+
+#: What `unknown_features` computes (see there). Backward elimination on
+#: held-out log-loss (`scripts.fit_unknowns --select backward`) dropped the other features the
+#: hand rules used: the "chưa tìm được" line about the item, a unit about the item alone
+#: stating an amount, the year asked and units about it, a document not in force
+#: (517 tuning rows: held-out log-loss 0.269 with these 11 features, 0.29 with all 23).
+FEATURES = (
+    "asks_level",
+    "item_unknown",
+    "province_asked",
+    "province_value",
+    "doc_asked",
+    "doc_amount",
+    "doc_partial",
+    "joint_value",
+    "top_amount",
+    "top_value",
+    "top_score",
+)
+
+
+@dataclass(slots=True)
+class UnknownModel:
+    """Logistic regression weights over `FEATURES`, and the decision threshold."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        """P(the value asked is not in the documents)."""
+        z = self.bias + sum(w * float(features.get(name, 0.0)) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def unknown(self, features: Mapping[str, float]) -> bool:
+        """Whether the answer says the value is not confirmed."""
+        return self.probability(features) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        """Writes the weights as readable JSON."""
+        data = {
+            "features": list(FEATURES),
+            "weights": self.weights,
+            "bias": self.bias,
+            "threshold": self.threshold,
+            **self.info,
+        }
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> UnknownModel:
+        """Reads a model written by `save`; an absent file gives the shipped one."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            if path.resolve() == SHIPPED:
+                raise
+            return shipped_model()
+        weights = {str(k): float(v) for k, v in data.get("weights", {}).items() if k in FEATURES}
+        skip = {"features", "weights", "bias", "threshold"}
+        info = {k: v for k, v in data.items() if k not in skip}
+        return cls(weights, float(data.get("bias", 0.0)), float(data.get("threshold", 0.5)), info)
+
+
+def shipped_model() -> UnknownModel:
+    """The model in the repository's knowledge directory."""
+    return UnknownModel.load(SHIPPED)
+
+
+def value_unknown(
+    query: Query, ranked: Sequence[Candidate], prediction: IntentPrediction, lexicon: Lexicon,
+    model: UnknownModel,
+) -> bool:
+    """Tells whether the value asked for is not in the documents: the fitted decision."""
+    if not any(c.unit.kind != "list" for c in ranked):
+        return True
+    return model.unknown(unknown_features(query, ranked, prediction, lexicon))
+
+
+def unknown_features(
+    query: Query, ranked: Sequence[Candidate], prediction: IntentPrediction, lexicon: Lexicon
+) -> dict[str, float]:
+    """What the fitted decision weighs (`index.unknown_model.FEATURES`).
+
+    Whether criteria.yaml marks the item asked as not found; whether a unit about the
+    province (document) asked, or about all of item, province and document, states a value
+    (an amount) from a document in force or the one asked; the best unit's figures and score.
+    """
+    features = dict.fromkeys(FEATURES, 0.0)
+    features["asks_level"] = prediction.asks_level
+    singles = distinct([c for c in ranked if c.unit.kind != "list"])[: MAX_UNITS * 3]
+    if not singles:
+        return features
+    top = singles[0]
+    features["top_amount"] = float(has_amount(top.unit.embed_text))
+    features["top_value"] = float(has_value(top.unit.embed_text))
+    features["top_score"] = float(top.score)
+    item = query.entities.first("item")
+    features["item_unknown"] = float(item is not None and item.key in lexicon.unknown_items)
+    # A province's (a document's) own figure is stated by a unit about it: the national
+    # maximum is not that province's level, nor another document's cap the one of "theo Nghị
+    # quyết 23/2025 …".
+    if wanted_keys(query, "province"):
+        local = [c for c in singles if is_about(c, query, "province")]
+        features["province_asked"] = 1.0
+        features["province_value"] = float(_states(local, query, has_value))
+    if wanted_keys(query, "doc"):
+        local = [c for c in singles if is_about(c, query, "doc")]
+        features["doc_asked"] = 1.0
+        features["doc_amount"] = float(_states(local, query, has_amount))
+        # The corpus banner of a source that was cut ("PARTIAL TEXT — only the beginning …").
+        features["doc_partial"] = float(any("PARTIAL TEXT" in c.passage.chunk.text for c in local))
+    kinds = [k for k in ("item", "province", "doc") if wanted_keys(query, k)]
+    joint = [c for c in singles if all(is_about(c, query, k) for k in kinds)]
+    features["joint_value"] = float(_states(joint, query, has_value))
+    return features
+
+
+def _states(units: Sequence[Candidate], query: Query, test: Callable[[str], bool]) -> bool:
+    return any(test(c.unit.embed_text) and current_for(c, query) for c in units)
