@@ -255,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.passage_ranker import FEATURES, PassageRanker
     from index.settings import Settings
     from scripts.evaluate import load_questions
+    from scripts.fit_scorer import index_plan
 
     configure_logging()
     parser = argparse.ArgumentParser(prog="python -m scripts.fit_ranker", description=__doc__)
@@ -269,12 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Pair each --index with the --questions that follow it on the command line.
     raw = list(sys.argv[1:] if argv is None else argv)
-    plan: list[tuple[str, list[Path]]] = []
-    for flag, value in zip(raw, raw[1:], strict=False):
-        if flag == "--index":
-            plan.append((value, []))
-        elif flag == "--questions" and plan:
-            plan[-1][1].append(Path(value))
+    plan = index_plan(raw)
     chosen = [f.strip() for f in args.features.split(",") if f.strip()] or list(FEATURES)
     unknown = sorted(set(chosen) - set(FEATURES))
     if unknown:
@@ -290,8 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     groups: list[str] = []
     files: list[str] = []
     for pair, paths in plan:
-        knowledge, index_dir = pair.split(":", 1)
-        settings = Settings(knowledge_dir=Path(knowledge), index_dir=Path(index_dir))
+        settings = Settings()  # --questions before any --index: the environment's index
+        if pair:
+            knowledge, index_dir = pair.split(":", 1)
+            settings = Settings(knowledge_dir=Path(knowledge), index_dir=Path(index_dir))
         engine = load_engine(settings)
         for path in paths:
             x, y, _, g = head_rows(engine, load_questions(path))
