@@ -26,11 +26,12 @@ UNKNOWN_FILE = "unknown_model.json"
 #: The file shipped with the code: answers built without a knowledge directory use it.
 SHIPPED = Path(__file__).resolve().parents[1] / "knowledge" / UNKNOWN_FILE
 
-#: What `unknown_features` computes (see there). Backward elimination on
-#: held-out log-loss (`scripts.fit_unknowns --select backward`) dropped the other features the
-#: hand rules used: the "chưa tìm được" line about the item, a unit about the item alone
-#: stating an amount, the year asked and units about it, a document not in force
-#: (517 tuning rows: held-out log-loss 0.269 with these 11 features, 0.29 with all 23).
+#: What `unknown_features` computes (see there); the fit weighs a subset of them (the others
+#: get weight 0, see knowledge/unknown_model.json). Backward elimination on held-out log-loss
+#: (`scripts.fit_unknowns --select backward`) dropped the other features the hand rules used:
+#: the "chưa tìm được" line about the item, a unit about the item alone stating an amount, the
+#: year asked and units about it, a document not in force (first fit, 517 tuning rows:
+#: held-out log-loss 0.269 with these 11 features, 0.29 with all 23).
 FEATURES = (
     "asks_level",
     "item_unknown",
