@@ -33,7 +33,7 @@ import numpy as np
 
 from index.logs import configure_logging
 from scripts.bench_report import print_report
-from scripts.evaluate import percentile
+from scripts.eval_metrics import percentile
 
 if TYPE_CHECKING:
     from rich.progress import Progress

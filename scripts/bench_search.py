@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scripts.evaluate import percentile
+from scripts.eval_metrics import percentile
 
 if TYPE_CHECKING:
     from index.settings import Settings

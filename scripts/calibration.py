@@ -101,7 +101,7 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
 def on_tuning(engine: Any, paths: list[Path]) -> dict[str, Any]:
     """P(in scope) of the published classifier on the tuning rows, against their kind."""
     from index.question import prepare_question
-    from scripts.evaluate import load_questions
+    from scripts.eval_questions import load_questions
 
     probs, truth, correct = [], [], []
     for item in [q for path in paths for q in load_questions(path)]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from index.header_meta import TYPE_NAMES, type_from_number
 from index.legal import article_label
-from scripts.evaluate import article_matches, doc_matches
+from scripts.eval_judging import article_matches, doc_matches
 
 CLASSES = (
     "ok",

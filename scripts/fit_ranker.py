@@ -48,7 +48,7 @@ def head_rows(
     """
     from index.question import analyse, prepare_question
     from index.retrieval import RERANK_DEPTH
-    from scripts.evaluate import contains_key, doc_matches
+    from scripts.eval_judging import contains_key, doc_matches
 
     snapshot = engine._current()
     retriever, models = snapshot.retriever, snapshot.models
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.engine import load_engine
     from index.passage_ranker import FEATURES, PassageRanker
     from index.settings import Settings
-    from scripts.evaluate import load_questions
+    from scripts.eval_questions import load_questions
     from scripts.fit_scorer import index_plan
 
     configure_logging()

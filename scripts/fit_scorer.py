@@ -30,7 +30,7 @@ from index.logs import configure_logging
 
 if TYPE_CHECKING:
     from index.engine import Engine
-    from scripts.evaluate import Question
+    from scripts.eval_questions import Question
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def answers_row(candidate: Any, item: Question) -> bool:
     Without the document test, the same words quoted by another law or retold by one of our
     guides taught the scorer that those units answer as well as the article asked about.
     """
-    from scripts.evaluate import contains_key, doc_matches
+    from scripts.eval_judging import contains_key, doc_matches
 
     unit = candidate.unit
     shown = " ".join([unit.label, unit.text, *unit.items])
@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     from index.engine import load_engine
     from index.settings import Settings
     from index.unit_scorer import FEATURES, SCORER_FILE, UnitScorer
-    from scripts.evaluate import ensure_index, evaluate, load_questions, make_variant
+    from scripts.eval_questions import load_questions, make_variant
+    from scripts.evaluate import ensure_index, evaluate
 
     raw = list(sys.argv[1:] if argv is None else argv)
     settings = Settings()

@@ -30,7 +30,7 @@ from index.logs import configure_logging
 
 if TYPE_CHECKING:
     from index.engine import Engine
-    from scripts.evaluate import Question
+    from scripts.eval_questions import Question
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     from index.engine import load_engine
     from index.settings import Settings
     from index.unknown_model import FEATURES, UNKNOWN_FILE, UnknownModel
-    from scripts.evaluate import ensure_index, load_questions, make_variant
+    from scripts.eval_questions import load_questions, make_variant
+    from scripts.evaluate import ensure_index
     from scripts.fit_scorer import index_plan
 
     raw = list(sys.argv[1:] if argv is None else argv)

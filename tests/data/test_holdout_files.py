@@ -5,7 +5,7 @@ tests keep them honest: every answer key is text that really is in the document 
 it (and in the cited article), every forbidden figure is a real figure of some other item,
 every out-of-scope row carries no key, and each file holds enough rows of each kind for the
 issue targets to be measured on it. Matching uses the evaluator's own rule
-(`scripts.evaluate.normalize_for_match`, `doc_matches`), so a key that passes here can match
+(`scripts.eval_judging.normalize_for_match`, `doc_matches`), so a key that passes here can match
 at evaluation time.
 
 The files are for reporting, never for tuning:
@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 from index.textnorm import fold_diacritics
-from scripts.evaluate import doc_matches, normalize_for_match
+from scripts.eval_judging import doc_matches, normalize_for_match
 
 DATA_DIR = Path(__file__).resolve().parent
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"

@@ -108,7 +108,8 @@ def test_corpus_import_skips_notes_and_raw_sources(legal_settings: Settings) -> 
 
 
 def test_legal_dev_retrieval_and_article_citations(legal_engine: Engine) -> None:
-    from scripts.evaluate import evaluate, load_questions
+    from scripts.eval_questions import load_questions
+    from scripts.evaluate import evaluate
 
     metrics = evaluate(legal_engine, load_questions(LEGAL_DEV))
     assert metrics["hit@5"] >= MIN_HIT_AT_5, metrics

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scripts.evaluate import evaluate, load_questions, make_variant
+from scripts.eval_questions import load_questions, make_variant
+from scripts.evaluate import evaluate
 from tests.index.test_answering import assert_extractive
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ def test_tuning_set_outcomes(engine: Engine) -> None:
 
 @pytest.mark.slow
 def test_follow_ups_replace_the_province_or_item(engine: Engine) -> None:
-    from scripts.evaluate import ask_dialogues, load_followups
+    from scripts.eval_questions import load_followups
+    from scripts.evaluate import ask_dialogues
 
     judged = ask_dialogues(engine, load_followups(FOLLOWUPS))
     resolved = {j.item.id: j.answer.resolved for j in judged}

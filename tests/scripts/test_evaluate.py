@@ -10,18 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from index.schema import Chunk, DocumentMeta, Passage
-from scripts.evaluate import (
-    METRIC_KEYS,
-    contains_key,
-    evaluate,
-    first_hit_rank,
-    hit_at,
-    load_questions,
-    main,
-    make_variant,
-    mrr_at,
-    percentile,
-)
+from scripts.eval_judging import contains_key, first_hit_rank
+from scripts.eval_metrics import METRIC_KEYS, hit_at, mrr_at, percentile
+from scripts.eval_questions import load_questions, make_variant
+from scripts.evaluate import evaluate, main
 from tests.conftest import DEV_QUESTIONS
 
 if TYPE_CHECKING:

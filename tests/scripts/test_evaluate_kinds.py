@@ -9,18 +9,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from index.schema import Answer, Chunk, Citation, DocumentMeta, Passage
-from scripts.evaluate import (
-    Question,
-    article_matches,
-    derive_kind,
-    doc_matches,
-    judge,
-    load_followups,
-    load_questions,
-    main,
-    summarize,
-    summarize_by_kind,
-)
+from scripts.eval_judging import article_matches, derive_kind, doc_matches, judge
+from scripts.eval_metrics import summarize, summarize_by_kind
+from scripts.eval_questions import Question, load_followups, load_questions
+from scripts.evaluate import main
 
 if TYPE_CHECKING:
     from index.engine import Engine

@@ -10,7 +10,7 @@ from index.lexicon import Entities
 from index.schema import Chunk, DocumentMeta, Passage
 from index.unit_scorer import Candidate
 from index.units import AnswerUnit
-from scripts.evaluate import Question
+from scripts.eval_questions import Question
 from scripts.fit_scorer import answers_row, index_plan
 
 
