@@ -105,7 +105,7 @@ def leads_list(
     match = _parse_province(state.console, province)
     since_dt, until_dt = _date_range(state.console, since, until)
     from index.dates import format_vn_date
-    from index.leads import crud
+    from index.leads import lead_queries
     from index.leads.status import status_label
 
     try:
@@ -120,7 +120,7 @@ def leads_list(
                     ", ".join(lead.support_items or []),
                     status_label(lead.status),
                 )
-                for lead in crud.list_leads(
+                for lead in lead_queries.list_leads(
                     session=session,
                     status=lead_status,
                     # The store resolves the name: "quang nam" finds the leads of Đà Nẵng.
@@ -174,13 +174,13 @@ def leads_export(
     state = state_of(ctx)
     lead_status = _parse_status(state.console, status)
     since_dt, until_dt = _date_range(state.console, since, until)
-    from index.leads import crud
+    from index.leads import lead_queries
     from index.leads.export import leads_to_csv, leads_to_xlsx
 
     target = output or Path(f"leads.{fmt.value}")
     try:
         with db_session(ctx) as session:
-            leads = crud.list_leads(
+            leads = lead_queries.list_leads(
                 session=session, status=lead_status, since=since_dt, until=until_dt, limit=None
             )
             payload = leads_to_csv(leads) if fmt is ExportFormat.csv else leads_to_xlsx(leads)

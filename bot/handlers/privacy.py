@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import texts
 from bot.context import BotApplication, BotContext, get_db
-from index.leads import crud
+from index.leads import erasure
 from index.leads.db import session_scope
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ async def ask_delete(update: Update, context: BotContext) -> None:  # noqa: ARG0
 def _delete_rows(db_engine: sqlalchemy.Engine, telegram_user_id: int) -> int:
     """Deletes the user's rows in a worker thread; returns how many were removed."""
     with session_scope(db_engine) as session:
-        return crud.delete_user_data(session=session, telegram_user_id=telegram_user_id)
+        return erasure.delete_user_data(session=session, telegram_user_id=telegram_user_id)
 
 
 async def confirm_delete(update: Update, context: BotContext) -> None:

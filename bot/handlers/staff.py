@@ -40,7 +40,7 @@ from bot.lead_views import (
     stats_text,
 )
 from index.dates import parse_vn_date, vn_date_range
-from index.leads import crud
+from index.leads import crud, lead_queries
 from index.leads.db import session_scope
 from index.leads.export import leads_to_csv, leads_to_xlsx
 from index.leads.models import NOTE_MAX, LeadStatus
@@ -140,14 +140,14 @@ def render_lead_page(
         return province_choices(match, status)
     province = province_query if match is not None else None
     with session_scope(db) as session:
-        total = crud.count_leads(session=session, status=status, province=province)
+        total = lead_queries.count_leads(session=session, status=status, province=province)
         if total == 0:
             if match is None:
                 return Rendered(texts.STAFF_NO_LEADS)
             template = texts.STAFF_UNKNOWN_PROVINCE if match.found else texts.STAFF_NOT_A_PROVINCE
             return Rendered(template.format(province=esc(match.label)))
         offset = max(0, min(offset, (total - 1) // PAGE_SIZE * PAGE_SIZE))
-        leads = crud.list_leads(
+        leads = lead_queries.list_leads(
             session=session, status=status, province=province, offset=offset, limit=PAGE_SIZE
         )
         return lead_page(
@@ -158,17 +158,17 @@ def render_lead_page(
 def render_lead_card(db: sqlalchemy.Engine, lead_id: int, *, back: str = DEFAULT_PAGE) -> Rendered:
     """Renders the card of one lead with its status, note and back buttons."""
     with session_scope(db) as session:
-        lead = crud.get_lead(session=session, lead_id=lead_id)
+        lead = lead_queries.get_lead(session=session, lead_id=lead_id)
         if lead is None:
             return Rendered(texts.STAFF_LEAD_NOT_FOUND.format(lead_id=lead_id))
-        events = crud.list_events(session=session, lead_id=lead_id)
+        events = lead_queries.list_events(session=session, lead_id=lead_id)
         return Rendered(lead_card_text(lead, events), card_markup(lead_id, lead.status, back))
 
 
 def _change_status(db: sqlalchemy.Engine, lead_id: int, status: LeadStatus, actor: str) -> bool:
     """Changes the status; False when the lead is gone or already has it."""
     with session_scope(db) as session:
-        lead = crud.get_lead(session=session, lead_id=lead_id)
+        lead = lead_queries.get_lead(session=session, lead_id=lead_id)
         if lead is None or lead.status == status:
             return False
         crud.change_status(session=session, lead_id=lead_id, status=status, actor=actor)
@@ -177,7 +177,7 @@ def _change_status(db: sqlalchemy.Engine, lead_id: int, status: LeadStatus, acto
 
 def _add_note(db: sqlalchemy.Engine, lead_id: int, note: str, actor: str) -> bool:
     with session_scope(db) as session:
-        if crud.get_lead(session=session, lead_id=lead_id) is None:
+        if lead_queries.get_lead(session=session, lead_id=lead_id) is None:
             return False
         crud.add_note(session=session, lead_id=lead_id, note=note, actor=actor)
         return True
@@ -187,7 +187,7 @@ def _export(db: sqlalchemy.Engine, query: ExportQuery) -> tuple[int, bytes, byte
     """Returns the number of leads and their CSV and XLSX bytes."""
     since, until = vn_date_range(query.since, query.until)
     with session_scope(db) as session:
-        leads = crud.list_leads(
+        leads = lead_queries.list_leads(
             session=session, status=query.status, since=since, until=until, limit=None
         )
         if not leads:
@@ -240,7 +240,7 @@ def _lead_id(text: str | None) -> int | None:
     if not _LEAD_ID_RE.fullmatch(tail):
         return None
     value = int(tail)
-    return value if 0 < value <= crud.LEAD_ID_MAX else None
+    return value if 0 < value <= lead_queries.LEAD_ID_MAX else None
 
 
 async def _not_found(update: Update) -> None:

@@ -5,19 +5,12 @@ Synchronous SQLModel on SQLite (WAL) or PostgreSQL; async callers wrap each call
 Never imports ``telegram``: the bot and the CLI are adapters on top of it.
 """
 
+from index.leads.answer_log import log_question, record_feedback
 from index.leads.crud import (
     LeadNotFoundError,
     add_note,
     assign_lead,
     change_status,
-    count_leads,
-    delete_user_data,
-    get_lead,
-    list_events,
-    list_leads,
-    list_leads_for_user,
-    log_question,
-    record_feedback,
     upsert_lead,
 )
 from index.leads.db import (
@@ -28,6 +21,14 @@ from index.leads.db import (
     session_scope,
 )
 from index.leads.draft import LeadDraft
+from index.leads.erasure import delete_user_data
+from index.leads.lead_queries import (
+    count_leads,
+    get_lead,
+    list_events,
+    list_leads,
+    list_leads_for_user,
+)
 from index.leads.models import (
     OPEN_STATUSES,
     STATUS_LABELS,

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
-from index.leads import crud
+from index.leads import answer_log
 from index.leads.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -116,12 +116,12 @@ class BackgroundWriter:
         return True
 
     def log_question(self, **values: Any) -> bool:
-        """Queues `crud.log_question(**values)`; returns False if it was dropped."""
-        return self.submit_row("question", lambda: crud.new_question_log(**values))
+        """Queues `answer_log.log_question(**values)`; returns False if it was dropped."""
+        return self.submit_row("question", lambda: answer_log.new_question_log(**values))
 
     def record_feedback(self, **values: Any) -> bool:
-        """Queues `crud.record_feedback(**values)`; returns False if it was dropped."""
-        return self.submit_row("feedback", lambda: crud.new_feedback(**values))
+        """Queues `answer_log.record_feedback(**values)`; returns False if it was dropped."""
+        return self.submit_row("feedback", lambda: answer_log.new_feedback(**values))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Waits until every queued write is done; returns False on timeout."""

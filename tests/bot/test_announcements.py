@@ -14,7 +14,7 @@ from telegram.error import NetworkError, RetryAfter
 from bot import texts
 from bot.handlers.announcements import JOB_NAME, drain_outbox
 from bot.lead_views import DEFAULT_PAGE
-from index.leads import crud
+from index.leads import crud, erasure, lead_queries
 from index.leads.db import create_db_engine, session_scope
 from index.leads.models import AnnouncementState, LeadAnnouncement, LeadCreate, utcnow
 from tests.bot.conftest import STAFF_CHAT_ID, STAFF_ID
@@ -134,7 +134,7 @@ async def test_an_announcement_failing_every_attempt_is_logged_lost_and_the_lead
     assert row.state == AnnouncementState.lost.value and row.attempts == 2
     assert f"lead {lead_id} lost after 2 attempts" in caplog.text
     with session_scope(db_engine) as session:
-        assert crud.get_lead(session=session, lead_id=lead_id) is not None
+        assert lead_queries.get_lead(session=session, lead_id=lead_id) is not None
     # Nothing more is tried for a lost announcement.
     assert await drain_outbox(app.bot, db_engine, settings, now=now + timedelta(days=1)) == 0
 
@@ -143,7 +143,7 @@ async def test_erasure_removes_the_users_pending_announcements(app, sent, db_eng
     queue_lead(db_engine, user_id=777)
     kept = queue_lead(db_engine, user_id=778)
     with session_scope(db_engine) as session:
-        crud.delete_user_data(session=session, telegram_user_id=777)
+        erasure.delete_user_data(session=session, telegram_user_id=777)
 
     assert [row.lead_id for row in rows(db_engine)] == [kept]
     assert await drain_outbox(app.bot, db_engine, app.bot_data.settings) == 1

@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
 from bot import texts
 from bot.chat_policy import PRIVATE_COMMANDS
 from bot.handlers import admin, staff
-from index.leads import crud
+from index.leads import crud, lead_queries
 from index.leads.db import session_scope
 from index.leads.models import LeadCreate
 from tests.bot.conftest import ADMIN_ID, BOT_USERNAME, OWNER_ID, STAFF_CHAT_ID, STAFF_ID
@@ -205,7 +205,7 @@ async def test_personal_data_buttons_in_a_group_open_the_private_chat(
     assert (texts.PRIVATE_ONLY_BUTTON, link) in sent.buttons()
     # The erasure button in a group deleted nothing.
     with session_scope(db_engine) as session:
-        assert crud.get_lead(session=session, lead_id=secret_lead) is not None
+        assert lead_queries.get_lead(session=session, lead_id=secret_lead) is not None
 
 
 @pytest.mark.parametrize(

@@ -222,7 +222,7 @@ def test_owner_journey_over_a_real_polling_bot(
     )
     assert announced is not None, "the staff chat was not told about the new lead"
 
-    from index.leads.crud import list_leads
+    from index.leads.lead_queries import list_leads
 
     db_engine = create_db_engine(settings.database_url)
     try:

@@ -12,7 +12,7 @@ import pytest
 
 from bot import texts
 from bot.lead_views import MESSAGE_CHARS, announcement, lead_card_text
-from index.leads import crud
+from index.leads import lead_queries
 from index.leads.db import session_scope
 from index.leads.models import Lead, LeadEvent, LeadStatus
 from tests.bot.conftest import OWNER_ID, STAFF_CHAT_ID, STAFF_ID
@@ -105,9 +105,9 @@ def test_card_and_announcement_of_a_hostile_lead_are_valid_telegram_html(
     db_engine, hostile_lead
 ) -> None:
     with session_scope(db_engine) as session:
-        lead = crud.get_lead(session=session, lead_id=hostile_lead)
+        lead = lead_queries.get_lead(session=session, lead_id=hostile_lead)
         assert lead is not None
-        card = lead_card_text(lead, crud.list_events(session=session, lead_id=hostile_lead))
+        card = lead_card_text(lead, lead_queries.list_events(session=session, lead_id=hostile_lead))
         notice = announcement(lead, updated=False).text
     for text in (card, notice):
         assert_renders(text)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot import texts
-from index.leads import crud
+from index.leads import answer_log, crud, erasure
 from index.leads.db import session_scope
 from index.leads.models import Lead, LeadCreate
 from tests.bot.conftest import OWNER_ID
@@ -32,7 +32,7 @@ def add_lead(db_engine: Any, user_id: int, phone: str) -> None:
                 consent_at=datetime.now(UTC),
             ),
         )
-        crud.log_question(
+        answer_log.log_question(
             session=session,
             telegram_user_id=user_id,
             question="Hỗ trợ bao nhiêu?",
@@ -89,7 +89,7 @@ async def test_failed_deletion_is_not_reported_as_done(
     def broken(**kwargs: Any) -> int:
         raise OperationalError("DELETE FROM leads", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(crud, "delete_user_data", broken)
+    monkeypatch.setattr(erasure, "delete_user_data", broken)
     await app.process_update(make_callback_update("privacy:confirm"))
 
     assert sent.texts() == [texts.PRIVACY_FAILED]

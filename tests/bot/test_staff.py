@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot import texts
 from bot.handlers.staff import PAGE_SIZE, parse_export_args
-from index.leads import crud
+from index.leads import answer_log, crud, lead_queries
 from index.leads.db import session_scope
 from index.leads.models import EventKind, Lead, LeadCreate, LeadEvent, LeadStatus
 from tests.bot.conftest import ADMIN_ID, OWNER_ID, STAFF_ID
@@ -51,7 +51,7 @@ def seed_lead(db_engine: Any, **overrides: Any) -> int:
 
 def events(db_engine: Any, lead_id: int) -> list[LeadEvent]:
     with session_scope(db_engine) as session:
-        return crud.list_events(session=session, lead_id=lead_id)
+        return lead_queries.list_events(session=session, lead_id=lead_id)
 
 
 def lead_status(db_engine: Any, lead_id: int) -> LeadStatus:
@@ -390,7 +390,7 @@ async def test_stats_shows_leads_and_questions(app, sent, db_engine, make_comman
             ("Giá vé máy bay?", False),
             ("Nghị định 45?", True),
         ]:
-            crud.log_question(
+            answer_log.log_question(
                 session=session,
                 telegram_user_id=1,
                 question=question,

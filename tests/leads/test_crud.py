@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from index.leads import crud
+from index.leads import answer_log, crud, erasure, lead_queries
 from index.leads.db import session_scope
 from index.leads.models import (
     EventKind,
@@ -34,7 +34,7 @@ def test_create_lead_records_created_event(session: Session) -> None:
     assert lead.id is not None
     assert lead.status is LeadStatus.new
     assert lead.province_key == "dong_thap"  # the province id of index.leads.provinces
-    events = crud.list_events(session=session, lead_id=lead.id)
+    events = lead_queries.list_events(session=session, lead_id=lead.id)
     assert [(e.kind, e.new_status, e.actor) for e in events] == [
         ("created", LeadStatus.new, "tg:7000000001")
     ]
@@ -46,13 +46,13 @@ def test_timestamps_are_aware_after_reading_back(db_engine: Engine) -> None:
         lead_id = lead.id
     with session_scope(db_engine) as session:
         assert lead_id is not None
-        stored = crud.get_lead(session=session, lead_id=lead_id)
+        stored = lead_queries.get_lead(session=session, lead_id=lead_id)
         assert stored is not None
         for moment in (stored.created_at, stored.updated_at, stored.consent_at):
             assert moment.utcoffset() == timedelta(0)
         assert stored.consent_at == datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
         assert abs(datetime.now(UTC) - stored.created_at) < timedelta(hours=1)
-        event = crud.list_events(session=session, lead_id=lead_id)[0]
+        event = lead_queries.list_events(session=session, lead_id=lead_id)[0]
         assert event.created_at.tzinfo is not None
 
 
@@ -77,8 +77,8 @@ def test_same_phone_and_need_updates_open_lead(session: Session) -> None:
     assert second.full_name == "Nguyễn Thị Bình"
     assert second.district == "Lấp Vò"  # a missing field does not erase what we knew
     assert second.updated_at >= first.created_at
-    assert crud.count_leads(session=session) == 1
-    kinds = [e.kind for e in crud.list_events(session=session, lead_id=first.id)]
+    assert lead_queries.count_leads(session=session) == 1
+    kinds = [e.kind for e in lead_queries.list_events(session=session, lead_id=first.id)]
     assert kinds == ["created", "updated"]
 
 
@@ -92,7 +92,7 @@ def test_different_need_creates_new_lead(session: Session) -> None:
     )
     assert created is True
     assert second.id != first.id
-    assert crud.count_leads(session=session) == 2
+    assert lead_queries.count_leads(session=session) == 2
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_finished_lead_is_not_reused(session: Session, final_status: LeadStatus)
     second, created = crud.upsert_lead(session=session, lead_in=lead_in)
     assert created is True
     assert second.id != first.id
-    assert crud.count_leads(session=session, status=LeadStatus.new) == 1
+    assert lead_queries.count_leads(session=session, status=LeadStatus.new) == 1
 
 
 @pytest.mark.parametrize("open_status", [LeadStatus.contacted, LeadStatus.qualified])
@@ -136,12 +136,12 @@ def test_change_status_records_event_with_actor(session: Session) -> None:
         session=session, lead_id=lead.id, status=LeadStatus.qualified, actor="tg:1002"
     )
 
-    events = [e for e in crud.list_events(session=session, lead_id=lead.id) if e.kind == "status"]
+    events = [e for e in lead_queries.list_events(session=session, lead_id=lead.id) if e.kind == "status"]
     assert [(e.old_status, e.new_status, e.actor) for e in events] == [
         (LeadStatus.new, LeadStatus.contacted, "tg:1001 @canbo"),
         (LeadStatus.contacted, LeadStatus.qualified, "tg:1002"),
     ]
-    stored = crud.get_lead(session=session, lead_id=lead.id)
+    stored = lead_queries.get_lead(session=session, lead_id=lead.id)
     assert stored is not None and stored.status is LeadStatus.qualified
 
 
@@ -169,7 +169,7 @@ def test_notes(session: Session) -> None:
 
     assert (event.kind, event.note, event.actor) == ("note", "Đã gọi, hẹn thứ Hai.", "@canbo")
     session.expire_all()
-    kinds = [e.kind for e in crud.list_events(session=session, lead_id=lead.id)]
+    kinds = [e.kind for e in lead_queries.list_events(session=session, lead_id=lead.id)]
     assert kinds == [EventKind.created, EventKind.note]
     assert all(isinstance(kind, EventKind) for kind in kinds)
     with pytest.raises(ValueError, match="empty"):
@@ -183,7 +183,7 @@ def test_assign_lead(session: Session) -> None:
     assert lead.id is not None
     assigned = crud.assign_lead(session=session, lead_id=lead.id, assigned_to="@canbo", actor="x")
     assert assigned.assigned_to == "@canbo"
-    assert crud.list_events(session=session, lead_id=lead.id)[-1].kind == "updated"
+    assert lead_queries.list_events(session=session, lead_id=lead.id)[-1].kind == "updated"
 
 
 def test_filters(session: Session) -> None:
@@ -195,7 +195,7 @@ def test_filters(session: Session) -> None:
     _set_created_at(session, old, datetime(2025, 1, 15, tzinfo=UTC))
 
     def ids(**filters: object) -> list[int | None]:
-        return [lead.id for lead in crud.list_leads(session=session, **filters)]  # type: ignore[arg-type]
+        return [lead.id for lead in lead_queries.list_leads(session=session, **filters)]  # type: ignore[arg-type]
 
     assert ids(province="dong thap") == [dong_thap.id, old.id]
     assert ids(province="ĐỒNG THÁP ") == [dong_thap.id, old.id]
@@ -203,9 +203,9 @@ def test_filters(session: Session) -> None:
     assert ids(status=LeadStatus.new, province="Huế") == []
     assert ids(since=datetime(2026, 1, 1, tzinfo=UTC)) == [hue.id, dong_thap.id]
     assert ids(until=datetime(2026, 1, 1, tzinfo=UTC)) == [old.id]
-    assert crud.count_leads(session=session, province="Đồng Tháp") == 2
-    assert crud.count_leads(session=session, until=datetime(2025, 1, 15, tzinfo=UTC)) == 0
-    assert crud.count_leads(session=session, since=datetime(2025, 1, 15, tzinfo=UTC)) == 3
+    assert lead_queries.count_leads(session=session, province="Đồng Tháp") == 2
+    assert lead_queries.count_leads(session=session, until=datetime(2025, 1, 15, tzinfo=UTC)) == 0
+    assert lead_queries.count_leads(session=session, since=datetime(2025, 1, 15, tzinfo=UTC)) == 3
 
 
 def test_newest_first_and_pagination(session: Session) -> None:
@@ -217,10 +217,10 @@ def test_newest_first_and_pagination(session: Session) -> None:
         ids.append(lead.id)
     newest_first = list(reversed(ids))
 
-    page1 = crud.list_leads(session=session, limit=3)
-    page2 = crud.list_leads(session=session, offset=3, limit=3)
-    page3 = crud.list_leads(session=session, offset=6, limit=3)
-    everything = crud.list_leads(session=session, limit=None)
+    page1 = lead_queries.list_leads(session=session, limit=3)
+    page2 = lead_queries.list_leads(session=session, offset=3, limit=3)
+    page3 = lead_queries.list_leads(session=session, offset=6, limit=3)
+    everything = lead_queries.list_leads(session=session, limit=None)
 
     assert [lead.id for lead in page1 + page2 + page3] == newest_first
     assert len(page3) == 1
@@ -230,24 +230,24 @@ def test_newest_first_and_pagination(session: Session) -> None:
 def test_list_leads_for_user(session: Session) -> None:
     mine, _ = crud.upsert_lead(session=session, lead_in=make_lead_in(telegram_user_id=42))
     crud.upsert_lead(session=session, lead_in=make_lead_in(telegram_user_id=43))
-    assert [lead.id for lead in crud.list_leads_for_user(session=session, telegram_user_id=42)] == [
+    assert [lead.id for lead in lead_queries.list_leads_for_user(session=session, telegram_user_id=42)] == [
         mine.id
     ]
 
 
 def test_record_feedback(session: Session) -> None:
-    feedback = crud.record_feedback(
+    feedback = answer_log.record_feedback(
         session=session, telegram_user_id=42, question="Vay vốn?", chunk_ids=[3, 1], rating=-1
     )
     assert (feedback.rating, feedback.chunk_ids) == (-1, [3, 1])
     with pytest.raises(ValueError, match="rating"):
-        crud.record_feedback(
+        answer_log.record_feedback(
             session=session, telegram_user_id=42, question="q", chunk_ids=[], rating=5
         )
 
 
 def test_log_question_truncates_long_input(session: Session) -> None:
-    entry = crud.log_question(
+    entry = answer_log.log_question(
         session=session,
         telegram_user_id=None,
         question="Hỏi " * 1000,
@@ -271,10 +271,10 @@ def test_delete_user_data(session: Session) -> None:
     assert lead.id is not None and kept.id is not None
     crud.add_note(session=session, lead_id=lead.id, note="gọi lại", actor="x")
     for uid in (user, other):
-        crud.record_feedback(
+        answer_log.record_feedback(
             session=session, telegram_user_id=uid, question="q", chunk_ids=[1], rating=1
         )
-        crud.log_question(
+        answer_log.log_question(
             session=session,
             telegram_user_id=uid,
             question="q",
@@ -283,17 +283,17 @@ def test_delete_user_data(session: Session) -> None:
             latency_ms=1.0,
         )
 
-    removed = crud.delete_user_data(session=session, telegram_user_id=user)
+    removed = erasure.delete_user_data(session=session, telegram_user_id=user)
 
     # 2 leads + 3 events (2 created, 1 note) + 1 feedback + 1 question log
     assert removed == 7
-    assert crud.list_leads_for_user(session=session, telegram_user_id=user) == []
-    assert crud.get_lead(session=session, lead_id=kept.id) is not None
+    assert lead_queries.list_leads_for_user(session=session, telegram_user_id=user) == []
+    assert lead_queries.get_lead(session=session, lead_id=kept.id) is not None
     assert session.exec(select(LeadEvent).where(LeadEvent.lead_id == lead.id)).all() == []
     assert len(session.exec(select(Feedback)).all()) == 1
     assert len(session.exec(select(QuestionLog)).all()) == 1
-    assert len(crud.list_events(session=session, lead_id=kept.id)) == 1
-    assert crud.delete_user_data(session=session, telegram_user_id=user) == 0
+    assert len(lead_queries.list_events(session=session, lead_id=kept.id)) == 1
+    assert erasure.delete_user_data(session=session, telegram_user_id=user) == 0
 
 
 def test_deleting_a_lead_cascades_to_events(session: Session) -> None:

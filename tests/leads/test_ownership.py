@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from index.leads import crud
+from index.leads import answer_log, crud, erasure, lead_queries
 from index.leads.db import session_scope
 from index.leads.models import EventKind, Lead, LeadEvent
 from tests.leads.factories import make_lead_in, unique_phone
@@ -36,7 +36,7 @@ def test_another_account_with_the_same_phone_makes_a_new_flagged_lead(session: S
     session.refresh(mine)
     assert mine.full_name == "Nguyễn Văn Ánh"  # the owner's lead is untouched
     assert mine.duplicate_of_id is None
-    assert [e.kind for e in crud.list_events(session=session, lead_id=mine.id or 0)] == [
+    assert [e.kind for e in lead_queries.list_events(session=session, lead_id=mine.id or 0)] == [
         EventKind.created
     ]
 
@@ -52,7 +52,7 @@ def test_the_owner_still_updates_their_own_open_lead(session: Session) -> None:
         lead_in=make_lead_in(phone=phone, telegram_user_id=OWNER, full_name="Nguyễn Thị Bình"),
     )
     assert (created, again.id, again.full_name) == (False, first.id, "Nguyễn Thị Bình")
-    assert crud.count_leads(session=session) == 2
+    assert lead_queries.count_leads(session=session) == 2
 
 
 def test_leads_without_an_account_share_one_owner(session: Session) -> None:
@@ -95,7 +95,7 @@ def test_erasure_removes_what_the_user_wrote_on_any_lead(db_engine: Engine) -> N
             )
         )
         session.commit()
-        crud.log_question(
+        answer_log.log_question(
             session=session,
             telegram_user_id=INTRUDER,
             question="Hỏi",
@@ -105,7 +105,7 @@ def test_erasure_removes_what_the_user_wrote_on_any_lead(db_engine: Engine) -> N
         )
 
     with session_scope(db_engine) as session:
-        removed = crud.delete_user_data(session=session, telegram_user_id=INTRUDER)
+        removed = erasure.delete_user_data(session=session, telegram_user_id=INTRUDER)
 
     with session_scope(db_engine) as session:
         assert session.get(Lead, intruder_id) is None
@@ -138,7 +138,7 @@ def test_erasing_the_original_owner_clears_the_duplicate_pointer(db_engine: Engi
         assert other.duplicate_of_id == original.id
         other_id = other.id
     with session_scope(db_engine) as session:
-        crud.delete_user_data(session=session, telegram_user_id=OWNER)
+        erasure.delete_user_data(session=session, telegram_user_id=OWNER)
     with session_scope(db_engine) as session:
         kept = session.get(Lead, other_id)
         assert kept is not None and kept.duplicate_of_id is None
