@@ -3,13 +3,15 @@
 A build is compared with `encode_document` on exactly the texts it embedded, with the same
 model in the same run, so `build_over_encode` says how much of a build is spent outside
 the model (reading, chunking, BM25, writing, verifying). Large builds run as
-`python -m scripts reindex --full` in a child process, which gives their own peak RSS.
+`python -m scripts reindex --full` in a child process, which gives their own peak RSS, and
+so does the import and build of knowledge/ plus the legal corpus (`corpus_build`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,7 +19,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scripts.bench_timing import phase
+
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from index.settings import Settings
 
 
@@ -25,7 +31,7 @@ def synthetic_knowledge(root: Path, chunks: int, *, per_doc: int = 100, seed: in
     """Writes Markdown documents that chunk into about `chunks` chunks.
 
     Each section holds one generated paragraph (40-90 words, see
-    `scripts.bench.synthetic_texts`), and a chunk never crosses a heading, so every
+    `scripts.bench_inputs.synthetic_texts`), and a chunk never crosses a heading, so every
     section is one chunk.
 
     Args:
@@ -37,7 +43,7 @@ def synthetic_knowledge(root: Path, chunks: int, *, per_doc: int = 100, seed: in
     Returns:
         The number of documents written.
     """
-    from scripts.bench import synthetic_texts
+    from scripts.bench_inputs import synthetic_texts
 
     texts = synthetic_texts(chunks, seed=seed)
     root.mkdir(parents=True, exist_ok=True)
@@ -162,11 +168,156 @@ def measure_cold_start(settings: Settings, index_dir: Path) -> dict[str, Any]:
     return result
 
 
+#: The knowledge-base builds, alternated with raw encodes (see build_phase): a cold build (no
+#: cached intent base) of the knowledge base less one document, then a warm one after the
+#: document is added back (the intent base cached, the index statistics changed), as
+#: `reindex --full` runs once anything was built with this intents.yaml and model.
+BUILD_KINDS = ("cold", "warm")
+
+
+def _intent_fit_seconds(settings: Settings) -> float:
+    from index import store
+
+    manifest = store.current_manifest(settings) or {}
+    return float((manifest.get("intents") or {}).get("fit_seconds", 0.0))
+
+
+def build_phase(
+    settings: Settings, model: Any, index_dir: Path, progress: Progress | None
+) -> dict[str, float]:
+    """Times a cold and a warm full build of the knowledge base, each beside a raw encode."""
+    from index.build import build_index
+    from index.documents import iter_source_files
+
+    builds: dict[str, Any] = {}
+    fits: dict[str, float] = {}
+    raws: dict[str, float] = {}
+    # Build, encode, build, encode: on a shared machine the load drifts between phases, and
+    # each build is compared with an encode of its own chunks right after it.
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-intent-cache-") as cache,
+        tempfile.TemporaryDirectory(prefix="bench-knowledge-") as copy,
+        phase(
+            progress, "Full builds of the knowledge base vs raw encode", 2 * len(BUILD_KINDS)
+        ) as step,
+    ):
+        knowledge = Path(copy) / "knowledge"
+        shutil.copytree(settings.knowledge_dir, knowledge)
+        sources = iter_source_files(knowledge)
+        added, added_bytes = (sources[-1], sources[-1].read_bytes()) if sources else (None, b"")
+        if added is not None and len(sources) > 1:
+            added.unlink()  # the document change between the two builds
+        # Never the user's intent cache: the cold build starts empty, the warm one reuses it.
+        build_settings = with_index_dir(
+            settings, index_dir, intent_cache=Path(cache), knowledge=knowledge
+        )
+        for kind in BUILD_KINDS:
+            if kind == "warm" and added is not None:
+                added.write_bytes(added_bytes)
+            # Nothing else uses the model now, as in `python -m scripts reindex`.
+            builds[kind] = build_index(build_settings, full=True, model=model, exclusive_model=True)
+            fits[kind] = _intent_fit_seconds(build_settings)
+            step()
+            texts = chunk_texts(index_dir)
+            raws[kind] = raw_encode_rate(model, texts, settings.embedding_batch_size)
+            step()
+    results: dict[str, float] = {
+        "kb_chunks": float(builds["warm"].chunks),
+        "raw_encode_chunks_per_s": round(raws["warm"], 1),
+    }
+    # build_*: a full rebuild of knowledge/ after a document change, the intent base cached;
+    # build_cold_*: the first build, nothing cached (one document fewer).
+    for kind, prefix in (("warm", "build"), ("cold", "build_cold")):
+        seconds = builds[kind].seconds
+        rate = builds[kind].chunks / max(seconds, 1e-9)
+        results[f"{prefix}_seconds"] = round(seconds, 3)
+        results[f"{prefix}_chunks_per_s"] = round(rate, 1)
+        results[f"{prefix}_over_encode"] = round(rate / raws[kind], 3)
+        results[f"{prefix}_intent_fit_seconds"] = round(fits[kind], 1)
+    results["build_cold_chunks"] = float(builds["cold"].chunks)
+    results["build_cold_raw_encode_chunks_per_s"] = round(raws["cold"], 1)
+    return results
+
+
+def with_index_dir(
+    settings: Settings,
+    index_dir: Path,
+    *,
+    intent_cache: Path | None = None,
+    knowledge: Path | None = None,
+) -> Settings:
+    """`settings` over another index dir (and intent cache, knowledge dir), derived paths reset."""
+    update: dict[str, Any] = {"index_dir_override": index_dir}
+    if intent_cache is not None:
+        update["intent_cache_dir_override"] = intent_cache
+    if knowledge is not None:
+        update["knowledge_dir"] = knowledge
+    changed = settings.model_copy(update=update)
+    for derived in ("index_dir", "intent_cache_dir"):
+        changed.__dict__.pop(derived, None)  # drop the cached derived paths
+    return changed
+
+
+#: Test corpus of the legal issue (never needed at run time); the corpus build is skipped
+#: without it.
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+# One child process imports knowledge/ plus the corpus with `khuyencong add`'s code and
+# builds a fresh index, so its peak RSS is the build's own, not the benchmark's.
+_CORPUS_BUILD = """
+import json, resource, shutil, sys, time
+from pathlib import Path
+from index.build import build_index
+from index.settings import Settings
+from index.uploads import import_paths
+knowledge, corpus, tmp, model_dir = (Path(a) for a in sys.argv[1:5])
+settings = Settings(data_dir=tmp / "data", knowledge_dir=tmp / "knowledge",
+                    INDEX_DIR=tmp / "index", MODEL_DIR=model_dir)
+shutil.copytree(knowledge, settings.knowledge_dir, ignore=shutil.ignore_patterns("uploads"))
+started = time.perf_counter()
+items, _ = import_paths(settings, [corpus])
+report = build_index(settings, full=True)
+# VmHWM, not ru_maxrss: the latter keeps the (multi-GB) benchmark parent's peak across exec.
+status = Path("/proc/self/status")
+hwm = [l for l in status.read_text().splitlines() if l.startswith("VmHWM:")] if status.exists() else []
+rss_kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": time.perf_counter() - started, "chunks": report.chunks,
+                  "added": sum(i.outcome == "added" for i in items), "rss_kb": rss_kb}))
+"""
+
+
+def corpus_build(settings: Settings, corpus: Path = CORPUS_DIR) -> dict[str, float]:
+    """Imports knowledge/ plus the legal corpus and builds it in a child process.
+
+    Args:
+        settings: Gives the knowledge and model directories.
+        corpus: The corpus folder (`../shared/corpus`).
+
+    Returns:
+        corpus_build_seconds (import + full build, model load included),
+        corpus_build_peak_rss_mb, corpus_build_chunks; empty when the corpus is absent.
+    """
+    if not corpus.is_dir():
+        return {}
+    with tempfile.TemporaryDirectory(prefix="bench-corpus-") as tmp:
+        args = [str(settings.knowledge_dir), str(corpus), tmp, str(settings.model_dir)]
+        done = subprocess.run(
+            [sys.executable, "-c", _CORPUS_BUILD, *args],
+            capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+        )  # fmt: skip
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "corpus_build_seconds": round(measured["seconds"], 1),
+        "corpus_build_peak_rss_mb": round(measured["rss_kb"] / 1024.0, 1),
+        "corpus_build_chunks": float(measured["chunks"]),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Child side of `build_in_child`: builds KNOWLEDGE into INDEX and prints JSON."""
     from index.build import build_index
     from index.settings import Settings
-    from scripts.bench import peak_rss_mb
+    from scripts.bench_timing import peak_rss_mb
 
     knowledge, index_dir = (Path(arg) for arg in (argv if argv is not None else sys.argv[1:]))
     settings = Settings(knowledge_dir=knowledge, INDEX_DIR=index_dir)

@@ -1,7 +1,7 @@
 """Hybrid search at scale for `scripts.bench`: a synthetic index and the timed searches.
 
 The index has `chunks` chunks: clustered unit vectors for FAISS and generated
-Vietnamese-like text for BM25 (`scripts.bench.synthetic_texts`). Each query is embedded
+Vietnamese-like text for BM25 (`scripts.bench_inputs.synthetic_texts`). Each query is embedded
 once, so only the search is timed. Wall time is the key the targets use; CPU time of the
 process is reported beside it because other work on the machine stretches wall time, and
 BM25 and the dense search are timed alone on the same queries to show where it goes.
@@ -29,7 +29,7 @@ def synthetic_index(n: int, dim: int, *, seed: int = 0) -> Any:
     from index.schema import Chunk, DocumentMeta
     from index.store import LoadedIndex
     from index.units import UnitStore
-    from scripts.bench import synthetic_texts
+    from scripts.bench_inputs import synthetic_texts
 
     rng = np.random.default_rng(seed)
     # Real embeddings cluster by topic; uniform random vectors would make IVF recall

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     engine.answer(FIRST_QUESTION)
     answered = time.time()
 
-    from scripts.bench import SAMPLE_QUESTIONS, peak_rss_mb
+    from scripts.bench_inputs import SAMPLE_QUESTIONS
+    from scripts.bench_timing import peak_rss_mb
 
     for question in SAMPLE_QUESTIONS:
         engine.answer(question)

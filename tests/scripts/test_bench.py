@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scripts.bench import backend_name, main, synthetic_texts
+from scripts.bench import backend_name, main
 from scripts.bench_build import synthetic_knowledge
+from scripts.bench_inputs import synthetic_texts
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -164,7 +165,7 @@ def test_synthetic_knowledge_chunks_one_section_each(tmp_path: Path) -> None:
 def test_corpus_build_reports_time_and_peak_rss(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    from scripts.bench import corpus_build
+    from scripts.bench_build import corpus_build
 
     knowledge = tmp_path / "knowledge"
     knowledge.mkdir()
