@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index import store
+from index import index_versions, store, version_writer
 from index.answer_build import (
     build_units,
     chunk_stats,
@@ -232,10 +232,10 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
     ):
         logger.info("Published index uses another model/format/backend: full rebuild")
         return None
-    version = store.current_version(settings)
+    version = index_versions.current_version(settings)
     assert version is not None  # a manifest was read through the pointer
     try:
-        return store.load_version(store.versions_root(settings) / version, intents=False)
+        return store.load_version(index_versions.versions_root(settings) / version, intents=False)
     except IndexMismatchError:
         logger.info("Published index %s was made by other code: full rebuild", version)
         return None
@@ -392,8 +392,8 @@ def build_index(
         lexical = LexicalIndex(bigrams=BM25_BIGRAMS)
         lexical.build([c.chunk_id for c in all_chunks], [c.index_text for c in all_chunks])
 
-        version = store.new_version_name()
-        root = store.versions_root(settings)
+        version = index_versions.new_version_name()
+        root = index_versions.versions_root(settings)
         root.mkdir(parents=True, exist_ok=True)
         path = root / version
         report.version = version
@@ -429,7 +429,7 @@ def build_index(
         }
         try:
             manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-            store.write_version_files(
+            version_writer.write_version_files(
                 path,
                 manifest=manifest,
                 chunks=all_chunks,
@@ -444,11 +444,11 @@ def build_index(
             )
             # Verify the new version loads and its counts agree before anyone reads it.
             store.load_version(path)
-            store.publish_version(settings, version)
+            index_versions.publish_version(settings, version)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
-        store.prune_versions(settings)
+        index_versions.prune_versions(settings)
     report.seconds = round(time.perf_counter() - started, 3)
     logger.info(
         "Index %s published: %d chunks (%d embedded), +%d ~%d -%d documents in %.1fs",
@@ -473,10 +473,10 @@ def index_status(settings: Settings) -> str:
     manifest = store.current_manifest(settings)
     if manifest is None:
         return "missing"
-    version = store.current_version(settings)
+    version = index_versions.current_version(settings)
     assert version is not None  # a manifest was read through the pointer
     try:
-        store.verify_version(store.versions_root(settings) / version)
+        store.verify_version(index_versions.versions_root(settings) / version)
     except store.IndexCorruptError:
         return "corrupt"
     if (
@@ -510,10 +510,10 @@ def list_sources(settings: Settings) -> list[DocumentMeta]:
     Returns:
         Metadata of each indexed document; empty when nothing is published.
     """
-    version = store.current_version(settings)
+    version = index_versions.current_version(settings)
     if version is None:
         return []
-    docs_file: Path = store.versions_root(settings) / version / store.DOCS_NAME
+    docs_file: Path = index_versions.versions_root(settings) / version / store.DOCS_NAME
     try:
         raw = json.loads(docs_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):

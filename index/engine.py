@@ -293,7 +293,7 @@ class Engine:
         Returns:
             True when a new index version is now being served.
         """
-        from index.store import current_version
+        from index.index_versions import current_version
 
         with self._reload_lock:
             try:

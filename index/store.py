@@ -17,20 +17,16 @@ Layout under `settings.index_dir`::
         unit_entities.json       entities of every answer unit (absent: an older build)
 
 Readers only ever follow `current`, which is replaced in one `os.replace`, so they see the
-old version or the new one, never half of a build. Every load checks the files against the
+old version or the new one, never half of a build (`index.index_versions`: names, the
+pointer, pruning; `index.version_writer` writes a version's files). Every load checks the files against the
 manifest's checksums, so a damaged disk or a stray edit is reported by file name instead of
 serving wrong vectors or silently losing chunks.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-import os
-import secrets
-import shutil
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +34,14 @@ from typing import Any
 from index.accents import RESTORER_NAME, AccentRestorer
 from index.dense import DenseIndex
 from index.errors import IndexMismatchError, IndexNotFoundError, KhuyenCongError
-from index.integrity import damaged_files, file_checksums
+from index.index_versions import (
+    MANIFEST_NAME,
+    POINTER_NAME,
+    current_version,
+    version_age,
+    versions_root,
+)
+from index.integrity import damaged_files
 from index.intents import IntentClassifier, IntentModelError
 from index.lexical import LexicalIndex
 from index.schema import Chunk, DocumentMeta
@@ -47,19 +50,12 @@ from index.unit_entities import (
     ENTITIES_NAME,
     SavedEntities,
     load_unit_entities,
-    save_unit_entities,
 )
 from index.units import UnitStore
 
 #: Bumped when the on-disk layout changes; an older index must be rebuilt.
 #: 2: answer units and the intent classifier are stored with the index.
 FORMAT_VERSION = 2
-#: Published versions kept on disk (the current one is never deleted).
-KEEP_VERSIONS = 3
-
-POINTER_NAME = "current"
-VERSIONS_DIR = "versions"
-MANIFEST_NAME = "manifest.json"
 CHUNKS_NAME = "chunks.jsonl"
 DOCS_NAME = "docs.json"
 DENSE_NAME = "dense.faiss"
@@ -108,107 +104,6 @@ class LoadedIndex:
     unit_entities: SavedEntities | None = None
 
 
-def new_version_name(now: dt.datetime | None = None) -> str:
-    """Returns a fresh, sortable version directory name.
-
-    Args:
-        now: Build time (UTC now by default).
-
-    Returns:
-        e.g. "20261125T190102-a3f9".
-    """
-    moment = now or dt.datetime.now(dt.UTC)
-    return f"{moment.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
-
-
-def versions_root(settings: Settings) -> Path:
-    """Returns the directory holding all index versions."""
-    return settings.index_dir / VERSIONS_DIR
-
-
-def current_version(settings: Settings) -> str | None:
-    """Reads the name of the published version.
-
-    Args:
-        settings: Gives `index_dir`.
-
-    Returns:
-        The version name, or None when nothing is published.
-    """
-    pointer = settings.index_dir / POINTER_NAME
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return name or None
-
-
-def publish_version(settings: Settings, version: str) -> None:
-    """Points `current` at a version, atomically (write a temp file, fsync, os.replace).
-
-    Args:
-        settings: Gives `index_dir`.
-        version: A directory name under `versions/`.
-    """
-    index_dir = settings.index_dir
-    tmp = index_dir / f".{POINTER_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(version + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, index_dir / POINTER_NAME)
-
-
-def _version_age(path: Path) -> tuple[int, str]:
-    # Names share a second when builds are quick; the manifest (written last) orders them.
-    try:
-        return (path.joinpath(MANIFEST_NAME).stat().st_mtime_ns, path.name)
-    except OSError:
-        return (0, path.name)
-
-
-def prune_versions(settings: Settings, *, keep: int = KEEP_VERSIONS) -> list[str]:
-    """Deletes old versions, keeping the newest `keep` and always the current one.
-
-    Args:
-        settings: Gives `index_dir`.
-        keep: Versions to keep (the current one counts).
-
-    Returns:
-        Names of the deleted versions.
-    """
-    root = versions_root(settings)
-    if not root.is_dir():
-        return []
-    current = current_version(settings)
-    names = [p.name for p in sorted(root.iterdir(), key=_version_age, reverse=True) if p.is_dir()]
-    kept = {current} if current else set()
-    for name in names:
-        if len(kept) >= keep:
-            break
-        kept.add(name)
-    removed = [name for name in names if name not in kept]
-    for name in removed:
-        shutil.rmtree(root / name, ignore_errors=True)
-    # Leftover pointer temp files of crashed builds are harmless, but tidy them.
-    for leftover in settings.index_dir.glob(f".{POINTER_NAME}.*.tmp"):
-        leftover.unlink(missing_ok=True)
-    return removed
-
-
-def chunk_to_json(chunk: StoredChunk) -> dict[str, Any]:
-    """Serialises a chunk for `chunks.jsonl`."""
-    return {
-        "id": chunk.chunk_id,
-        "doc_id": chunk.doc_id,
-        "ordinal": chunk.ordinal,
-        "heading_path": list(chunk.heading_path),
-        "text": chunk.text,
-        "index_text": chunk.index_text,
-        "path": list(chunk.path),
-    }
-
-
 def chunk_from_json(data: dict[str, Any]) -> StoredChunk:
     """Reads a chunk written by `chunk_to_json`."""
     return Chunk(
@@ -219,59 +114,6 @@ def chunk_from_json(data: dict[str, Any]) -> StoredChunk:
         ordinal=int(data.get("ordinal", 0)),
         index_text=str(data.get("index_text") or data["text"]),
         path=tuple(data.get("path", ())),
-    )
-
-
-def write_version_files(
-    path: Path,
-    *,
-    manifest: dict[str, Any],
-    chunks: Iterable[StoredChunk],
-    docs: Iterable[DocumentMeta],
-    dense: DenseIndex,
-    lexical: LexicalIndex,
-    units: UnitStore,
-    intents: IntentClassifier | None = None,
-    restorer: AccentRestorer | None = None,
-    unit_entities: SavedEntities | None = None,
-) -> None:
-    """Writes all files of one version into a (new) directory.
-
-    Args:
-        path: The version directory (created).
-        manifest: Content of manifest.json.
-        chunks: Chunks in store order.
-        docs: Metadata of every indexed document.
-        dense: The dense index.
-        lexical: The lexical index.
-        units: The answer units and their vectors.
-        intents: The fitted intent classifier (None when intents.yaml is missing).
-        restorer: The fitted accent restorer (None when restoration is off), saved so that
-            an engine loads it instead of refitting (0.55 s at 10k chunks, measured).
-        unit_entities: The entities of every unit, saved so that an engine reads them
-            instead of finding them (see `index.unit_entities`).
-    """
-    path.mkdir(parents=True, exist_ok=False)
-    with (path / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
-    docs_json = {doc.doc_id: doc.to_dict() for doc in docs}
-    (path / DOCS_NAME).write_text(
-        json.dumps(docs_json, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    dense.save(path / DENSE_NAME)
-    lexical.save(path / LEXICAL_NAME)
-    units.save(path)
-    if intents is not None:
-        intents.save(path)
-    if restorer is not None:
-        restorer.save(path / RESTORER_NAME)
-    if unit_entities is not None:
-        save_unit_entities(path / ENTITIES_NAME, unit_entities)
-    manifest = {**manifest, FILES_KEY: file_checksums(path, skip=MANIFEST_NAME)}
-    # The manifest goes last: a directory with a manifest is complete.
-    (path / MANIFEST_NAME).write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
     )
 
 
@@ -543,7 +385,7 @@ def _previous_good(
     root = versions_root(settings)
     if not root.is_dir():
         return None
-    for path in sorted(root.iterdir(), key=_version_age, reverse=True):
+    for path in sorted(root.iterdir(), key=version_age, reverse=True):
         if path.name == exclude or not path.is_dir():
             continue
         try:

@@ -37,6 +37,7 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
 
     from index.answer_build import EmbeddingCache, chunk_stats, fit_restorer
     from index.embedding import encode_queries, load_embedding_model
+    from index.index_versions import current_version, versions_root
     from index.intents import (
         INTENTS_FILE,
         REGULARISATION_C,
@@ -45,7 +46,7 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
         read_examples,
     )
     from index.lexicon import load_lexicon
-    from index.store import current_version, load_version, versions_root
+    from index.store import load_version
 
     examples = read_examples(settings.knowledge_dir / INTENTS_FILE)
     lexicon = load_lexicon(settings.knowledge_dir)

@@ -126,7 +126,8 @@ def _check_model(settings: Settings, info: dict[str, str | None]) -> Check:
 def _check_index(settings: Settings, info: dict[str, str | None]) -> Check:
     try:
         from index.build import index_status
-        from index.store import current_manifest, current_version
+        from index.index_versions import current_version
+        from index.store import current_manifest
 
         status = index_status(settings)
         info["index_version"] = current_version(settings)
@@ -160,11 +161,11 @@ def _check_index(settings: Settings, info: dict[str, str | None]) -> Check:
 
 
 def _corrupt_message(settings: Settings) -> str:
-    from index import store
+    from index import index_versions, store
 
-    version = store.current_version(settings) or "?"
+    version = index_versions.current_version(settings) or "?"
     try:
-        store.verify_version(store.versions_root(settings) / version)
+        store.verify_version(index_versions.versions_root(settings) / version)
         damaged = "?"
     except store.IndexCorruptError as exc:
         damaged = ", ".join(exc.damaged) or str(exc)

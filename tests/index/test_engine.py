@@ -148,7 +148,7 @@ def test_engine_loads_the_built_restorer_without_refitting(
 ) -> None:
     from index import answer_build
     from index.accents import RESTORER_NAME, AccentRestorer
-    from index.store import current_version, versions_root
+    from index.index_versions import current_version, versions_root
 
     version = current_version(small_kb)
     assert version is not None
@@ -174,7 +174,7 @@ def test_index_without_a_saved_restorer_fits_one(
     small_kb: Settings, embedding_model: SentenceTransformer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from index.accents import RESTORER_NAME, AccentRestorer
-    from index.store import current_version, versions_root
+    from index.index_versions import current_version, versions_root
 
     version = current_version(small_kb)
     assert version is not None
@@ -198,8 +198,8 @@ def test_engine_reads_the_unit_entities_the_build_found(
     small_kb: Settings, embedding_model: SentenceTransformer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from index.answering import AnswerModels
+    from index.index_versions import current_version, versions_root
     from index.lexicon import Lexicon, load_lexicon
-    from index.store import current_version, versions_root
     from index.unit_entities import ENTITIES_NAME, entity_text
 
     version = current_version(small_kb)
@@ -225,8 +225,8 @@ def test_unit_entities_are_found_again_for_an_older_index_or_other_names(
     small_kb: Settings, embedding_model: SentenceTransformer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from index import engine as engine_module
+    from index.index_versions import current_version, versions_root
     from index.lexicon import Lexicon, load_lexicon
-    from index.store import current_version, versions_root
     from index.unit_entities import ENTITIES_NAME, entity_text
 
     version = current_version(small_kb)
@@ -335,7 +335,7 @@ def test_broken_new_version_keeps_the_old_index(
     small_kb: Settings, embedding_model: SentenceTransformer, caplog: pytest.LogCaptureFixture
 ) -> None:
     from index.build import build_index
-    from index.store import current_version, versions_root
+    from index.index_versions import current_version, versions_root
 
     engine = _load(small_kb, embedding_model)
     old_version = engine.version

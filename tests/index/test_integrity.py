@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index import store
+from index import index_versions, store
 from index.build import build_index, index_status
 from index.engine import Engine
 from index.integrity import sha256_file
@@ -33,7 +33,7 @@ def _two_versions(settings: Settings) -> tuple[str, str]:
     doc = settings.knowledge_dir / "articles/tin.md"
     doc.write_text(DOCS["articles/tin.md"] + "\nHội chợ hàng thủ công mỹ nghệ năm nay.\n")
     second = build_index(settings, model=FakeModel()).version  # type: ignore[arg-type]
-    assert store.current_version(settings) == second != first
+    assert index_versions.current_version(settings) == second != first
     return first, second
 
 
@@ -61,10 +61,10 @@ def _load(settings: Settings, **kwargs: bool) -> store.LoadedIndex:
 
 def test_manifest_records_a_checksum_of_every_file(settings: Settings) -> None:
     version = build_index(settings, model=FakeModel()).version  # type: ignore[arg-type]
-    path = store.versions_root(settings) / version
+    path = index_versions.versions_root(settings) / version
     manifest = store.read_manifest(path)
     files = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
-    assert set(manifest[store.FILES_KEY]) == files - {store.MANIFEST_NAME}
+    assert set(manifest[store.FILES_KEY]) == files - {index_versions.MANIFEST_NAME}
     assert {"dense.faiss", "chunks.jsonl", "docs.json"} <= set(manifest[store.FILES_KEY])
     assert any(name.startswith("lexical/") for name in manifest[store.FILES_KEY])
     for name, digest in manifest[store.FILES_KEY].items():
@@ -76,7 +76,7 @@ def test_damaged_current_version_is_named_and_previous_served(
     settings: Settings, how: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     first, second = _two_versions(settings)
-    name = _damage(store.versions_root(settings) / second, how)
+    name = _damage(index_versions.versions_root(settings) / second, how)
 
     with pytest.raises(store.IndexCorruptError) as caught:
         _load(settings, fallback=False)
@@ -92,7 +92,7 @@ def test_damaged_current_version_is_named_and_previous_served(
 
 def test_reindex_if_needed_rebuilds_a_damaged_version(settings: Settings) -> None:
     _, second = _two_versions(settings)
-    _damage(store.versions_root(settings) / second, "garble:chunks.jsonl")
+    _damage(index_versions.versions_root(settings) / second, "garble:chunks.jsonl")
     assert index_status(settings) == "corrupt"
     report = build_index(settings, model=FakeModel())  # type: ignore[arg-type]
     assert report.version not in (second, "")
@@ -108,7 +108,7 @@ def test_running_engine_never_switches_to_a_damaged_version(settings: Settings) 
     doc = settings.knowledge_dir / "guides/qd.txt"
     doc.write_text(DOCS["guides/qd.txt"] + " Bổ sung kinh phí năm 2026.")
     newer = build_index(settings, model=FakeModel()).version  # type: ignore[arg-type]
-    _damage(store.versions_root(settings) / newer, "truncate:dense.faiss")
+    _damage(index_versions.versions_root(settings) / newer, "truncate:dense.faiss")
     assert engine.reload_if_changed() is False
     assert engine.version == served
     assert engine.answer("Quyết định 2665 phê duyệt gì?").outcome != "invalid"
@@ -116,7 +116,7 @@ def test_running_engine_never_switches_to_a_damaged_version(settings: Settings) 
 
 def test_legacy_manifest_without_checksums_still_loads(settings: Settings) -> None:
     version = build_index(settings, model=FakeModel()).version  # type: ignore[arg-type]
-    path = store.versions_root(settings) / version / store.MANIFEST_NAME
+    path = index_versions.versions_root(settings) / version / index_versions.MANIFEST_NAME
     manifest = json.loads(path.read_text(encoding="utf-8"))
     del manifest[store.FILES_KEY]
     path.write_text(json.dumps(manifest), encoding="utf-8")

@@ -302,15 +302,15 @@ def test_doctor_reports_the_active_backend(
 
 
 def test_doctor_and_reindex_if_needed_on_a_damaged_index(cli_env: dict[str, Path]) -> None:
-    from index import store
+    from index import index_versions
     from index.settings import Settings
 
     assert run("migrate").exit_code == 0
     assert run("reindex").exit_code == 0
     settings = Settings()
-    version = store.current_version(settings)
+    version = index_versions.current_version(settings)
     assert version is not None
-    dense = store.versions_root(settings) / version / "dense.faiss"
+    dense = index_versions.versions_root(settings) / version / "dense.faiss"
     dense.write_bytes(dense.read_bytes()[:100])  # truncated, as by a full disk
 
     result = run("doctor", "--skip-model")
@@ -321,7 +321,7 @@ def test_doctor_and_reindex_if_needed_on_a_damaged_index(cli_env: dict[str, Path
     rebuilt = run("reindex", "--if-needed")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "corrupt" in rebuilt.output
-    assert store.current_version(settings) != version
+    assert index_versions.current_version(settings) != version
     assert run("doctor", "--skip-model").output.count("bị hỏng") == 0
 
 
@@ -399,8 +399,8 @@ def test_doctor_json_reports_resolved_paths_and_masks_the_password(
 def test_doctor_shows_the_index_version_and_model_backend(cli_env: dict[str, Path]) -> None:
     import json
 
+    from index.index_versions import current_version
     from index.settings import get_settings
-    from index.store import current_version
 
     assert run("migrate").exit_code == 0
     assert run("reindex").exit_code == 0
