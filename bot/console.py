@@ -25,7 +25,8 @@ Output = Callable[[str], None]
 
 def ensure_index(settings: Settings, output: Output = print, *, model: Any = None) -> None:
     """Builds the index when it is missing or out of date, printing progress."""
-    from index.build import build_index, index_status
+    from index.build import build_index
+    from index.published import index_status
 
     status = index_status(settings)
     if status == "current":

@@ -16,13 +16,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import json
 import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +32,6 @@ from index.answer_build import (
     embed_new_chunks,
     fit_intents,
     fit_restorer,
-    intents_stale,
 )
 from index.chunking import CHUNKER_VERSION, chunk_document
 from index.dense import DenseIndex
@@ -45,7 +42,7 @@ from index.glossary import glossary_hash
 from index.intents import FEATURES_VERSION as INTENT_FEATURES_VERSION
 from index.lexical import LexicalIndex
 from index.lexicon import load_lexicon, word_lists_hash
-from index.lifecycle import load_applied
+from index.published import configured_model_id, same_vectors
 from index.schema import Chunk, DocumentMeta
 from index.settings import Settings
 from index.unit_entities import find_unit_entities
@@ -71,7 +68,6 @@ BUILD_VERSION_KEYS = (
     store.FORMAT_VERSION, CHUNKER_VERSION, MAX_CHUNK_TOKENS, BM25_BIGRAMS, UNITS_VERSION,
     INTENT_FEATURES_VERSION,
 )  # fmt: skip
-
 
 
 @dataclass(slots=True)
@@ -131,21 +127,6 @@ def _load_sources(settings: Settings) -> tuple[dict[str, _Source], list[tuple[st
     return sources, failed
 
 
-def source_hashes(settings: Settings) -> dict[str, str]:
-    """Hashes every source document without parsing it.
-
-    Args:
-        settings: Gives `knowledge_dir`.
-
-    Returns:
-        doc_id -> content hash.
-    """
-    root = settings.knowledge_dir
-    return {
-        path.relative_to(root).as_posix(): content_hash(path) for path in iter_source_files(root)
-    }
-
-
 @contextlib.contextmanager
 def chunking_tokenizer(model: Any, *, shared: bool = True) -> Iterator[Any | None]:
     """Lends the chunker a tokenizer that no other thread uses (None without a model).
@@ -169,12 +150,6 @@ def chunking_tokenizer(model: Any, *, shared: bool = True) -> Iterator[Any | Non
     tokenizer = getattr(model, "tokenizer", None)
     private = shared and not getattr(model, "tokenizer_is_shareable", False)
     yield copy.deepcopy(tokenizer) if private and tokenizer is not None else tokenizer
-
-
-def _configured_model_id(settings: Settings) -> str:
-    from index.embedding import model_id
-
-    return model_id(settings)
 
 
 def _embed(
@@ -206,14 +181,6 @@ def _embed(
     return vectors
 
 
-def _same_vectors(settings: Settings, manifest: dict[str, Any]) -> bool:
-    return store.vectors_compatible(
-        manifest,
-        backend=settings.embedding_backend,
-        quantization=settings.embedding_quantization,
-    )
-
-
 def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.LoadedIndex | None:
     """Loads the published index when its vectors and chunks may be reused."""
     if full:
@@ -228,7 +195,7 @@ def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.Lo
         or manifest.get("units_version") != UNITS_VERSION
         # Reused units keep their vectors: late and separate ones must not mix.
         or manifest.get("unit_vectors", "separate") != settings.unit_vectors
-        or not _same_vectors(settings, manifest)
+        or not same_vectors(settings, manifest)
     ):
         logger.info("Published index uses another model/format/backend: full rebuild")
         return None
@@ -279,7 +246,7 @@ def build_index(
     glossary = glossary_hash(settings.knowledge_dir)
     word_lists = word_lists_hash(settings.knowledge_dir)
     sources, failed = _load_sources(settings)
-    configured_id = _configured_model_id(settings)
+    configured_id = configured_model_id(settings)
     with build_lock(settings):
         if full:
             # A full rebuild starts from nothing: the cache of embedded texts goes too.
@@ -456,67 +423,3 @@ def build_index(
         len(report.removed), report.seconds,
     )  # fmt: skip
     return report
-
-
-def index_status(settings: Settings) -> str:
-    """Compares the published index with the sources and the configured model.
-
-    Args:
-        settings: Gives `knowledge_dir`, `index_dir` and the embedding model.
-
-    Returns:
-        "missing" (nothing published or unreadable), "corrupt" (a file of the current
-        version fails its checksum: see `store.verify_version`), "mismatch" (other model,
-        backend precision or format: a full rebuild is needed), "stale" (sources changed)
-        or "current".
-    """
-    manifest = store.current_manifest(settings)
-    if manifest is None:
-        return "missing"
-    version = index_versions.current_version(settings)
-    assert version is not None  # a manifest was read through the pointer
-    try:
-        store.verify_version(index_versions.versions_root(settings) / version)
-    except store.IndexCorruptError:
-        return "corrupt"
-    if (
-        manifest.get("model_id") != _configured_model_id(settings)
-        or manifest.get("format_version") != store.FORMAT_VERSION
-        or not _same_vectors(settings, manifest)
-    ):
-        return "mismatch"
-    published = {doc_id: info.get("hash") for doc_id, info in manifest.get("documents", {}).items()}
-    if published != source_hashes(settings) or manifest.get("chunker_version") != CHUNKER_VERSION:
-        return "stale"
-    if manifest.get("units_version") != UNITS_VERSION or intents_stale(settings, manifest):
-        return "stale"
-    if manifest.get("glossary") != glossary_hash(settings.knowledge_dir):
-        return "stale"
-    if manifest.get("word_lists") != word_lists_hash(settings.knowledge_dir):
-        return "stale"
-    if manifest.get("unit_vectors", "separate") != settings.unit_vectors:
-        return "stale"
-    return "current"
-
-
-def list_sources(settings: Settings) -> list[DocumentMeta]:
-    """Lists the documents of the published index, sorted by doc_id.
-
-    Admins' status overrides (`index.lifecycle`) are applied, as the engine applies them.
-
-    Args:
-        settings: Gives `index_dir` and the overrides file.
-
-    Returns:
-        Metadata of each indexed document; empty when nothing is published.
-    """
-    version = index_versions.current_version(settings)
-    if version is None:
-        return []
-    docs_file: Path = index_versions.versions_root(settings) / version / store.DOCS_NAME
-    try:
-        raw = json.loads(docs_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    docs = {doc_id: DocumentMeta.from_dict(raw[doc_id]) for doc_id in sorted(raw)}
-    return list(load_applied(docs, settings.lifecycle_path).values())

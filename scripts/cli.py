@@ -98,8 +98,9 @@ def reindex(
     """Cập nhật chỉ mục tài liệu (mặc định chỉ xử lý tài liệu mới hoặc đã thay đổi)."""
     state = state_of(ctx)
     settings = settings_of(ctx)
-    from index.build import build_index, index_status
+    from index.build import build_index
     from index.errors import KhuyenCongError
+    from index.published import index_status
 
     if if_needed and not full:
         status = index_status(settings)
@@ -161,9 +162,9 @@ def sources(ctx: typer.Context) -> None:
     state = state_of(ctx)
     settings = settings_of(ctx)
     from bot.answer_views import document_status_text
-    from index.build import list_sources
     from index.dates import format_vn_date
     from index.errors import KhuyenCongError
+    from index.published import list_sources
 
     try:
         docs = list_sources(settings)

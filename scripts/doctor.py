@@ -125,8 +125,8 @@ def _check_model(settings: Settings, info: dict[str, str | None]) -> Check:
 
 def _check_index(settings: Settings, info: dict[str, str | None]) -> Check:
     try:
-        from index.build import index_status
         from index.index_versions import current_version
+        from index.published import index_status
         from index.store import current_manifest
 
         status = index_status(settings)

@@ -37,8 +37,8 @@ def document_status(
     state = state_of(ctx)
     settings = settings_of(ctx)
     from bot.answer_views import document_lines
-    from index.build import list_sources
     from index.lifecycle import LifecycleError, make_change, resolve_document, write_override
+    from index.published import list_sources
 
     matches = resolve_document(list_sources(settings), document)
     if not matches:

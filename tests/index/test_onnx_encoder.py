@@ -16,7 +16,7 @@ import pytest
 
 from index import store
 from index.backend_export import ensure_exported, load_exported
-from index.build import build_index, index_status
+from index.build import build_index
 from index.embedding import (
     default_model_path,
     encode_passages,
@@ -24,6 +24,7 @@ from index.embedding import (
     load_embedding_model,
 )
 from index.onnx_encoder import ModelLayout, OnnxEncoder, UnsupportedModelError
+from index.published import index_status
 from index.settings import EmbeddingQuantization, Settings
 from tests.conftest import cached_kb_index, small_knowledge
 from tests.reference_cache import Arrays, cached_reference, directory_stamp, reference_key

@@ -129,7 +129,7 @@ def test_migrate_creates_data_dir_and_database(cli_env: dict[str, Path]) -> None
 def test_reindex_then_if_needed_then_sources(
     cli_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from index.build import index_status
+    from index.published import index_status
     from index.settings import get_settings
 
     result = run("reindex")
