@@ -174,6 +174,21 @@ class Glossary:
         rendering = self.render_english(question)
         return rendering if rendering is not None and rendering.on_topic else None
 
+    def search_terms(self, question: str) -> EnglishRendering | None:
+        """The rendering an English question is searched with, or None.
+
+        EXPERIMENT: on-topic renderings, and generic-only ones covering enough of the question.
+        """
+        import os
+
+        rendering = self.render_english(question)
+        if rendering is None:
+            return None
+        if rendering.on_topic:
+            return rendering
+        cover = float(os.environ.get("E3_COVER", "0.4"))
+        return rendering if rendering.covered >= cover else None
+
     def synonyms_for(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
         """The synonym entries whose key occurs in the question.
 
