@@ -81,7 +81,7 @@ class HeadFeatures:
         """
         want = needed if needed is not None else frozenset(FEATURES)
         english = bool(want & ENGLISH_COPIES.keys()) and (
-            self._glossary.search_terms(query) is not None
+            self._glossary.english_terms(query) is not None
         )
         cosines_needed = "unit_cosine_gap" in want or (english and "english_unit_cosine_gap" in want)
         unit_cos = self._unit_cosines(head, vector) if cosines_needed else [0.0] * len(head)

@@ -88,8 +88,8 @@ def lexical_query(query: str, glossary: Glossary | None = None) -> str:
         glossary: The knowledge directory's glossary; the shipped one when None.
 
     Returns:
-        The question, followed by the Vietnamese terms of an English question about this
-        domain and by document phrasings of intent words ("khó khăn" -> "hạn chế").
+        The question, followed by the Vietnamese search terms of an English question
+        (`Glossary.search_terms`) and by document phrasings of intent words ("khó khăn" -> "hạn chế").
     """
     glossary = glossary or shipped_glossary()
     english = glossary.search_terms(query)
@@ -334,7 +334,7 @@ class HybridRetriever:
         weight = self.settings.dense_weight if weight is None else weight
         if looks_accentless_vietnamese(query):
             return min(weight, ACCENTLESS_DENSE_WEIGHT)
-        if self.glossary.search_terms(query) is not None:
+        if self.glossary.english_terms(query) is not None:
             return min(weight, ENGLISH_DENSE_WEIGHT)
         return weight
 
@@ -533,7 +533,7 @@ class HybridRetriever:
         pool = max(self.pool, k)
         dense: list[tuple[int, float]] = []
         bm25: list[tuple[int, float]] = []
-        english = self.glossary.search_terms(query)
+        english = self.glossary.english_terms(query)
         vector: np.ndarray | None = None
         if mode in ("dense", "hybrid"):
             dense_query = dense_text
