@@ -85,6 +85,9 @@ def _lemma(word: str) -> str:
     after the exact (plural-stemmed) form, which keeps "processing" and "settlement" apart
     from "process" and "settle" when the glossary has both.
     """
+    if word.endswith(("mming", "mmed")):
+        # "programming" is not a "programme" (which reduces to "programm").
+        return word
     if len(word) >= 7 and word.endswith("ion"):
         word = word[:-3]
     elif len(word) >= 6 and word.endswith("ing"):
@@ -99,8 +102,8 @@ def _lemma(word: str) -> str:
 
 
 def _undouble(word: str) -> str:
-    # "planned" -> "plann" -> "plan"; "controlled" keeps its "ll" like "control" does not,
-    # which only loses a match.
+    # "planned" -> "plann" -> "plan", "submitted" -> "submit". Not "ll", "ss": "controlled"
+    # keeps it, which only loses a match.
     if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in _VOWELS | {"l", "s"}:
         return word[:-1]
     return word
@@ -143,9 +146,7 @@ class Glossary:
     #: Diacritic-free question words -> how documents phrase the same idea.
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _keys: dict[tuple[str, ...], str] = field(default_factory=dict, init=False, repr=False)
-    _lemma_keys: dict[tuple[str, ...], str] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _lemma_keys: dict[tuple[str, ...], str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Stemmed word tuples of the keys; a later key stemming like an earlier one wins.
