@@ -39,6 +39,11 @@ SHIPPED_GLOSSARY = Path(__file__).resolve().parent.parent / "knowledge" / GLOSSA
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _MAX_KEY_WORDS = 5
+#: Share of an English question's content words a generic-only rendering must cover to be
+#: searched by BM25 (`Glossary.search_terms`). Swept on the 106 English rows of the legal
+#: tuning files: BM25 hit@5 63 / 76 / 76 / 72 / 68 of 106 at never / 0 / 0.4 / 0.6 / 0.8;
+#: 0.4 keeps the gain while a question mostly of words without a key keeps its own words.
+SEARCH_COVERAGE = 0.4
 _SECTIONS = frozenset({"english", "generic", "english_stopwords", "synonyms"})
 
 
@@ -65,6 +70,43 @@ def _stem(word: str) -> str:
 
 def _words(text: str) -> list[str]:
     return [_stem(w) for w in _WORD.findall(text.casefold())]
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _lemma(word: str) -> str:
+    """A coarser form of a stemmed word, so inflections find a key typed in another one.
+
+    "registering", "registered" -> "register"; "organising", "organised", "organise" ->
+    "organis"; "certified", "certify" -> "certifi"; "planned" -> "plan"; "violation",
+    "violate" -> "violat". Both the keys and
+    the question are reduced, so the forms need only agree, not be real words. It is tried
+    after the exact (plural-stemmed) form, which keeps "processing" and "settlement" apart
+    from "process" and "settle" when the glossary has both.
+    """
+    if word.endswith(("mming", "mmed")):
+        # "programming" is not a "programme" (which reduces to "programm").
+        return word
+    if len(word) >= 7 and word.endswith("ion"):
+        word = word[:-3]
+    elif len(word) >= 6 and word.endswith("ing"):
+        word = _undouble(word[:-3])
+    elif len(word) >= 5 and word.endswith("ed") and not word.endswith("eed"):
+        word = _undouble(word[:-2])
+    if len(word) >= 5 and word.endswith("e") and not word.endswith("ee"):
+        word = word[:-1]
+    if len(word) >= 4 and word.endswith("y") and word[-2] not in _VOWELS:
+        word = word[:-1] + "i"
+    return word
+
+
+def _undouble(word: str) -> str:
+    # "planned" -> "plann" -> "plan", "submitted" -> "submit". Not "ll", "ss": "controlled"
+    # keeps it, which only loses a match.
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in _VOWELS | {"l", "s"}:
+        return word[:-1]
+    return word
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +146,16 @@ class Glossary:
     #: Diacritic-free question words -> how documents phrase the same idea.
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _keys: dict[tuple[str, ...], str] = field(default_factory=dict, init=False, repr=False)
+    _lemma_keys: dict[tuple[str, ...], str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Stemmed word tuples of the keys; a later key stemming like an earlier one wins.
         object.__setattr__(self, "_keys", {tuple(_words(k)): k for k in self.english})
+        # Their lemma tuples, tried when no exact form matches; the first key keeps a lemma.
+        lemmas: dict[tuple[str, ...], str] = {}
+        for words, key in self._keys.items():
+            lemmas.setdefault(tuple(_lemma(w) for w in words), key)
+        object.__setattr__(self, "_lemma_keys", lemmas)
 
     def is_stopword(self, word: str) -> bool:
         """True for an English word without topic, tested as typed and stemmed.
@@ -133,6 +181,7 @@ class Glossary:
             return None
         raw = _WORD.findall(question.casefold())
         words = [_stem(w) for w in raw]
+        lemmas = [_lemma(w) for w in words]
         terms: list[str] = []
         keys: list[str] = []
         content = 0
@@ -141,6 +190,8 @@ class Glossary:
         while i < len(words):
             for size in range(min(_MAX_KEY_WORDS, len(words) - i), 0, -1):
                 key = self._keys.get(tuple(words[i : i + size]))
+                if key is None:
+                    key = self._lemma_keys.get(tuple(lemmas[i : i + size]))
                 if key is not None:
                     if self.english[key] not in terms:
                         terms.append(self.english[key])
@@ -173,6 +224,26 @@ class Glossary:
         """
         rendering = self.render_english(question)
         return rendering if rendering is not None and rendering.on_topic else None
+
+    def search_terms(self, question: str) -> EnglishRendering | None:
+        """The rendering BM25 searches an English question with, or None.
+
+        An on-topic rendering, or one of generic keys only that covers at least
+        `SEARCH_COVERAGE` of the question's content words: "Who chairs the national
+        selection council?" is all generic words, and BM25 over its English words finds
+        nothing in Vietnamese texts. Such a question is still not on topic (`english_terms`),
+        so it is neither embedded with these terms nor made answerable by them.
+
+        Args:
+            question: The user's question.
+
+        Returns:
+            The rendering to append to the BM25 query.
+        """
+        rendering = self.render_english(question)
+        if rendering is None or not (rendering.on_topic or rendering.covered >= SEARCH_COVERAGE):
+            return None
+        return rendering
 
     def synonyms_for(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
         """The synonym entries whose key occurs in the question.

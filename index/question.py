@@ -196,9 +196,11 @@ def analyse(
     elif accentless and restore_accents:
         dense_text = (restorer or restore_diacritics)(expanded)
     synonyms = lexicon.glossary.synonym_text(expanded)
-    # BM25 gets the terms of a question known to be about this domain only: generic terms
-    # alone ("sản phẩm", "nông thôn") pulled unrelated passages ahead (legal held-out English).
-    extra = [english.text if english is not None else "", synonyms]
+    # BM25 gets the terms of a question on this domain, and those of one mostly made of
+    # generic keys ("Who chairs the selection council?"), see `Glossary.search_terms`; the
+    # embedding gets the on-topic terms only (generic ones there lost a held-out question).
+    search = None if accentless else lexicon.glossary.search_terms(expanded)
+    extra = [search.text if search is not None else "", synonyms]
     lexical_text = " ".join([expanded, *(e for e in extra if e)])
     own = content_tokens(expanded)
     tokens = list(own)

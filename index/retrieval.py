@@ -88,11 +88,11 @@ def lexical_query(query: str, glossary: Glossary | None = None) -> str:
         glossary: The knowledge directory's glossary; the shipped one when None.
 
     Returns:
-        The question, followed by the Vietnamese terms of an English question about this
-        domain and by document phrasings of intent words ("khó khăn" -> "hạn chế").
+        The question, followed by the Vietnamese search terms of an English question
+        (`Glossary.search_terms`) and by document phrasings of intent words ("khó khăn" -> "hạn chế").
     """
     glossary = glossary or shipped_glossary()
-    english = glossary.english_terms(query)
+    english = glossary.search_terms(query)
     extra = [english.text if english is not None else "", glossary.synonym_text(query)]
     return " ".join([query, *(e for e in extra if e)])
 

@@ -8,6 +8,7 @@ import pytest
 
 from index.glossary import (
     GLOSSARY_FILE,
+    SEARCH_COVERAGE,
     SHIPPED_GLOSSARY,
     Glossary,
     GlossaryError,
@@ -102,15 +103,50 @@ def test_everyday_english_words_of_legal_questions_are_rendered() -> None:
 def test_generic_terms_stand_for_the_english_words_but_not_for_the_scope() -> None:
     lexicon = load_lexicon(REPO_KNOWLEDGE)
     query = analyse("How often is the rural product selection organised?", lexicon)
-    # Only generic keys match: not known to be on topic, so neither embedded nor searched.
+    # Only generic keys match: not known to be on topic, so not embedded with them; they
+    # cover the whole question, so BM25 searches them (its English words match nothing).
     assert query.english is None
-    assert "nông thôn" not in query.dense_text and "nông thôn" not in query.lexical_text
+    assert "nông thôn" not in query.dense_text and "nông thôn" in query.lexical_text
     # The unit scorer matches the Vietnamese terms too, not only the English words (which
     # match "One Commune One Product" and little else).
     assert {"nong", "thon", "san", "pham"} <= set(query.tokens)
     assert {"nong", "thon", "san", "pham"} <= set(query.focus_tokens)
     # The classifier's coverage still reads the question's own (unknown) words.
     assert "selection" in query.scope_tokens and "nong" not in query.scope_tokens
+
+
+def test_generic_renderings_are_searched_only_when_they_cover_the_question() -> None:
+    laptop = "How much is a good laptop?"
+    assert GLOSSARY.search_terms(laptop) is None and lexical_query(laptop) == laptop
+    council = GLOSSARY.search_terms("Who chairs the national selection council?")
+    assert council is not None and council.covered >= SEARCH_COVERAGE
+    assert "Hội đồng" in council.terms and not council.on_topic
+    assert "Hội đồng" in lexical_query("Who chairs the national selection council?")
+    on_topic = GLOSSARY.search_terms("Is there support for a demonstration model?")
+    assert on_topic is not None and on_topic.on_topic
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("Who is registering the products?", "đăng ký"),
+        ("Which fairs are organised by the province?", "tổ chức"),
+        ("What happens if a facility violates the rules?", "vi phạm"),
+        ("Which projects were appraised last year?", "thẩm định"),
+        ("Can a certificate be revoked?", "thu hồi"),
+    ],
+)
+def test_inflected_words_find_the_key_typed_in_another_form(question: str, term: str) -> None:
+    rendering = GLOSSARY.render_english(question)
+    assert rendering is not None and term in rendering.terms
+
+
+def test_an_exact_key_wins_over_a_key_of_the_same_lemma() -> None:
+    # "processing" and "process" reduce alike; each keeps its own key.
+    process = GLOSSARY.render_english("What is the process?")
+    processing = GLOSSARY.render_english("Is food processing supported?")
+    assert process is not None and process.terms == ("quy trình",)
+    assert processing is not None and "chế biến" in processing.terms
 
 
 def test_on_topic_and_vietnamese_questions_are_covered_by_their_tokens() -> None:
