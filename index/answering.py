@@ -281,10 +281,12 @@ def rank_units(
         entities_of=models.unit_entities, facts_of=models.unit_facts,
     )  # fmt: skip
     if found:
-        scores = models.scorer.probability(np.vstack([c.features for c in found]))
-        for candidate, score in zip(found, scores, strict=True):
-            candidate.score = float(score)
-    return sorted(found, key=lambda c: (-c.score, c.rank, c.unit.position))
+        matrix = np.vstack([c.features for c in found])
+        scores = models.scorer.probability(matrix)
+        orders = models.scorer.probability(matrix, ordering=True)
+        for candidate, score, order in zip(found, scores, orders, strict=True):
+            candidate.score, candidate.order = float(score), float(order)
+    return sorted(found, key=lambda c: (-c.order, c.rank, c.unit.position))
 
 
 def compose_answer(

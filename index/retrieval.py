@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -72,6 +72,8 @@ class ScoredId:
     score: float
     dense_score: float | None = None
     bm25_score: float | None = None
+    #: The passage ranker's score, for the head it reordered (None beyond it).
+    rank_score: float | None = None
 
 
 #: The diacritics test and the accent-less test live in `index.textnorm` and
@@ -375,7 +377,10 @@ class HybridRetriever:
             query, head, tokens, dense=dense, bm25=bm25, vector=vector, needed=self.ranker.used
         )
         scores = self.ranker.scores(features)
-        return [head[i] for i in ranker_order(list(scores))] + list(results[RERANK_DEPTH:])
+        reordered = [
+            replace(head[i], rank_score=float(scores[i])) for i in ranker_order(list(scores))
+        ]
+        return reordered + list(results[RERANK_DEPTH:])
 
     def prefer_in_force(
         self, query: str, results: Sequence[ScoredId], *, depth: int
@@ -559,6 +564,7 @@ class HybridRetriever:
             score=float(item.score),
             dense_score=None if item.dense_score is None else float(item.dense_score),
             bm25_score=None if item.bm25_score is None else float(item.bm25_score),
+            rank_score=item.rank_score,
         )
 
 

@@ -122,6 +122,8 @@ class Passage:
     score: float
     dense_score: float | None = None
     bm25_score: float | None = None
+    #: The passage ranker's score (`index.passage_ranker`), None when it did not score it.
+    rank_score: float | None = None
 
 
 @dataclass(slots=True)

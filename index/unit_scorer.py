@@ -54,7 +54,16 @@ FEATURES = (
     "phrase_overlap",
     "entity_missing",
     "counted_value",
+    # The passage ranker's score of the unit's passage minus the best one's: how sure the
+    # ranker was, where passage_rank only says in which order it put them.
+    "ranker_gap",
 )
+
+#: Features that order the units without entering their probability. In the probability,
+#: `ranker_gap` (weight 1.5) pushed the units of other passages under the selection's
+#: relative floor: answers lost their second unit (legal_holdout answer_hit 0.670 -> 0.629).
+#: The probability stays what the floors, the confidence and the unknown decision read.
+ORDER_ONLY = frozenset({"ranker_gap"})
 
 _VALUE_RE = re.compile(
     r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng|lần|năm|ngày|tháng|điểm|thành viên"
@@ -118,6 +127,8 @@ class Candidate:
     #: Entities of the passage's document title and headings.
     context: Entities = Entities()
     score: float = 0.0
+    #: What orders the candidates: `score` with the `ORDER_ONLY` features counted too.
+    order: float = 0.0
 
 
 @dataclass(slots=True)
@@ -128,9 +139,15 @@ class UnitScorer:
     bias: float
     info: dict[str, Any] = field(default_factory=dict)
 
-    def probability(self, features: np.ndarray) -> np.ndarray:
-        """P(unit answers the question) for a (n, len(FEATURES)) feature matrix."""
-        w = np.asarray([self.weights.get(name, 0.0) for name in FEATURES], dtype=np.float64)
+    def probability(self, features: np.ndarray, *, ordering: bool = False) -> np.ndarray:
+        """P(unit answers the question) for a (n, len(FEATURES)) feature matrix.
+
+        With `ordering`, the `ORDER_ONLY` features count too: the key that ranks units.
+        """
+        w = np.asarray(
+            [self.weights.get(n, 0.0) if ordering or n not in ORDER_ONLY else 0.0 for n in FEATURES],
+            dtype=np.float64,
+        )
         z = np.asarray(features, dtype=np.float64) @ w + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
@@ -240,6 +257,18 @@ def _entity_features(
     return agree, conflict, missing
 
 
+def ranker_gaps(passages: Sequence[Passage]) -> list[float]:
+    """Each passage's ranker score minus the best one's (0 when none was scored).
+
+    A passage the ranker did not score (beyond its head) gets the worst scored one's gap.
+    """
+    scored = [p.rank_score for p in passages if p.rank_score is not None]
+    if not scored:
+        return [0.0] * len(passages)
+    best, worst = max(scored), min(scored)
+    return [(p.rank_score if p.rank_score is not None else worst) - best for p in passages]
+
+
 def candidates(
     query: Query,
     query_vector: np.ndarray | None,
@@ -276,6 +305,7 @@ def candidates(
     if not top:
         return []
     best = max(p.score for p in top) or 1.0
+    gaps = ranker_gaps(top)
     tokens = list(query.tokens)
     # A question word no indexed text uses ("gi", "nhung" typed for "gì", "những"; an English
     # word without glossary term) matches no unit: weighted, it only shrinks every share.
@@ -339,6 +369,7 @@ def candidates(
                 _phrase_share(query.bigrams, facts.bigrams, idf),
                 float(missing),
                 float(count_found),
+                gaps[rank],
             ],
             dtype=np.float64,
         )

@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.answering import Selection
     from index.engine import load_engine
     from index.settings import Settings
-    from index.unit_scorer import FEATURES, SCORER_FILE, UnitScorer
+    from index.unit_scorer import FEATURES, ORDER_ONLY, SCORER_FILE, UnitScorer
     from scripts.eval_questions import load_questions, make_variant
     from scripts.evaluate import ensure_index, evaluate
 
@@ -200,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         asked.append((load_engine(current), questions))
     parts = [unit_rows(engine, questions) for engine, questions in asked]
     x = np.vstack([p[0] for p in parts])
+    # An order-only feature is not part of the probability this fits: its weight comes from
+    # `scripts.fit_unit_offset`, run after this refit (see `index.unit_scorer.ORDER_ONLY`).
+    x[:, [FEATURES.index(name) for name in ORDER_ONLY]] = 0.0
     y = np.concatenate([p[1] for p in parts])
     # Group ids restart per index; offset them so each (index, question) is its own group.
     offsets = np.cumsum([0, *(int(p[2].max()) + 1 if len(p[2]) else 0 for p in parts)])
