@@ -44,9 +44,6 @@ FLOOR_GRID = (0.02, 0.05, 0.1)
 
 def unit_rows(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Feature rows, labels and question groups of every candidate unit."""
-    from index.answering import rank_units
-    from index.question import prepare_question
-
     features: list[np.ndarray] = []
     labels: list[int] = []
     groups: list[int] = []
@@ -56,18 +53,25 @@ def unit_rows(engine: Engine, questions: list[Question]) -> tuple[np.ndarray, np
         if not item.answerable:
             continue
         number = group_of.setdefault(item.id, len(group_of))
-        text = prepare_question(item.question, max_chars=engine.settings.max_question_chars).text
-        query, retrieval, prediction, models = engine.inspect(text)
-        asks_value = prediction.asks_value if prediction is not None else 0.0
-        asks_list = prediction.asks_list if prediction is not None else None
-        ranked = rank_units(
-            query, retrieval.passages, retrieval.query_vector, asks_value, models, asks_list
-        )
-        for candidate in ranked:
+        for candidate in ranked_candidates(engine, item.question):
             features.append(candidate.features)
             labels.append(int(answers_row(candidate, item)))
             groups.append(number)
     return np.vstack(features), np.asarray(labels), np.asarray(groups)
+
+
+def ranked_candidates(engine: Engine, question: str) -> list[Any]:
+    """The candidate units of one question, scored and ordered as answering ranks them."""
+    from index.answering import rank_units
+    from index.question import prepare_question
+
+    text = prepare_question(question, max_chars=engine.settings.max_question_chars).text
+    query, retrieval, prediction, models = engine.inspect(text)
+    asks_value = prediction.asks_value if prediction is not None else 0.0
+    asks_list = prediction.asks_list if prediction is not None else None
+    return rank_units(
+        query, retrieval.passages, retrieval.query_vector, asks_value, models, asks_list
+    )
 
 
 def answers_row(candidate: Any, item: Question) -> bool:

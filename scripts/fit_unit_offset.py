@@ -36,21 +36,14 @@ GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 def question_rows(engine: Any, questions: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per answerable question with a key in its passages: unit features, passage labels."""
-    from index.answering import rank_units
-    from index.question import prepare_question
     from scripts.eval_judging import contains_key, doc_matches
+    from scripts.fit_scorer import ranked_candidates
 
     rows: list[tuple[np.ndarray, np.ndarray]] = []
     for item in questions:
         if not item.answerable:
             continue
-        text = prepare_question(item.question, max_chars=engine.settings.max_question_chars).text
-        query, retrieval, prediction, models = engine.inspect(text)
-        asks_value = prediction.asks_value if prediction is not None else 0.0
-        asks_list = prediction.asks_list if prediction is not None else None
-        ranked = rank_units(
-            query, retrieval.passages, retrieval.query_vector, asks_value, models, asks_list
-        )
+        ranked = ranked_candidates(engine, item.question)
         labels = [
             contains_key(c.passage.chunk.text, item.answer_keys)
             and (item.doc is None or doc_matches(item.doc, number=c.passage.doc.number,
