@@ -326,3 +326,17 @@ def test_tuning_english_scope_rows_are_english_out_of_scope() -> None:
         assert row.get("expect_abstain") is True, f"{row['id']}: not an out-of-scope row"
         assert row.get("style") == "english", f"{row['id']}: style {row.get('style')!r}"
         assert row["question"].isascii(), f"{row['id']}: not written in English"
+
+
+def test_tuning_legal_unknowns_are_grounded() -> None:
+    """The legal unknown tuning rows (issue 8): answered keys are in a document, and what an
+    unknown row forbids is a figure some document states (a look-alike answer)."""
+    _needs_corpus()
+    docs = knowledge_docs() + corpus_docs()
+    rows = _rows(DATA_DIR / "tuning_legal_unknowns.jsonl")
+    assert len({row["id"] for row in rows}) == len(rows), "tuning_legal_unknowns.jsonl: duplicate ids"
+    unknown = [row for row in rows if row.get("expect_unknown")]
+    assert 10 <= len(unknown) < len(rows), f"{len(unknown)} unknown rows of {len(rows)}"
+    for row in rows:
+        for text in row.get("answer_keys") or row.get("forbidden") or ():
+            assert _holding(text, docs), f"{row['id']}: {text!r} in no document"
