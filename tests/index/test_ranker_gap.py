@@ -23,7 +23,8 @@ def test_gaps_are_each_score_minus_the_best() -> None:
 def test_an_unscored_passage_gets_the_worst_gap_and_none_scored_gives_zeros() -> None:
     assert ranker_gaps([_passage(1, 4.0), _passage(2, None), _passage(3, 3.0)]) == [0.0, -1.0, -1.0]
     assert ranker_gaps([_passage(1, None), _passage(2, None)]) == [0.0, 0.0]
-    assert FEATURES[-1] == "ranker_gap"  # appended: older scorer files keep their meaning
+    # Appended after the older features: older scorer files keep their meaning.
+    assert FEATURES.index("ranker_gap") == FEATURES.index("counted_value") + 1
 
 
 @pytest.mark.slow
