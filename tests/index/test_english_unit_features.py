@@ -51,8 +51,8 @@ def test_units_of_an_english_question_carry_the_copy(engine: Engine) -> None:
     from scripts.fit_scorer import ranked_candidates
 
     label, copy = FEATURES.index("label_match"), FEATURES.index("english_label_match")
-    english = ranked_candidates(engine, "At which levels is the typical rural product selection held?")
+    english = ranked_candidates(engine, "Which areas get priority for industrial promotion?")
     assert english and any(c.features[label] > 0 for c in english)
     assert all(c.features[copy] == c.features[label] for c in english)
-    vietnamese = ranked_candidates(engine, "Bình chọn sản phẩm công nghiệp nông thôn tiêu biểu ở những cấp nào?")
+    vietnamese = ranked_candidates(engine, "Địa bàn nào được ưu tiên khuyến công?")
     assert vietnamese and all(c.features[copy] == 0.0 for c in vietnamese)
