@@ -170,6 +170,11 @@ class Engine:
         """The passage ranker being served: the knowledge dir's weights, else the default."""
         return self._snapshot.retriever.ranker
 
+    def use_ranker(self, ranker: PassageRanker) -> None:
+        """Serves another passage ranker (fits score passages with a refitted one); a reload
+        after a status change serves the knowledge dir's again."""
+        self._snapshot.retriever.ranker = ranker
+
     def search(self, query: str, *, k: int = 5, mode: RetrievalMode | None = None) -> list[Passage]:
         """Returns the k most relevant passages for a query.
 

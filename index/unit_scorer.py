@@ -57,13 +57,25 @@ FEATURES = (
     # The passage ranker's score of the unit's passage minus the best one's: how sure the
     # ranker was, where passage_rank only says in which order it put them.
     "ranker_gap",
+    # `label_match` again, for an English question only (see `ENGLISH_COPIES`).
+    "english_label_match",
 )
+
+#: English interaction features: each copies a base feature for an English question (0
+#: otherwise), as the passage ranker's do (`index.passage_ranker.ENGLISH_COPIES`). An English
+#: question's words are its glossary terms, which name a law's article headings more often
+#: than a Vietnamese question's own words do: `label_match` weighs -3.7 for Vietnamese
+#: questions, and its English copy (offset-fitted, see the scorer file's `offset_fits`) gives
+#: English questions back the unit under the heading they name.
+ENGLISH_COPIES = {"english_label_match": "label_match"}
 
 #: Features that order the units without entering their probability. In the probability,
 #: `ranker_gap` (weight 1.5) pushed the units of other passages under the selection's
 #: relative floor: answers lost their second unit (legal_holdout answer_hit 0.670 -> 0.629).
 #: The probability stays what the floors, the confidence and the unknown decision read.
-ORDER_ONLY = frozenset({"ranker_gap"})
+#: The English copies are fitted by `scripts.fit_unit_offset`, on hit@1 alone, so they too
+#: only order: what the floors read for English answers was not part of that fit.
+ORDER_ONLY = frozenset({"ranker_gap", *ENGLISH_COPIES})
 
 _VALUE_RE = re.compile(
     r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng|lần|năm|ngày|tháng|điểm|thành viên"
@@ -257,6 +269,15 @@ def _entity_features(
     return agree, conflict, missing
 
 
+def with_english_copies(values: Sequence[float], *, english: bool) -> list[float]:
+    """A unit's base feature values (`FEATURES` before the copies) plus the English copies,
+    which repeat their base value for an English question and are 0 otherwise."""
+    base = list(values)
+    names = FEATURES[: len(base)]
+    copies = [base[names.index(b)] if english else 0.0 for b in ENGLISH_COPIES.values()]
+    return [*base, *copies]
+
+
 def ranker_gaps(passages: Sequence[Passage]) -> list[float]:
     """Each passage's ranker score minus the best one's (0 when none was scored).
 
@@ -349,29 +370,29 @@ def candidates(
             and bool(passage.chunk.path)
             and counted.search(facts.folded if query.accentless else facts.lower) is not None
         )
+        values = [
+            float(cosine),
+            float(cosine) - best_cos,
+            _share(tokens, unit_tokens, idf),
+            _precision(facts, question_set, stats),
+            _share(tokens, context_tokens - unit_tokens, idf),
+            _share(tokens, label_tokens, idf),
+            passage.score / best,
+            1.0 / (1.0 + rank),
+            float(agree),
+            float(conflict),
+            asks_value * float(facts.has_value),
+            asks_list * float(unit.kind == "list"),
+            float(facts.not_found),
+            facts.log_length,
+            _share(focus, unit_tokens, idf),
+            _phrase_share(query.bigrams, facts.bigrams, idf),
+            float(missing),
+            float(count_found),
+            gaps[rank],
+        ]
         features = np.asarray(
-            [
-                float(cosine),
-                float(cosine) - best_cos,
-                _share(tokens, unit_tokens, idf),
-                _precision(facts, question_set, stats),
-                _share(tokens, context_tokens - unit_tokens, idf),
-                _share(tokens, label_tokens, idf),
-                passage.score / best,
-                1.0 / (1.0 + rank),
-                float(agree),
-                float(conflict),
-                asks_value * float(facts.has_value),
-                asks_list * float(unit.kind == "list"),
-                float(facts.not_found),
-                facts.log_length,
-                _share(focus, unit_tokens, idf),
-                _phrase_share(query.bigrams, facts.bigrams, idf),
-                float(missing),
-                float(count_found),
-                gaps[rank],
-            ],
-            dtype=np.float64,
+            with_english_copies(values, english=query.english is not None), dtype=np.float64
         )
         found.append(Candidate(row, unit, passage, rank, features, entities, context_entities))
     return found

@@ -11,6 +11,11 @@ unit holds an answer key (from the row's `doc` when it names one). The weight is
 5-fold cross-validation grouped by question (the held-out hit is printed next to the
 kept weights'), then on all questions; ties go to the smaller weight. The weight and the
 command are written into the scorer file under `offset_fits`.
+
+With `--ranker`, passages are ordered by that passage ranker instead of the knowledge dir's.
+The shipped ranker was fitted on the same tuning questions, so on them it is surer than on a
+new question; one refitted without some tuning files (`scripts.fit_ranker --out`) gives those
+files' questions the ranker scores a new question gets.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ def choose(rows: list[tuple[np.ndarray, np.ndarray]], logit: list[np.ndarray], c
 
 def main(argv: list[str] | None = None) -> int:
     from index.engine import load_engine
+    from index.passage_ranker import PassageRanker
     from index.settings import Settings
     from index.unit_scorer import FEATURES, SCORER_FILE, UnitScorer
     from scripts.eval_questions import load_questions, make_variant
@@ -91,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scorer", type=Path, default=Path("knowledge") / SCORER_FILE,
                         help="the scorer whose other weights are kept")
     parser.add_argument("--out", type=Path, default=None, help="default: the --scorer file")
+    parser.add_argument("--ranker", type=Path, default=None,
+                        help="a passage ranker file to order passages with (default: the index's)")
     args = parser.parse_args(argv)
     raw = list(sys.argv[1:] if argv is None else argv)
     scorer = UnitScorer.load(args.scorer)
@@ -104,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             knowledge, index_dir = pair.split(":", 1)
             settings = Settings(knowledge_dir=Path(knowledge), index_dir=Path(index_dir))
         engine = load_engine(settings)
+        if args.ranker is not None:
+            engine.use_ranker(PassageRanker.load(args.ranker))
         questions = [q for path in paths for q in load_questions(path)]
         if args.with_accentless:
             questions += make_variant(questions, "accentless")
@@ -130,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         "cv_hit@1": round(held / max(len(rows), 1), 4),
         "hits_by_weight": grid,
     }
+    if args.ranker is not None:
+        # The refit ranker is not shipped: its own command rebuilds it before this one runs.
+        fit["ranker_command"] = json.loads(args.ranker.read_text(encoding="utf-8")).get("command")
     fits = [f for f in scorer.info.get("offset_fits", []) if f.get("feature") != args.feature]
     info = {**scorer.info, "offset_fits": [*fits, fit]}
     UnitScorer({**kept, args.feature: weight}, scorer.bias, info).save(args.out or args.scorer)

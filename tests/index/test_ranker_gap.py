@@ -23,7 +23,8 @@ def test_gaps_are_each_score_minus_the_best() -> None:
 def test_an_unscored_passage_gets_the_worst_gap_and_none_scored_gives_zeros() -> None:
     assert ranker_gaps([_passage(1, 4.0), _passage(2, None), _passage(3, 3.0)]) == [0.0, -1.0, -1.0]
     assert ranker_gaps([_passage(1, None), _passage(2, None)]) == [0.0, 0.0]
-    assert FEATURES[-1] == "ranker_gap"  # appended: older scorer files keep their meaning
+    # Appended after the older features: older scorer files keep their meaning.
+    assert FEATURES.index("ranker_gap") == FEATURES.index("counted_value") + 1
 
 
 @pytest.mark.slow
@@ -41,3 +42,19 @@ def test_the_gap_orders_units_but_leaves_their_probability() -> None:
     assert "ranker_gap" in ORDER_ONLY
     assert scorer.probability(row)[0] == pytest.approx(1 / (1 + np.exp(-1.0)))
     assert scorer.probability(row, ordering=True)[0] == pytest.approx(1 / (1 + np.exp(0.5)))
+
+
+@pytest.mark.slow
+def test_use_ranker_serves_another_ranker(engine: Engine) -> None:
+    from index.passage_ranker import PassageRanker
+
+    shipped = engine.ranker
+    other = PassageRanker({"fused": 1.0}, 0.0)
+    try:
+        engine.use_ranker(other)
+        assert engine.ranker is other
+        passages = engine.search("Hỗ trợ dây chuyền công nghệ tối đa bao nhiêu?", k=5)
+        assert passages and all(isinstance(p.rank_score, float) for p in passages)
+    finally:
+        engine.use_ranker(shipped)
+    assert engine.ranker is shipped
