@@ -31,8 +31,8 @@ console: install
 # wait on a child bot process or a timer, so a second worker per core keeps the cores busy
 # (warm `make test` on 2 cores: 2 min 39 s with two workers, 2 min 13 s with four). Whole
 # modules go to a worker, longest first (see tests/conftest.py), so the workers finish together.
-# 2026-12-03 15:00 UTC, AVX-512 machine: warm 63 s at load 5, 117-119 s while two other
-# sessions evaluated (≈ 120-130 CPU-s, so ≥ 60 s on two cores; README "Development").
+# 2026-12-03 16:25 UTC, AVX-512 machine, quiet: warm 71 / 67 / 68 s (≈ 130 CPU-s, so ≥ 60 s
+# on two cores); 117-119 s while two other sessions evaluated (README "Development").
 PYTEST_N := $(shell $(PYTHON) -c "import os; print(min(4, 2 * (os.cpu_count() or 1)))")
 PYTEST_WORKERS ?= -n $(PYTEST_N) --dist loadscope --no-loadscope-reorder
 
