@@ -40,6 +40,11 @@ _OPENERS = (
     "and",
     "va",
 )
+#: Openers that are other words when typed without their marks: "vay vốn" (to borrow, a loan
+#: question to refuse) and the English article "the". They open a follow-up only as written
+#: with the marks; unaccented, a follow-up still shows by its closer or a bare name ("vay Quang
+#: Nam thi sao?"), and the two-word openers ("vay con", "the con") stay unambiguous.
+_MARKED_ONLY = {"vay": "vậy", "the": "thế"}
 #: Closers that mark a follow-up, folded and longest first.
 _CLOSERS = (
     "thi nhu the nao",
@@ -129,6 +134,14 @@ def _find_any(text: str, names: tuple[str, ...]) -> tuple[int, int, str] | None:
     return None
 
 
+def _opens_with(text: str, folded: str, opener: str) -> bool:
+    """Whether a message (and its same-length folded copy) opens with a follow-up opener."""
+    if not (folded == opener or folded.startswith((opener + " ", opener + ","))):
+        return False
+    marked = _MARKED_ONLY.get(opener)
+    return marked is None or text[: len(opener)].lower() == marked
+
+
 def _strip_filler(question: str) -> str:
     """Removes follow-up openers and closers, keeping the specifics in their original form."""
     text = question.strip().rstrip("?!.…").strip()
@@ -137,11 +150,7 @@ def _strip_filler(question: str) -> str:
         changed = False
         folded = fold_same_length(text)
         for opener in _OPENERS:
-            if (
-                folded == opener
-                or folded.startswith(opener + " ")
-                or folded.startswith(opener + ",")
-            ):
+            if _opens_with(text, folded, opener):
                 text = text[len(opener) :].lstrip(" ,").strip()
                 changed = True
                 break
@@ -176,7 +185,7 @@ def is_followup(question: str, lexicon: Lexicon | None = None) -> bool:
     # "Thế nào là ..." asks for a definition; it is not "thế" as in "so then".
     if folded.startswith(("the nao", "the la")):
         return False
-    if any(folded == o or folded.startswith(o + " ") for o in _OPENERS):
+    if any(_opens_with(text, folded, o) for o in _OPENERS):
         return True
     if any(folded.endswith(" " + c) or folded == c for c in _STRONG_CLOSERS):
         return True

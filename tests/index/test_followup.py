@@ -94,7 +94,16 @@ def test_empty_question_is_unchanged() -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["Giá vàng hôm nay?", "thời tiết thế nào?", "Tỷ giá đô la Mỹ hôm nay?"]
+    "question",
+    [
+        "Giá vàng hôm nay?",
+        "thời tiết thế nào?",
+        "Tỷ giá đô la Mỹ hôm nay?",
+        # "vay" is "to borrow" as typed, "vậy" only with its marks; "the" is English's article.
+        "vay von ngan hang lai suat bao nhieu",
+        "Vay vốn ngân hàng lãi suất bao nhiêu",
+        "The loan interest rate for a small workshop",
+    ],
 )
 def test_new_unrelated_questions_are_not_followups(question: str) -> None:
     previous = "Tôi có xưởng chế biến ở nông thôn, có được hỗ trợ mua máy móc không?"
@@ -166,3 +175,11 @@ def test_year_of_a_document_number_is_not_replaced_as_a_year() -> None:
 
     assert rewritten.startswith("Nghị định 45/2012 có hiệu lực từ ngày nào")
     assert rewritten.endswith("năm 2025?")
+
+
+@pytest.mark.parametrize(
+    "question", ["vậy Quảng Nam thì sao?", "Vậy Quảng Nam?", "vay Quang Nam thi sao", "thế Quảng Nam?"]
+)
+def test_marked_openers_and_closers_still_make_follow_ups(question: str) -> None:
+    assert is_followup(question)
+    assert rewrite_followup(question, PREVIOUS) == "Mức hỗ trợ khuyến công ở Quảng Nam là bao nhiêu?"
