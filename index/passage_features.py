@@ -17,7 +17,7 @@ from index.glossary import Glossary, shipped_glossary
 from index.header_meta import document_type, type_matches, types_named
 from index.lexicon import TermStats
 from index.lifecycle import named_documents, number_key
-from index.passage_ranker import ENGLISH_COPIES, FEATURES, feature_row
+from index.passage_ranker import ENGLISH_COPIES, FEATURES, feature_row, with_english_copies
 from index.schema import NOT_IN_FORCE, Chunk, DocumentMeta
 from index.textnorm import content_tokens
 
@@ -138,7 +138,7 @@ class HeadFeatures:
                 "law_guide_in_head": float(bool(own) and own in guided),
                 "type_named": float(type_matches(types, own_type)),
             }  # fmt: skip
-            rows.append(feature_row(_with_english_copies(values, english=english)))
+            rows.append(feature_row(with_english_copies(values, ENGLISH_COPIES, english=english)))
         return np.vstack(rows) if rows else np.zeros((0, len(FEATURES)))
 
     def _types_named(self, query: str) -> frozenset[str]:
@@ -160,17 +160,6 @@ class HeadFeatures:
             best.append(float(np.max(vectors[rows] @ query)) if rows else None)
         top = max((b for b in best if b is not None), default=0.0)
         return [(b - top) if b is not None else -0.1 for b in best]
-
-
-def _with_english_copies(values: dict[str, float], *, english: bool) -> dict[str, float]:
-    """The feature values plus their English copies (`ENGLISH_COPIES`), 0 unless English.
-
-    An English question is searched through its glossary terms and a cross-lingual
-    embedding, so how much each kind of evidence says about the answer differs from a
-    Vietnamese question's; the copies let the fit weigh it separately (issue 8).
-    """
-    copies = {name: values[base] if english else 0.0 for name, base in ENGLISH_COPIES.items()}
-    return {**values, **copies}
 
 
 def _names_province(query_words: str, province: str | None) -> bool:

@@ -15,7 +15,7 @@ hand-set rerank (fused score + best unit match + a province bonus).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,20 @@ class PassageRanker:
 def default_ranker() -> PassageRanker:
     """The earlier hand-set rerank, used until weights are fitted."""
     return PassageRanker(dict(DEFAULT_WEIGHTS), 0.0, {"fitted": False})
+
+
+def with_english_copies(
+    values: Mapping[str, float], copies: Mapping[str, str], *, english: bool
+) -> dict[str, float]:
+    """The feature values plus their English copies (name -> base feature), 0 unless English.
+
+    An English question is searched through its glossary terms and a cross-lingual
+    embedding, so how much each kind of evidence says about the answer differs from a
+    Vietnamese question's; the copies let a fit weigh it separately (issue 8). The passage
+    ranker (`ENGLISH_COPIES`) and the unit scorer (`index.unit_scorer.ENGLISH_COPIES`) both
+    use it.
+    """
+    return {**values, **{name: values[base] if english else 0.0 for name, base in copies.items()}}
 
 
 def feature_row(values: dict[str, float]) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from index import passage_ranker
 from index.lexicon import Entities, Lexicon, TermStats
 from index.question import Query, bigrams_of
 from index.schema import Passage
@@ -272,10 +273,9 @@ def _entity_features(
 def with_english_copies(values: Sequence[float], *, english: bool) -> list[float]:
     """A unit's base feature values (`FEATURES` before the copies) plus the English copies,
     which repeat their base value for an English question and are 0 otherwise."""
-    base = list(values)
-    names = FEATURES[: len(base)]
-    copies = [base[names.index(b)] if english else 0.0 for b in ENGLISH_COPIES.values()]
-    return [*base, *copies]
+    named = dict(zip(FEATURES, values, strict=False))
+    full = passage_ranker.with_english_copies(named, ENGLISH_COPIES, english=english)
+    return [full[name] for name in FEATURES if name in full]
 
 
 def ranker_gaps(passages: Sequence[Passage]) -> list[float]:
