@@ -104,13 +104,6 @@ ROUTED = {
         "hoặc gõ /trogiup để xem hướng dẫn."
     ),
 }
-#: What the console says instead of starting a Telegram flow it does not have.
-CONSOLE_ROUTED = {
-    "register": "Trên Telegram, gõ /dangky để đăng ký tư vấn.",
-    "talk_to_staff": "Trên Telegram, gõ /dangky để cán bộ khuyến công liên hệ với bạn.",
-    "check_eligibility": "Trên Telegram, gõ /kiemtra để kiểm tra điều kiện.",
-    "delete_data": "Chế độ console không lưu dữ liệu cá nhân; trên Telegram, gõ /xoadulieu.",
-}
 FOLLOWUP_UNDERSTOOD = "<i>Tôi hiểu câu hỏi của bạn là: {question}</i>"
 QUESTION_TOO_LONG = (
     "Câu hỏi hơi dài ({length} ký tự). Tôi chỉ đọc {limit} ký tự đầu; "
@@ -202,7 +195,8 @@ ANSWER_UNKNOWN_ASK = (
 
 CONSOLE_WELCOME = (
     "Trợ lý Khuyến công — chế độ trò chuyện trên máy (console).\n"
-    "Gõ câu hỏi rồi nhấn Enter. Gõ 'thoat' hoặc nhấn Ctrl-D để thoát."
+    "Gõ câu hỏi rồi nhấn Enter; các lệnh như trên Telegram: /dangky, /kiemtra, /trogiup, "
+    "/xoadulieu. Để bấm nút, gõ số ghi bên cạnh nút. Gõ 'thoat' hoặc nhấn Ctrl-D để thoát."
 )
 CONSOLE_PROMPT = "Bạn hỏi: "
 CONSOLE_BYE = "Tạm biệt!"
@@ -210,8 +204,9 @@ CONSOLE_BUILDING_INDEX = "Đang xây dựng chỉ mục tài liệu lần đầu
 CONSOLE_INDEX_PROGRESS = "  [{done}/{total}] {name}"
 CONSOLE_INDEX_READY = "Đã sẵn sàng ({chunks} đoạn văn bản)."
 CONSOLE_LOADING = "Đang tải mô hình và chỉ mục…"
-CONSOLE_FOLLOWUP = "(Hiểu câu hỏi là: {question})"
-CONSOLE_ERROR = "Xin lỗi, có lỗi khi trả lời: {error}"
+#: A button of the last message, pressed by typing its number.
+CONSOLE_BUTTON = "  [{number}] {label}"
+CONSOLE_FILE_NOT_SHOWN = "(Tệp đính kèm chỉ gửi được trên Telegram.)"
 NO_TOKEN = (
     "Chưa có TELEGRAM_BOT_TOKEN nên bot Telegram chưa chạy được.\n"
     "Cách cấu hình:\n"

@@ -7,10 +7,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy
+from sqlmodel import Session
 
 from bot import texts
 from bot.answer_views import to_plain
-from bot.console import run_console
+from bot.console import CONSOLE_USER, run_console
+from index.leads.db import create_db_engine
+from index.leads.lead_queries import list_leads_for_user
 from index.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +36,19 @@ def scripted(lines: list[str], end: BaseException) -> Callable[[str], str]:
     return fake_input
 
 
-def test_console_answers_with_sources_and_ends_on_eof(kb_settings: Settings, engine) -> None:
+@pytest.fixture
+def console_db(tmp_path: Path, migrated_sqlite: Path) -> Iterator[sqlalchemy.Engine]:
+    """A migrated leads database of the console's own (a copy of the session template)."""
+    path = tmp_path / "console-leads.db"
+    shutil.copy(migrated_sqlite, path)
+    db = create_db_engine(f"sqlite:///{path.as_posix()}")
+    yield db
+    db.dispose()
+
+
+def test_console_answers_with_sources_and_ends_on_eof(
+    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
+) -> None:
     out: list[str] = []
 
     run_console(
@@ -40,6 +56,7 @@ def test_console_answers_with_sources_and_ends_on_eof(kb_settings: Settings, eng
         input_fn=scripted(["", "   ", DECREE_QUESTION, "còn ở Quảng Nam thì sao?"], EOFError()),
         output=out.append,
         engine=engine,
+        db_engine=console_db,
     )
 
     text = "\n".join(out)
@@ -51,11 +68,15 @@ def test_console_answers_with_sources_and_ends_on_eof(kb_settings: Settings, eng
     assert source_lines
     assert "<b>" not in text
     rewritten = "Văn bản gốc quy định về khuyến công là nghị định nào, ở Quảng Nam?"
-    assert texts.CONSOLE_FOLLOWUP.format(question=rewritten) in out
+    assert to_plain(texts.FOLLOWUP_UNDERSTOOD.format(question=rewritten)) in text
+    # The answer's buttons are numbered, as the console presses them by number.
+    assert texts.CONSOLE_BUTTON.format(number=1, label="").rstrip() in text
     assert out[-1] == texts.CONSOLE_BYE
 
 
-def test_console_abstains_and_survives_ctrl_c(kb_settings: Settings, engine) -> None:
+def test_console_abstains_and_survives_ctrl_c(
+    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
+) -> None:
     out: list[str] = []
 
     run_console(
@@ -63,6 +84,7 @@ def test_console_abstains_and_survives_ctrl_c(kb_settings: Settings, engine) -> 
         input_fn=scripted(["Giá vé máy bay đi Paris là bao nhiêu?"], KeyboardInterrupt()),
         output=out.append,
         engine=engine,
+        db_engine=console_db,
     )
 
     text = "\n".join(out)
@@ -71,7 +93,9 @@ def test_console_abstains_and_survives_ctrl_c(kb_settings: Settings, engine) -> 
     assert out[-1] == texts.CONSOLE_BYE
 
 
-def test_console_exit_word_stops_before_later_questions(kb_settings: Settings, engine) -> None:
+def test_console_exit_word_stops_before_later_questions(
+    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
+) -> None:
     out: list[str] = []
 
     run_console(
@@ -79,12 +103,15 @@ def test_console_exit_word_stops_before_later_questions(kb_settings: Settings, e
         input_fn=scripted(["thoát", DECREE_QUESTION], EOFError()),
         output=out.append,
         engine=engine,
+        db_engine=console_db,
     )
 
     assert out == [texts.CONSOLE_WELCOME, texts.CONSOLE_BYE]
 
 
-def test_console_reports_a_failing_answer_and_continues(kb_settings: Settings) -> None:
+def test_console_reports_a_failing_answer_and_continues(
+    kb_settings: Settings, console_db: sqlalchemy.Engine
+) -> None:
     class BrokenEngine:
         def answer(self, question: str, **kwargs: object):
             raise RuntimeError("index file vanished")
@@ -96,11 +123,78 @@ def test_console_reports_a_failing_answer_and_continues(kb_settings: Settings) -
         input_fn=scripted(["câu một", "câu hai"], EOFError()),
         output=out.append,
         engine=BrokenEngine(),  # type: ignore[arg-type]
+        db_engine=console_db,
     )
 
-    errors = [line for line in out if line == texts.CONSOLE_ERROR.format(error="RuntimeError")]
-    assert len(errors) == 2
+    # The bot's own error reply, as on Telegram, once per failed question; no trace shown.
+    assert out.count(to_plain(texts.ERROR_REPLY)) == 2
     assert "index file vanished" not in "\n".join(out)
+    assert "Traceback" not in "\n".join(out)
+
+
+def test_console_registers_a_lead_through_the_real_flow(
+    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
+) -> None:
+    """/dangky runs Telegram's registration; buttons are pressed by typing their number."""
+    out: list[str] = []
+    typed = [
+        "/dangky",
+        "Nguyễn Văn An",
+        "0912 345 678",
+        "Cơ sở dệt Tân Hòa",
+        "4",  # Hộ kinh doanh
+        "Quảng Nam",
+        "Duy Xuyên",
+        "Muốn được hỗ trợ máy dệt",
+    ]
+    inputs = scripted(typed, EOFError())
+    run_console(
+        kb_settings, input_fn=inputs, output=out.append, engine=engine, db_engine=console_db
+    )
+    text = "\n".join(out)
+    assert to_plain(texts.LEAD_ASK_NAME) in text
+    # Nothing is stored before consent and confirmation.
+    with Session(console_db) as session:
+        assert list_leads_for_user(session=session, telegram_user_id=CONSOLE_USER.id) == []
+
+    assert to_plain(texts.LEAD_ASK_CONSENT) in text
+
+    out.clear()
+    # Again, then "1" gives consent and "1" confirms the summary.
+    run_console(
+        kb_settings,
+        input_fn=scripted([*typed, "1", "1"], EOFError()),
+        output=out.append,
+        engine=engine,
+        db_engine=console_db,
+    )
+
+    with Session(console_db) as session:
+        leads = list_leads_for_user(session=session, telegram_user_id=CONSOLE_USER.id)
+    assert [lead.phone for lead in leads] == ["+84912345678"]
+    saved = to_plain(texts.LEAD_SAVED_NEW.format(lead_id=leads[0].id, phone="+84912345678"))
+    assert saved in "\n".join(out)
+
+
+def test_console_starts_the_eligibility_check_and_presses_buttons(
+    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
+) -> None:
+    out: list[str] = []
+
+    run_console(
+        kb_settings,
+        input_fn=scripted(["kiểm tra giúp tôi có đủ điều kiện không", "1", "99"], EOFError()),
+        output=out.append,
+        engine=engine,
+        db_engine=console_db,
+    )
+
+    text = "\n".join(out)
+    assert to_plain(texts.ELIG_STEP_TYPE) in text
+    # "1" pressed the first type button, so the check moved on to step 2.
+    assert to_plain(texts.ELIG_STEP_AREA) in text
+    # A number with no button behind it is an ordinary message, not a press.
+    assert text.count(to_plain(texts.ELIG_STEP_AREA)) == 1
 
 
 @pytest.mark.slow

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.answer_views import render_answer, to_plain
-from bot.console import format_console_answer, run_console
+from bot.answer_views import to_plain
+from bot.console import run_console
 from index.schema import Answer
 
 pytestmark = pytest.mark.real_engine
@@ -63,7 +63,9 @@ async def test_delete_request_asks_for_confirmation(app, sent, make_message_upda
     assert "privacy:confirm" in sent.callback_data()
 
 
-@pytest.mark.parametrize(("intent", "expected"), [("help", texts.HELP), ("greeting", texts.ROUTED["greeting"])])
+@pytest.mark.parametrize(
+    ("intent", "expected"), [("help", texts.HELP), ("greeting", texts.ROUTED["greeting"])]
+)
 async def test_help_and_greetings_are_answered_with_the_menu(
     app, sent, make_message_update, intent, expected
 ) -> None:
@@ -87,15 +89,8 @@ async def test_a_running_registration_is_not_rerouted(app, sent, make_message_up
     assert texts.ELIG_STEP_TYPE not in sent.text()
 
 
-def test_console_and_telegram_word_a_refusal_the_same() -> None:
-    refused = Answer(question="q", text="", confident=False, outcome="refused", reason="out_of_scope")
-
-    telegram = render_answer(refused, as_html=True)
-
-    assert to_plain(telegram) == format_console_answer(refused) == to_plain(texts.REFUSED_OUT_OF_SCOPE)
-
-
-def test_console_names_the_command_for_a_routed_action(kb_settings, engine) -> None:
+def test_console_starts_the_registration_for_a_routed_action(kb_settings, engine, tmp_path) -> None:
+    """The console runs the Telegram handlers, so a routed request starts the real flow."""
     out: list[str] = []
     lines = iter(["Tôi muốn đăng ký tư vấn"])
 
@@ -105,8 +100,9 @@ def test_console_names_the_command_for_a_routed_action(kb_settings, engine) -> N
         except StopIteration:
             raise EOFError from None
 
-    run_console(kb_settings, input_fn=fake_input, output=out.append, engine=engine)
+    settings = kb_settings.model_copy(update={"data_dir": tmp_path})
+    run_console(settings, input_fn=fake_input, output=out.append, engine=engine)
 
     text = "\n".join(out)
     assert to_plain(texts.ROUTED["register"]) in text
-    assert texts.CONSOLE_ROUTED["register"] in text
+    assert to_plain(texts.LEAD_ASK_NAME) in text
