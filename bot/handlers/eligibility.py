@@ -30,15 +30,8 @@ from bot.chat_policy import deep_link_filter
 from bot.context import BotApplication, BotContext, app_settings, get_settings
 from bot.conversations import build_conversation, forget_on_timeout
 from bot.routing import RoutedFilter, add_route
-from index.eligibility import (
-    UNKNOWN,
-    Criteria,
-    CriteriaError,
-    EligibilityResult,
-    basis_citations,
-    evaluate_eligibility,
-    load_criteria,
-)
+from index.criteria import Criteria, CriteriaError, load_criteria
+from index.eligibility import UNKNOWN, EligibilityResult, basis_citations, evaluate_eligibility
 from index.schema import DocumentMeta
 
 logger = logging.getLogger(__name__)

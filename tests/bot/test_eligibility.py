@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from index.eligibility import Criteria, load_criteria
+from index.criteria import Criteria, load_criteria
 from tests.bot.conftest import OWNER_ID
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
