@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.fake_bot_api import FakeBotApi, serve
+from scripts.fake_bot_api import FakeBotApi
+from scripts.fake_bot_server import serve
 from scripts.load_scenarios import (
     announced_leads,
     lead_counts,

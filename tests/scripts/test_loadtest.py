@@ -15,7 +15,8 @@ import pytest
 
 from bot import texts
 from index.settings import Settings
-from scripts.fake_bot_api import FakeBotApi, FakeUser, serve
+from scripts.fake_bot_api import FakeBotApi, FakeUser
+from scripts.fake_bot_server import serve
 from scripts.load_scenarios import (
     announced_leads,
     ask_question,
