@@ -40,14 +40,8 @@ from typing import Any
 
 from scripts.fake_bot_api import FakeBotApi
 from scripts.fake_bot_server import serve
-from scripts.load_scenarios import (
-    announced_leads,
-    lead_counts,
-    lead_report,
-    run_ask,
-    run_register,
-    wait_for_announcements,
-)
+from scripts.load_leads import announced_leads, lead_counts, lead_report, wait_for_announcements
+from scripts.load_scenarios import run_ask, run_register
 
 BOT_ID = 123456
 BOT_TOKEN = f"{BOT_ID}:LOADTEST-not-a-real-token"
