@@ -17,9 +17,9 @@ from bot import texts
 from index.settings import Settings
 from scripts.fake_bot_api import FakeBotApi, FakeUser
 from scripts.fake_bot_server import serve
+from scripts.load_bot import BOT_USER, STAFF_CHAT_ID, bot_env, bot_under_test, crash_midway
 from scripts.load_leads import announced_leads, lead_counts, lead_report, wait_for_announcements
 from scripts.load_scenarios import ask_question, is_answer, run_ask, run_register
-from scripts.loadtest import BOT_USER, STAFF_CHAT_ID, bot_env, bot_under_test, crash_midway
 from tests.bot.live_bot import live_bot
 
 #: Seconds a simulated user waits for a reply before the test fails (a hang guard).
