@@ -22,13 +22,8 @@ import numpy as np
 
 from index.fusion import Fusion, ScoredId, limit_per_doc, rrf_fuse, weighted_fuse
 from index.glossary import Glossary, shipped_glossary
+from index.in_force_order import InForceOrder
 from index.lexicon import TermStats
-from index.lifecycle import (
-    named_documents,
-    prefer_in_force,
-    same_jurisdiction,
-    source_rank,
-)
 from index.passage_features import HeadFeatures
 from index.passage_ranker import PassageRanker, default_ranker
 from index.passage_ranker import order as ranker_order
@@ -53,13 +48,6 @@ ACCENTLESS_DENSE_WEIGHT = 0.5
 ENGLISH_DENSE_WEIGHT = 0.5
 #: Append the Vietnamese glossary terms to an English question before embedding it.
 EMBED_ENGLISH_TERMS = True
-#: A passage from a document in force "covers the same matter" as one from a superseded or
-#: expired document when its fused score is at least this share of the stale one's; it is
-#: then ranked ahead of it (see `index.lifecycle.prefer_in_force`). Chunk-to-chunk cosine
-#: was measured first and cannot tell the matter apart: e5 gives 0.93-0.95 to a stale
-#: chunk's nearest in-force neighbour whether it is the same rule or not, and 0.93 to the
-#: 99th percentile of random pairs. The share was swept on both dev sets (README).
-SAME_MATTER_SHARE = 0.6
 
 
 @dataclass(slots=True)
@@ -125,6 +113,7 @@ class HybridRetriever:
         self._chunks: dict[int, Chunk] = _chunk_map(index.chunks)
         self._docs: dict[str, DocumentMeta] = _doc_map(index.docs)
         self._doc_of = {cid: chunk.doc_id for cid, chunk in self._chunks.items()}
+        self.in_force = InForceOrder(self._docs, self._doc_of)
         self.features = HeadFeatures(
             self._chunks, self._docs, stats,
             units if units is not None else getattr(index, "units", None),
@@ -228,56 +217,6 @@ class HybridRetriever:
         ]
         return reordered + list(results[RERANK_DEPTH:])
 
-    def prefer_in_force(
-        self, query: str, results: Sequence[ScoredId], *, depth: int
-    ) -> list[ScoredId]:
-        """Ranks the document a question names, then documents in force, ahead on a matter.
-
-        Within the head, a passage moves just ahead of a weaker one on the same matter when
-        its document is named in the question ("nghị định 45 có hiệu lực từ ngày nào"), or
-        when the weaker one's document is no longer in force and its own is. "The same
-        matter" is a passage scoring at least `SAME_MATTER_SHARE` of the weaker one, of
-        the same jurisdiction (national, or the same province) unless the question names
-        it. A question that names a superseded document asks about it on purpose: its
-        passages are named, so they are never demoted.
-
-        Args:
-            query: The query.
-            results: Ranked results, best first.
-            depth: How many of the first results may move.
-
-        Returns:
-            The results, reordered within the first `depth`.
-        """
-        head = list(results[:depth])
-        named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
-        ranks = {item.chunk_id: self._source_rank(item.chunk_id, named) for item in head}
-        if len(set(ranks.values())) < 2:
-            return list(results)  # one kind of source: nothing to prefer
-
-        def same_matter(weak: ScoredId, other: ScoredId) -> bool:
-            if other.score < SAME_MATTER_SHARE * weak.score:
-                return False
-            return ranks[other.chunk_id] == 0 or same_jurisdiction(
-                self._doc_for(weak.chunk_id), self._doc_for(other.chunk_id)
-            )
-
-        reordered = prefer_in_force(
-            head,
-            rank_of=lambda item: ranks[item.chunk_id],
-            same_matter=same_matter,
-        )
-        return reordered + list(results[depth:])
-
-    def _doc_for(self, chunk_id: int) -> DocumentMeta:
-        doc_id = self._doc_of.get(chunk_id, "")
-        return self._docs.get(doc_id) or DocumentMeta(doc_id=doc_id, title=doc_id)
-
-    def _source_rank(self, chunk_id: int, named: set[str]) -> int:
-        # 0: the question names this document; then 1 in force, 2 no longer in force.
-        doc_id = self._doc_of.get(chunk_id, "")
-        return 0 if doc_id in named else 1 + source_rank(self._doc_for(chunk_id))
-
     def search(
         self,
         query: str,
@@ -341,7 +280,7 @@ class HybridRetriever:
         )  # fmt: skip
         if mode == "hybrid" and self.stats is not None:
             results = self.rerank(query, results, tokens, dense=dense, bm25=bm25, vector=vector)
-        results = self.prefer_in_force(query, results, depth=max(k, RERANK_DEPTH))
+        results = self.in_force.reorder(query, results, depth=max(k, RERANK_DEPTH))
         if self.max_per_doc:
             results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
         passages = [p for p in (self._passage(item) for item in results[:k]) if p is not None]
