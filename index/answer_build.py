@@ -15,13 +15,12 @@ import numpy as np
 
 from index import store
 from index.accents import AccentRestorer
-from index.intent_fit import BaseCache
+from index.intent_fit import BaseCache, fit_classifier
 from index.intents import (
     INTENTS_FILE,
     IntentClassifier,
     IntentModelError,
     file_hash,
-    fit_classifier,
     read_examples,
 )
 from index.lexicon import TermStats, load_lexicon

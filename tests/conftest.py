@@ -264,7 +264,7 @@ _INTENT_FIT_DAYS = 14
 
 
 def cached_fit_classifier(fit: Callable[..., Any]) -> Callable[..., Any]:
-    """`index.intents.fit_classifier` with its result cached on disk by a content hash.
+    """`index.intent_fit.fit_classifier` with its result cached on disk by a content hash.
 
     Every index build of a knowledge base with intents.yaml fits the classifier (the
     bulk of an incremental build: cross-validated logistic regressions). The fit is
@@ -279,7 +279,7 @@ def cached_fit_classifier(fit: Callable[..., Any]) -> Callable[..., Any]:
     import numpy as np
     import sklearn
 
-    from index.intents import REGULARISATION_C, example_inputs
+    from index.intent_fit import REGULARISATION_C, example_inputs
 
     def cached(
         examples: Any,
@@ -345,7 +345,7 @@ def _intent_fits_from_cache() -> Iterator[None]:
     tests/index/test_intents.py calls the real fit directly.
     """
     import index.answer_build
-    from index.intents import fit_classifier
+    from index.intent_fit import fit_classifier
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index.answer_build, "fit_classifier", cached_fit_classifier(fit_classifier))
