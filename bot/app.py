@@ -15,6 +15,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import chat_policy, texts
 from bot.aiohttp_request import AiohttpRequest
+from bot.checkpointed_app import CheckpointedApplication
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.handlers import (
     admin,
@@ -30,7 +31,7 @@ from bot.handlers import (
     start,
     uploads,
 )
-from bot.persistence import CheckpointedApplication, StatePersistence
+from bot.persistence import StatePersistence
 from bot.polling import JournaledUpdateQueue, PollingRequest
 from bot.rate_limit import MessageRateLimiter
 from bot.update_journal import UpdateJournal

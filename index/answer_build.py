@@ -1,5 +1,6 @@
 """The answer layer's part of an index build: answer units and their vectors, and the intent
-classifier fitted on `knowledge/intents.yaml`, with a cache of the vectors of short texts.
+classifier fitted on `knowledge/intents.yaml`, with a cache of the vectors of short texts and
+the batched passage embedding every build's new texts go through.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import numpy as np
 
 from index import store
 from index.accents import AccentRestorer
-from index.intent_fit import BaseCache
+from index.intent_fit import BaseCache, fit_classifier
 from index.intents import (
     INTENTS_FILE,
     IntentClassifier,
     IntentModelError,
     file_hash,
-    fit_classifier,
     read_examples,
 )
 from index.lexicon import TermStats, load_lexicon
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
+
+#: Texts embedded per call, so the progress callback moves during long builds.
+EMBED_BATCH = 64
 
 
 class EmbeddingCache:
@@ -102,12 +105,43 @@ def _model_id(settings: Settings) -> str:
     return model_id(settings)
 
 
+def embed_in_batches(
+    model: EmbeddingModel,
+    texts: list[str],
+    batch_size: int,
+    progress: ProgressCallback | None,
+) -> np.ndarray:
+    """Embeds passages longest first, `EMBED_BATCH` at a time, reporting progress per batch.
+
+    Tests replace it with a cached version (tests/build_vectors.py).
+    """
+    from index.embedding import encode_passages
+
+    # Longest first, across the whole build: each forward pass pads to its longest text, so
+    # batches of similar length waste no work on padding (sentence-transformers only sorts
+    # within one call, and a call here is one progress step). The longest batch also runs
+    # first, so a memory problem shows at once.
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    ordered = [texts[i] for i in order]
+    parts: list[np.ndarray] = []
+    if progress is not None:
+        progress(0, len(texts), "embedding")
+    for start in range(0, len(ordered), EMBED_BATCH):
+        batch = ordered[start : start + EMBED_BATCH]
+        parts.append(
+            np.asarray(encode_passages(model, batch, batch_size=batch_size), dtype=np.float32)
+        )
+        if progress is not None:
+            progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding")
+    vectors = np.empty_like(np.vstack(parts))
+    vectors[np.asarray(order, dtype=np.int64)] = np.vstack(parts)
+    return vectors
+
+
 def _embed(
     model: EmbeddingModel, texts: list[str], settings: Settings, progress: ProgressCallback | None
 ) -> np.ndarray:
-    from index.build import _embed as embed_passages
-
-    return embed_passages(model, texts, settings.embedding_batch_size, progress)
+    return embed_in_batches(model, texts, settings.embedding_batch_size, progress)
 
 
 def embed_new_chunks(

@@ -5,7 +5,7 @@ The decision reads two measured models: the intent classifier (`index.intents`, 
 probabilities of in-scope / out-of-scope / action) and the unit scorer (`index.unit_scorer`,
 the probability that a unit of the top passages answers the question). The answer is
 extractive: every unit shown is copied from a retrieved passage, so the bot never states a
-fact that is not in the knowledge base. The core returns outcome codes; `bot/texts.py` words
+fact that is not in the knowledge base. The core returns outcome codes; `bot/texts/` words
 refusals, unknowns and actions for every adapter.
 """
 

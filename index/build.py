@@ -55,8 +55,6 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
 
-#: Texts embedded per call, so the progress callback moves during long builds.
-EMBED_BATCH = 64
 #: Token limit for "passage: " + index_text; below e5-small's 512 window with headroom.
 MAX_CHUNK_TOKENS = 400
 #: Whether BM25 indexes folded syllable bigrams (see scripts/evaluate.py for the effect).
@@ -150,35 +148,6 @@ def chunking_tokenizer(model: Any, *, shared: bool = True) -> Iterator[Any | Non
     tokenizer = getattr(model, "tokenizer", None)
     private = shared and not getattr(model, "tokenizer_is_shareable", False)
     yield copy.deepcopy(tokenizer) if private and tokenizer is not None else tokenizer
-
-
-def _embed(
-    model: EmbeddingModel,
-    texts: list[str],
-    batch_size: int,
-    progress: ProgressCallback | None,
-) -> np.ndarray:
-    from index.embedding import encode_passages
-
-    # Longest first, across the whole build: each forward pass pads to its longest text, so
-    # batches of similar length waste no work on padding (sentence-transformers only sorts
-    # within one call, and a call here is one progress step). The longest batch also runs
-    # first, so a memory problem shows at once.
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    ordered = [texts[i] for i in order]
-    parts: list[np.ndarray] = []
-    if progress is not None:
-        progress(0, len(texts), "embedding")
-    for start in range(0, len(ordered), EMBED_BATCH):
-        batch = ordered[start : start + EMBED_BATCH]
-        parts.append(
-            np.asarray(encode_passages(model, batch, batch_size=batch_size), dtype=np.float32)
-        )
-        if progress is not None:
-            progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding")
-    vectors = np.empty_like(np.vstack(parts))
-    vectors[np.asarray(order, dtype=np.int64)] = np.vstack(parts)
-    return vectors
 
 
 def _reusable(settings: Settings, *, configured_id: str, full: bool) -> store.LoadedIndex | None:

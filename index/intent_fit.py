@@ -27,7 +27,22 @@ from typing import Any
 
 import numpy as np
 
+from index.intents import FEATURES_VERSION, Example, IntentClassifier, question_coverage
+from index.lexicon import Lexicon, TermStats
+from index.question import analyse
+from index.textnorm import fold_diacritics
+
 logger = logging.getLogger(__name__)
+
+#: Inverse regularisation of the logistic regression. Chosen by 5-fold grouped cross-
+#: validation on intents.yaml (log-loss 0.01-100; see `scripts.calibration`).
+REGULARISATION_C = 10.0
+#: Folds of the held-out predictions the temperature is fitted on.
+CALIBRATION_FOLDS = 5
+#: Examples embedded to fingerprint the model in the key of a cached base.
+PROBE_EXAMPLES = 4
+
+Embed = Callable[[Sequence[str]], np.ndarray]
 
 #: Bumped when what a base holds changes: cached bases of other code are never read.
 BASE_VERSION = 2
@@ -191,3 +206,136 @@ class BaseCache:
                 old.unlink(missing_ok=True)
         except OSError:
             logger.warning("Cannot write the intent cache in %s", self.directory, exc_info=True)
+
+
+def example_queries(
+    examples: Sequence[Example],
+    lexicon: Lexicon,
+    *,
+    restore_accents: bool = False,
+    restorer: Callable[[str], str] | None = None,
+) -> tuple[list[str], list[str], list[tuple[str, ...]]]:
+    """What each example looks like at question time: dense text, classifier text, tokens."""
+    dense, texts, tokens = [], [], []
+    for example in examples:
+        query = analyse(
+            example.text, lexicon, restore_accents=restore_accents, restorer=restorer
+        )
+        dense.append(query.dense_text)
+        texts.append(query.expanded)
+        tokens.append(query.scope_tokens)
+    return dense, texts, tokens
+
+
+def example_inputs(
+    examples: Sequence[Example],
+    lexicon: Lexicon,
+    stats: TermStats | None,
+    *,
+    restore_accents: bool = False,
+    restorer: Callable[[str], str] | None = None,
+) -> tuple[list[str], list[str], list[float]]:
+    """What each example looks like at question time: dense text, classifier text, coverage."""
+    dense, texts, tokens = example_queries(
+        examples, lexicon, restore_accents=restore_accents, restorer=restorer
+    )
+    return dense, texts, [question_coverage(t, stats) for t in tokens]
+
+
+def _vectorizers() -> tuple[Any, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    words = TfidfVectorizer(
+        analyzer="word", token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2), sublinear_tf=True
+    )
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    return words, chars
+
+
+def _estimator(c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+
+
+def fit_classifier(
+    examples: Sequence[Example],
+    embed: Embed,
+    lexicon: Lexicon,
+    stats: TermStats | None,
+    *,
+    c: float = REGULARISATION_C,
+    restore_accents: bool = False,
+    restorer: Callable[[str], str] | None = None,
+    cache: BaseCache | None = None,
+    embedding_id: str = "",
+) -> IntentClassifier:
+    """Fits and calibrates the classifier on the examples of intents.yaml.
+
+    What does not depend on the index (example vectors, TF-IDF vocabularies, the weights
+    the fits start from) is read from `cache` when it holds a base for the same inputs
+    (`index.intent_fit`); the fits themselves run every time, the coverage being new.
+
+    Args:
+        examples: From `read_examples`.
+        embed: Encodes texts as query embeddings (`encode_queries` with the index's model).
+        lexicon: For abbreviations and English glossary handling, as at question time.
+        stats: IDF statistics of the index, for the coverage feature.
+        c: Inverse regularisation strength.
+        restore_accents: Embed unaccented examples with guessed diacritics, as questions
+            are when `Settings.restore_diacritics` is on.
+        restorer: What guesses them (see `index.question.analyse`).
+        cache: Where fitted bases are kept between builds (None: always fit).
+        embedding_id: Names the model and backend behind `embed` in the cache key.
+
+    Returns:
+        The fitted classifier; `info["base_cached"]` tells whether a cached base was used.
+    """
+    import sklearn
+
+    dense, texts, tokens = example_queries(
+        examples, lexicon, restore_accents=restore_accents, restorer=restorer
+    )
+    labels = np.asarray([e.label for e in examples])
+    groups = {e.label: e.group for e in examples}
+    # The vectors of a few examples join the key: a base is only reused with the model that
+    # made it, even when a caller passes another model under the same settings (tests do).
+    probe = np.round(np.asarray(embed(dense[:PROBE_EXAMPLES]), dtype=np.float64), 4)
+    key = base_key(
+        [
+            FEATURES_VERSION, sklearn.__version__, c, CALIBRATION_FOLDS, embedding_id,
+            hashlib.sha256(probe.tobytes()).hexdigest(),
+            [[d, t, e.label, e.source] for d, t, e in zip(dense, texts, examples, strict=True)],
+        ]
+    )  # fmt: skip
+    base = cache.load(key) if cache is not None else None
+    cached = base is not None
+    if base is None:
+        words, chars = _vectorizers()
+        folded = [fold_diacritics(t).casefold() for t in texts]
+        words.fit(folded)
+        chars.fit(folded)
+        base = IntentBase(np.asarray(embed(dense), dtype=np.float32), words, chars)
+    coverage = [question_coverage(t, stats) for t in tokens]
+    classifier = IntentClassifier(None, base.words, base.chars, tuple(sorted(groups)), groups)
+    features = classifier.features(base.vectors, texts, coverage)
+    classifier.model, weights = fit_calibrated(
+        features, labels, [e.source for e in examples], lambda: _estimator(c),
+        CALIBRATION_FOLDS, base.weights,
+    )  # fmt: skip
+    if cache is not None:
+        # The next build starts from this one: knowledge changes a little between builds,
+        # and the optimum is the same from any start (within the solver's tolerance).
+        base.weights = weights
+        cache.save(key, base)
+    classifier.info = {
+        "sklearn": sklearn.__version__,
+        "features_version": FEATURES_VERSION,
+        "labels": list(classifier.labels),
+        "examples": len(examples),
+        "c": c,
+        "restore_accents": restore_accents,
+        "base_key": key,
+        "base_cached": cached,
+    }
+    return classifier

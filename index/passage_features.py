@@ -22,7 +22,7 @@ from index.schema import NOT_IN_FORCE, Chunk, DocumentMeta
 from index.textnorm import content_tokens
 
 if TYPE_CHECKING:
-    from index.retrieval import ScoredId
+    from index.fusion import ScoredId
 
 
 class HeadFeatures:

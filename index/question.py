@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.glossary import EnglishRendering
+from index.glossary import EnglishRendering, Glossary, shipped_glossary
 from index.lexicon import Entities, Lexicon
 from index.textnorm import content_tokens, has_diacritics
 
@@ -140,6 +140,23 @@ class Query:
     #: English question matching only generic glossary keys keeps its own words, so "machine
     #: learning" does not look covered by "máy móc thiết bị".
     scope_tokens: tuple[str, ...] = ()
+
+
+def lexical_query(query: str, glossary: Glossary | None = None) -> str:
+    """The BM25 query: the question plus its Vietnamese glossary terms and synonyms.
+
+    Args:
+        query: The question.
+        glossary: The knowledge directory's glossary; the shipped one when None.
+
+    Returns:
+        The question, followed by the Vietnamese search terms of an English question
+        (`Glossary.search_terms`) and by document phrasings of intent words ("khó khăn" -> "hạn chế").
+    """
+    glossary = glossary or shipped_glossary()
+    english = glossary.search_terms(query)
+    extra = [english.text if english is not None else "", glossary.synonym_text(query)]
+    return " ".join([query, *(e for e in extra if e)])
 
 
 _CLAUSE_END = re.compile(r"[.?!;,:\n]+")

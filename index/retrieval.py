@@ -7,7 +7,8 @@ The two retrievers fail in different ways, which is why both are used:
 * BM25 over diacritic-folded syllables is immune to missing accents and exact on decree
   numbers ("nđ 45" -> "45/2012/nđ-cp"), but blind to synonyms.
 
-Fusion is either Reciprocal Rank Fusion or a weighted sum of min-max normalised scores.
+Fusion (`index.fusion`) is either Reciprocal Rank Fusion or a weighted sum of min-max
+normalised scores; the head of the fused list is then reordered by the passage ranker.
 """
 
 from __future__ import annotations
@@ -15,32 +16,23 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.fusion import Fusion, ScoredId, limit_per_doc, rrf_fuse, weighted_fuse
 from index.glossary import Glossary, shipped_glossary
+from index.in_force_order import InForceOrder
 from index.lexicon import TermStats
-from index.lifecycle import (
-    named_documents,
-    prefer_in_force,
-    same_jurisdiction,
-    source_rank,
-)
 from index.passage_features import HeadFeatures
 from index.passage_ranker import PassageRanker, default_ranker
 from index.passage_ranker import order as ranker_order
-from index.question import looks_accentless_vietnamese
+from index.question import lexical_query, looks_accentless_vietnamese
 from index.schema import Chunk, DocumentMeta, Passage, RetrievalMode
-from index.textnorm import has_diacritics
 
 if TYPE_CHECKING:
     from index.settings import Settings
 
-Fusion = Literal["weighted", "rrf"]
-
-#: RRF damping constant from Cormack et al. (2009); 60 is the customary value.
-RRF_K = 60
 #: How many candidates each retriever contributes before fusion.
 CANDIDATE_POOL = 50
 #: Fused candidates re-scored by the passage ranker (`index.passage_ranker`).
@@ -56,164 +48,6 @@ ACCENTLESS_DENSE_WEIGHT = 0.5
 ENGLISH_DENSE_WEIGHT = 0.5
 #: Append the Vietnamese glossary terms to an English question before embedding it.
 EMBED_ENGLISH_TERMS = True
-#: A passage from a document in force "covers the same matter" as one from a superseded or
-#: expired document when its fused score is at least this share of the stale one's; it is
-#: then ranked ahead of it (see `index.lifecycle.prefer_in_force`). Chunk-to-chunk cosine
-#: was measured first and cannot tell the matter apart: e5 gives 0.93-0.95 to a stale
-#: chunk's nearest in-force neighbour whether it is the same rule or not, and 0.93 to the
-#: 99th percentile of random pairs. The share was swept on both dev sets (README).
-SAME_MATTER_SHARE = 0.6
-
-@dataclass(frozen=True, slots=True)
-class ScoredId:
-    """A chunk id with the fused score and the raw score of each retriever."""
-
-    chunk_id: int
-    score: float
-    dense_score: float | None = None
-    bm25_score: float | None = None
-    #: The passage ranker's score, for the head it reordered (None beyond it).
-    rank_score: float | None = None
-
-
-#: The diacritics test and the accent-less test live in `index.textnorm` and
-#: `index.question`; these names are kept for callers of this module.
-has_vietnamese_diacritics = has_diacritics
-__all__ = ["HybridRetriever", "has_vietnamese_diacritics", "looks_accentless_vietnamese"]
-
-
-def lexical_query(query: str, glossary: Glossary | None = None) -> str:
-    """The BM25 query: the question plus its Vietnamese glossary terms and synonyms.
-
-    Args:
-        query: The question.
-        glossary: The knowledge directory's glossary; the shipped one when None.
-
-    Returns:
-        The question, followed by the Vietnamese search terms of an English question
-        (`Glossary.search_terms`) and by document phrasings of intent words ("khó khăn" -> "hạn chế").
-    """
-    glossary = glossary or shipped_glossary()
-    english = glossary.search_terms(query)
-    extra = [english.text if english is not None else "", glossary.synonym_text(query)]
-    return " ".join([query, *(e for e in extra if e)])
-
-
-def rrf_fuse(
-    dense: Sequence[tuple[int, float]],
-    bm25: Sequence[tuple[int, float]],
-    *,
-    k: int = RRF_K,
-    dense_weight: float = 0.5,
-) -> list[ScoredId]:
-    """Fuses two ranked lists with (weighted) Reciprocal Rank Fusion.
-
-    Args:
-        dense: (chunk_id, cosine) pairs, best first.
-        bm25: (chunk_id, BM25 score) pairs, best first.
-        k: RRF damping constant.
-        dense_weight: Share of the dense list; 0.5 is plain RRF.
-
-    Returns:
-        Fused results, best first; score = sum of 2 * weight / (k + rank), ranks from 1,
-        so plain RRF keeps its textbook values.
-    """
-    fused: dict[int, list[float | None]] = {}
-    totals: dict[int, float] = {}
-    for slot, ranked, weight in ((0, dense, dense_weight), (1, bm25, 1.0 - dense_weight)):
-        for rank, (chunk_id, raw) in enumerate(ranked, start=1):
-            fused.setdefault(chunk_id, [None, None])[slot] = raw
-            totals[chunk_id] = totals.get(chunk_id, 0.0) + 2.0 * weight / (k + rank)
-    return _ranked(totals, fused)
-
-
-def min_max(scores: Sequence[float]) -> list[float]:
-    """Scales scores to [0, 1] over the candidate pool.
-
-    A constant list maps to 1.0 when positive (every candidate equally good) and to 0.0
-    otherwise, so a retriever that found nothing contributes nothing.
-
-    Args:
-        scores: Raw scores.
-
-    Returns:
-        Normalised scores in the same order.
-    """
-    if not scores:
-        return []
-    low, high = min(scores), max(scores)
-    if high - low <= 1e-12:
-        return [1.0 if high > 0 else 0.0 for _ in scores]
-    return [(s - low) / (high - low) for s in scores]
-
-
-def weighted_fuse(
-    dense: Sequence[tuple[int, float]],
-    bm25: Sequence[tuple[int, float]],
-    *,
-    dense_weight: float,
-) -> list[ScoredId]:
-    """Fuses two ranked lists by a weighted sum of min-max normalised scores.
-
-    A chunk missing from one list gets 0 from that list.
-
-    Args:
-        dense: (chunk_id, cosine) pairs.
-        bm25: (chunk_id, BM25 score) pairs.
-        dense_weight: w in score = w * dense + (1 - w) * bm25.
-
-    Returns:
-        Fused results, best first.
-    """
-    fused: dict[int, list[float | None]] = {}
-    totals: dict[int, float] = {}
-    for slot, ranked, weight in ((0, dense, dense_weight), (1, bm25, 1.0 - dense_weight)):
-        normalised = min_max([raw for _, raw in ranked])
-        for (chunk_id, raw), norm in zip(ranked, normalised, strict=True):
-            fused.setdefault(chunk_id, [None, None])[slot] = raw
-            totals[chunk_id] = totals.get(chunk_id, 0.0) + weight * norm
-    return _ranked(totals, fused)
-
-
-def _ranked(totals: dict[int, float], raw: dict[int, list[float | None]]) -> list[ScoredId]:
-    # Ties break on the dense score, then on the chunk id, so rankings are deterministic.
-    order = sorted(
-        totals,
-        key=lambda cid: (-totals[cid], -(raw[cid][0] or 0.0), -(raw[cid][1] or 0.0), cid),
-    )
-    return [ScoredId(cid, totals[cid], raw[cid][0], raw[cid][1]) for cid in order]
-
-
-def limit_per_doc(
-    results: Sequence[ScoredId], doc_of: Mapping[int, str], *, k: int, max_per_doc: int
-) -> list[ScoredId]:
-    """Keeps at most `max_per_doc` chunks of one document in the first k results.
-
-    Chunks over the limit are moved behind the others rather than dropped, so fewer than
-    k distinct documents still fill k slots.
-
-    Args:
-        results: Fused results, best first.
-        doc_of: chunk_id -> doc_id.
-        k: Number of results wanted.
-        max_per_doc: Cap per document.
-
-    Returns:
-        Up to k results.
-    """
-    kept: list[ScoredId] = []
-    overflow: list[ScoredId] = []
-    per_doc: dict[str, int] = {}
-    for item in results:
-        doc_id = doc_of.get(item.chunk_id, "")
-        if per_doc.get(doc_id, 0) < max_per_doc:
-            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
-            kept.append(item)
-        else:
-            overflow.append(item)
-        if len(kept) >= k:
-            break
-    return (kept + overflow)[:k]
 
 
 @dataclass(slots=True)
@@ -279,6 +113,7 @@ class HybridRetriever:
         self._chunks: dict[int, Chunk] = _chunk_map(index.chunks)
         self._docs: dict[str, DocumentMeta] = _doc_map(index.docs)
         self._doc_of = {cid: chunk.doc_id for cid, chunk in self._chunks.items()}
+        self.in_force = InForceOrder(self._docs, self._doc_of)
         self.features = HeadFeatures(
             self._chunks, self._docs, stats,
             units if units is not None else getattr(index, "units", None),
@@ -382,56 +217,6 @@ class HybridRetriever:
         ]
         return reordered + list(results[RERANK_DEPTH:])
 
-    def prefer_in_force(
-        self, query: str, results: Sequence[ScoredId], *, depth: int
-    ) -> list[ScoredId]:
-        """Ranks the document a question names, then documents in force, ahead on a matter.
-
-        Within the head, a passage moves just ahead of a weaker one on the same matter when
-        its document is named in the question ("nghị định 45 có hiệu lực từ ngày nào"), or
-        when the weaker one's document is no longer in force and its own is. "The same
-        matter" is a passage scoring at least `SAME_MATTER_SHARE` of the weaker one, of
-        the same jurisdiction (national, or the same province) unless the question names
-        it. A question that names a superseded document asks about it on purpose: its
-        passages are named, so they are never demoted.
-
-        Args:
-            query: The query.
-            results: Ranked results, best first.
-            depth: How many of the first results may move.
-
-        Returns:
-            The results, reordered within the first `depth`.
-        """
-        head = list(results[:depth])
-        named = {doc.doc_id for doc in named_documents(query, self._docs.values())}
-        ranks = {item.chunk_id: self._source_rank(item.chunk_id, named) for item in head}
-        if len(set(ranks.values())) < 2:
-            return list(results)  # one kind of source: nothing to prefer
-
-        def same_matter(weak: ScoredId, other: ScoredId) -> bool:
-            if other.score < SAME_MATTER_SHARE * weak.score:
-                return False
-            return ranks[other.chunk_id] == 0 or same_jurisdiction(
-                self._doc_for(weak.chunk_id), self._doc_for(other.chunk_id)
-            )
-
-        reordered = prefer_in_force(
-            head,
-            rank_of=lambda item: ranks[item.chunk_id],
-            same_matter=same_matter,
-        )
-        return reordered + list(results[depth:])
-
-    def _doc_for(self, chunk_id: int) -> DocumentMeta:
-        doc_id = self._doc_of.get(chunk_id, "")
-        return self._docs.get(doc_id) or DocumentMeta(doc_id=doc_id, title=doc_id)
-
-    def _source_rank(self, chunk_id: int, named: set[str]) -> int:
-        # 0: the question names this document; then 1 in force, 2 no longer in force.
-        doc_id = self._doc_of.get(chunk_id, "")
-        return 0 if doc_id in named else 1 + source_rank(self._doc_for(chunk_id))
-
     def search(
         self,
         query: str,
@@ -495,7 +280,7 @@ class HybridRetriever:
         )  # fmt: skip
         if mode == "hybrid" and self.stats is not None:
             results = self.rerank(query, results, tokens, dense=dense, bm25=bm25, vector=vector)
-        results = self.prefer_in_force(query, results, depth=max(k, RERANK_DEPTH))
+        results = self.in_force.reorder(query, results, depth=max(k, RERANK_DEPTH))
         if self.max_per_doc:
             results = limit_per_doc(results, self._doc_of, k=k, max_per_doc=self.max_per_doc)
         passages = [p for p in (self._passage(item) for item in results[:k]) if p is not None]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from index.question import Query, bigrams_of
 from index.schema import Passage
 from index.textnorm import compare_key, content_tokens, fold_key
 from index.units import AnswerUnit
+from index.value_mentions import count_pattern, counted_nouns, has_value
 
 SCORER_FILE = "answer_scorer.json"
 #: A whole list competes only when it can be shown whole: within the answer budget of
@@ -77,55 +77,6 @@ ENGLISH_COPIES = {"english_label_match": "label_match"}
 #: The English copies are fitted by `scripts.fit_unit_offset`, on hit@1 alone, so they too
 #: only order: what the floors read for English answers was not part of that fit.
 ORDER_ONLY = frozenset({"ranker_gap", *ENGLISH_COPIES})
-
-_VALUE_RE = re.compile(
-    r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng|lần|năm|ngày|tháng|điểm|thành viên"
-    r"|lao động|cơ sở|sản phẩm|mô hình|hội chợ|đề án)|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,3}(?:\.\d{3})+",
-    re.IGNORECASE,
-)
-
-
-_AMOUNT_RE = re.compile(r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng)", re.IGNORECASE)
-
-
-# What a count question counts: "bao nhiêu đề án", "mấy bộ hồ sơ", "mấy lần". Matched with
-# accents when the question has them: folded, "mấy" is "máy" (machinery), and "cơ sở" and
-# "đề án" begin like "có" and "để" ("năm 2020 có ..." is no count of establishments).
-_COUNT_ASKED = re.compile(r"\b(?:bao nhiêu|mấy)\s+(\w+)")
-_COUNT_ASKED_FOLDED = re.compile(r"\b(?:bao nhieu|may)\s+(\w+)")
-
-
-def counted_nouns(query: Query) -> tuple[str, ...]:
-    """The nouns a question asks a number of ("mấy bộ hồ sơ" -> "bộ"), folded when the
-    question has no accents; () for other questions."""
-    if query.accentless:
-        found = _COUNT_ASKED_FOLDED.findall(fold_key(query.expanded))
-    else:
-        found = _COUNT_ASKED.findall(compare_key(query.expanded))
-    return tuple(dict.fromkeys(n for n in found if not n.isdigit()))
-
-
-def count_pattern(nouns: Sequence[str]) -> re.Pattern[str] | None:
-    """Matches a number of one of the nouns in a lower-case text: "03 (ba) bộ hồ sơ", "15 ngày".
-
-    A number followed by the noun and another number is a date ("tháng 5 năm 2012"), not a
-    count of years.
-    """
-    if not nouns:
-        return None
-    alternatives = "|".join(re.escape(n) for n in nouns)
-    return re.compile(rf"\d[\d.,]*\s*(?:\([^)]{{0,30}}\)\s*)?(?:{alternatives})\b(?!\s*\d)")
-
-
-def has_value(text: str) -> bool:
-    """Tells whether a text states a value: an amount, a percentage, a count or a date."""
-    return _VALUE_RE.search(text) is not None
-
-
-def has_amount(text: str) -> bool:
-    """Tells whether a text states a support level: an amount of money or a percentage."""
-    return _AMOUNT_RE.search(text) is not None
-
 
 @dataclass(slots=True)
 class Candidate:

@@ -18,8 +18,9 @@ from typing import Any
 from index.intents import IntentPrediction
 from index.lexicon import Lexicon
 from index.question import Query
-from index.unit_scorer import Candidate, has_amount, has_value
+from index.unit_scorer import Candidate
 from index.unknowns import MAX_UNITS, current_for, distinct, is_about, wanted_keys
+from index.value_mentions import has_amount, has_value
 
 #: The model's file in the knowledge directory.
 UNKNOWN_FILE = "unknown_model.json"

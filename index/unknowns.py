@@ -15,7 +15,8 @@ from index.lexicon import Lexicon
 from index.question import Query
 from index.schema import NOT_IN_FORCE
 from index.textnorm import legal_number_tokens
-from index.unit_scorer import Candidate, has_amount, has_value
+from index.unit_scorer import Candidate
+from index.value_mentions import has_amount, has_value
 
 #: Units in one answer (shown by `index.answering`, and weighed here).
 MAX_UNITS = 3

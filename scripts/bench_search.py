@@ -96,7 +96,8 @@ def synthetic_search(
     """
     from index.embedding import embedding_dim, encode_queries
     from index.lexicon import TermStats
-    from index.retrieval import HybridRetriever, lexical_query
+    from index.question import lexical_query
+    from index.retrieval import HybridRetriever
     from index.textnorm import content_tokens
 
     big = synthetic_index(chunks, embedding_dim(model))

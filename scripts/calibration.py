@@ -38,13 +38,8 @@ def cross_validated(settings: Any, c: float | None = None) -> dict[str, Any]:
     from index.answer_build import EmbeddingCache, chunk_stats, fit_restorer
     from index.embedding import encode_queries, load_embedding_model
     from index.index_versions import current_version, versions_root
-    from index.intents import (
-        INTENTS_FILE,
-        REGULARISATION_C,
-        example_inputs,
-        fit_classifier,
-        read_examples,
-    )
+    from index.intent_fit import REGULARISATION_C, example_inputs, fit_classifier
+    from index.intents import INTENTS_FILE, read_examples
     from index.lexicon import load_lexicon
     from index.store import load_version
 

@@ -104,9 +104,10 @@ def derive_kind(item: Question) -> str:
         return "unknown"
     if item.expect_intent:
         return "intent"
-    from index.retrieval import has_vietnamese_diacritics, looks_accentless_vietnamese
+    from index.question import looks_accentless_vietnamese
+    from index.textnorm import has_diacritics
 
-    if has_vietnamese_diacritics(item.question):
+    if has_diacritics(item.question):
         return "accented"
     if looks_accentless_vietnamese(item.question):
         return "unaccented"

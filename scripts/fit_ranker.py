@@ -74,7 +74,7 @@ def head_rows(
         docs = []
         for scored in head:
             chunk = retriever._chunks[scored.chunk_id]
-            doc = retriever._doc_for(scored.chunk_id)
+            doc = retriever.in_force.doc_for(scored.chunk_id)
             right_doc = item.doc is None or doc_matches(item.doc, number=doc.number, doc_id=doc.doc_id)
             labels.append(int(right_doc and contains_key(chunk.text, item.answer_keys)))
             docs.append(doc.doc_id)

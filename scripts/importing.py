@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scripts.index_cli import print_failed
+
 if TYPE_CHECKING:
     from index.build import BuildReport
     from index.settings import Settings
@@ -151,9 +153,7 @@ def run_add(
         + f" · {seconds:.1f} giây"
     )
     if report is not None and report.failed:
-        from scripts.cli import _print_failed
-
-        _print_failed(console, report.failed)
+        print_failed(console, report.failed)
     if build and not dry_run and not added:
         console.print("Không có tài liệu mới: chỉ mục giữ nguyên.")
     return 1 if counts["failed"] else 0

@@ -11,7 +11,6 @@ already answered (a replay after a crash) is counted, not answered twice.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 
 from bot import texts
 from scripts.fake_bot_api import ApiCall, FakeBotApi, FakeUser
+from scripts.load_leads import template_regex
 
 #: Questions owners ask (the benchmark's), cycled so neighbours ask different things.
 QUESTIONS = (
@@ -38,26 +38,8 @@ ASK_USER_BASE = 700_000
 REGISTER_USER_BASE = 800_000
 PROBE_USER_ID = 699_999
 
-
-def _template_regex(template: str) -> re.Pattern[str]:
-    """Turns a texts template with {lead_id} into a regex capturing the id."""
-    pattern = re.escape(template)
-    pattern = pattern.replace(re.escape("{lead_id}"), r"(?P<lead_id>\d+)")
-    return re.compile(re.sub(r"\\\{\w+\\\}", ".*", pattern), re.DOTALL)
-
-
-SAVED_RES = (_template_regex(texts.LEAD_SAVED_NEW), _template_regex(texts.LEAD_SAVED_UPDATE))
-STAFF_LEAD_RES = (
-    _template_regex(texts.STAFF_NEW_LEAD),
-    _template_regex(texts.STAFF_UPDATED_LEAD),
-)
-#: The first line of a digest of many leads; its ids follow as "#12, #13, …".
-STAFF_DIGEST_RE = re.compile(
-    re.sub(r"\\\{\w+\\\}", ".*", re.escape(texts.STAFF_DIGEST.split("\n", 1)[0]))
-)
-_DIGEST_ID_RE = re.compile(
-    re.escape(texts.STAFF_DIGEST_LEAD_ID).replace(re.escape("{lead_id}"), r"(\d+)")
-)
+#: The bot's "registration saved" replies, capturing the lead id.
+SAVED_RES = (template_regex(texts.LEAD_SAVED_NEW), template_regex(texts.LEAD_SAVED_UPDATE))
 #: Replies that mean the bot failed the user.
 FAILURES = (texts.ERROR_REPLY, texts.ENGINE_UNAVAILABLE, texts.LEAD_NOT_SAVED)
 
@@ -383,70 +365,3 @@ def run_register(
     prober.join(timeout + 5)
     result.seconds = time.monotonic() - started
     return result
-
-
-def announced_leads(api: FakeBotApi, staff_chat_id: int) -> set[int]:
-    """Lead ids the staff chat was told about (new or updated), one by one or in digests."""
-    found: set[int] = set()
-    for call in api.calls_to(staff_chat_id):
-        if STAFF_DIGEST_RE.search(call.text):
-            found.update(int(number) for number in _DIGEST_ID_RE.findall(call.text))
-            continue
-        for regex in STAFF_LEAD_RES:
-            match = regex.search(call.text)
-            if match:
-                found.add(int(match["lead_id"]))
-    return found
-
-
-def lead_counts(database_url: str, user_ids: Sequence[int]) -> dict[int, list[int]]:
-    """Maps each user id to the ids of the leads stored for it."""
-    from sqlmodel import col, select
-
-    from index.leads.db import create_db_engine, session_scope
-    from index.leads.models import Lead
-
-    engine = create_db_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            rows = session.exec(
-                select(Lead.telegram_user_id, Lead.id).where(
-                    col(Lead.telegram_user_id).in_(list(user_ids))
-                )
-            ).all()
-    finally:
-        engine.dispose()
-    stored: dict[int, list[int]] = {user_id: [] for user_id in user_ids}
-    for user_id, lead_id in rows:
-        if user_id is not None and lead_id is not None:
-            stored[int(user_id)].append(int(lead_id))
-    return stored
-
-
-def lead_report(
-    result: RegisterResult, stored: dict[int, list[int]], announced: set[int]
-) -> dict[str, int]:
-    """Leads saved vs confirmed: lost, duplicated, announced."""
-    confirmed_ids = {r.user_id: r.lead_id for r in result.confirmed}
-    return {
-        "leads_confirmed": len(confirmed_ids),
-        "leads_saved": sum(1 for ids in stored.values() if ids),
-        "leads_lost": sum(
-            1 for user_id, lead_id in confirmed_ids.items() if lead_id not in stored[user_id]
-        ),
-        "leads_duplicated": sum(len(ids) - 1 for ids in stored.values() if len(ids) > 1),
-        "leads_announced": len(announced & {i for ids in stored.values() for i in ids}),
-    }
-
-
-def wait_for_announcements(
-    api: FakeBotApi, database_url: str, result: RegisterResult, staff_chat_id: int, wait: float
-) -> None:
-    """Gives the staff announcements up to `wait` seconds to catch up with the stored leads."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        stored = lead_counts(database_url, [r.user_id for r in result.registrations])
-        wanted = {i for ids in stored.values() for i in ids}
-        if wanted <= announced_leads(api, staff_chat_id):
-            return
-        time.sleep(0.5)

@@ -84,7 +84,7 @@ def _text_key(text: str) -> str:
 
 
 def cached_build_embed(embed: Embed, root: Path = BUILD_VECTORS) -> Embed:
-    """`index.build._embed` with the passage vectors of ONNX encoders cached under `root`.
+    """`index.answer_build.embed_in_batches` with the passage vectors of ONNX encoders cached under `root`.
 
     A miss embeds the missing texts with the real `embed` (in one call, so sorted and
     batched as a build does) and publishes them; progress is reported at 0 and at the end.

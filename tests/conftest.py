@@ -264,7 +264,7 @@ _INTENT_FIT_DAYS = 14
 
 
 def cached_fit_classifier(fit: Callable[..., Any]) -> Callable[..., Any]:
-    """`index.intents.fit_classifier` with its result cached on disk by a content hash.
+    """`index.intent_fit.fit_classifier` with its result cached on disk by a content hash.
 
     Every index build of a knowledge base with intents.yaml fits the classifier (the
     bulk of an incremental build: cross-validated logistic regressions). The fit is
@@ -279,7 +279,7 @@ def cached_fit_classifier(fit: Callable[..., Any]) -> Callable[..., Any]:
     import numpy as np
     import sklearn
 
-    from index.intents import REGULARISATION_C, example_inputs
+    from index.intent_fit import REGULARISATION_C, example_inputs
 
     def cached(
         examples: Any,
@@ -345,7 +345,7 @@ def _intent_fits_from_cache() -> Iterator[None]:
     tests/index/test_intents.py calls the real fit directly.
     """
     import index.answer_build
-    from index.intents import fit_classifier
+    from index.intent_fit import fit_classifier
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index.answer_build, "fit_classifier", cached_fit_classifier(fit_classifier))
@@ -356,15 +356,15 @@ def _intent_fits_from_cache() -> Iterator[None]:
 def _build_vectors_from_cache() -> Iterator[Callable[..., Any]]:
     """Index builds in this process take the ONNX encoder's passage vectors from a cache.
 
-    `index.build._embed` is patched (tests/build_vectors.py) and the real one yielded:
-    tests marked `real_embedding` get it back (see `_real_embedding`).
+    `index.answer_build.embed_in_batches` is patched (tests/build_vectors.py) and the real one
+    yielded: tests marked `real_embedding` get it back (see `_real_embedding`).
     """
-    import index.build
+    import index.answer_build
     from tests.build_vectors import cached_build_embed
 
-    real = index.build._embed
+    real = index.answer_build.embed_in_batches
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(index.build, "_embed", cached_build_embed(real))
+        patch.setattr(index.answer_build, "embed_in_batches", cached_build_embed(real))
         yield real
 
 
@@ -375,7 +375,7 @@ def _real_embedding(
     """A test marked `real_embedding` embeds every text of its builds with the model."""
     if request.node.get_closest_marker("real_embedding") is not None:
         monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
-        monkeypatch.setattr("index.build._embed", _build_vectors_from_cache)
+        monkeypatch.setattr("index.answer_build.embed_in_batches", _build_vectors_from_cache)
 
 
 @pytest.fixture(scope="session")

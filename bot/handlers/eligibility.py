@@ -8,14 +8,11 @@ between two presses cannot shift an answer onto another option.
 
 from __future__ import annotations
 
-import html
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import MessageLimit
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -25,26 +22,23 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.answer_views import status_notice
 from bot.chat_policy import deep_link_filter
 from bot.context import BotApplication, BotContext, app_settings, get_settings
 from bot.conversations import build_conversation, forget_on_timeout
-from bot.routing import RoutedFilter, add_route
-from index.eligibility import (
-    UNKNOWN,
-    Criteria,
-    CriteriaError,
-    EligibilityResult,
-    basis_citations,
-    evaluate_eligibility,
-    load_criteria,
+from bot.eligibility_views import (
+    STEPS,
+    answer_label_fields,
+    describe_result,
+    step_keyboard,
+    step_options,
 )
-from index.schema import DocumentMeta
+from bot.routing import RoutedFilter, add_route
+from index.criteria import Criteria, CriteriaError, load_criteria
+from index.eligibility import UNKNOWN, evaluate_eligibility
 
 logger = logging.getLogger(__name__)
 
 TYPE, AREA, SECTOR, SUPPORT, PROVINCE = range(5)
-STEPS = ("type", "area", "sector", "support", "province")
 STATE_OF = dict(zip(STEPS, (TYPE, AREA, SECTOR, SUPPORT, PROVINCE), strict=True))
 #: user_data key of the answers given so far (ids, not indices).
 ANSWERS_KEY = "elig_answers"
@@ -64,61 +58,11 @@ _PROMPTS = {
     "support": texts.ELIG_STEP_SUPPORT,
     "province": texts.ELIG_STEP_PROVINCE,
 }
-# Leave room for the keyboard-free tail (next step, notice) when trimming long results.
-_RESULT_BUDGET = MessageLimit.MAX_TEXT_LENGTH - 200
 
 
 def criteria_for(context: BotContext) -> Criteria:
     """Loads the criteria of the configured knowledge directory (cached by mtime)."""
     return load_criteria(Path(get_settings(context).knowledge_dir) / "criteria.yaml")
-
-
-def _options(criteria: Criteria, step: str) -> list[tuple[str, str]]:
-    """Returns (id, label) of the choices of a step."""
-    if step == "type":
-        return [(o.id, o.label) for o in criteria.beneficiary_types]
-    if step == "area":
-        return [(o.id, o.label) for o in criteria.area_rules]
-    if step == "sector":
-        return [(o.id, o.label) for o in criteria.sectors]
-    if step == "support":
-        return [(o.id, o.label) for o in criteria.support_items]
-    return [(province.id, province.label) for province in criteria.provinces]
-
-
-def _keyboard(criteria: Criteria, step: str, answers: dict[str, Any]) -> InlineKeyboardMarkup:
-    """Builds the buttons of one step: choices, "Không rõ", back and cancel."""
-    rows: list[list[InlineKeyboardButton]] = []
-    options = _options(criteria, step)
-    if step == "support":
-        chosen = set(answers.get("support_items", []))
-        for index, (option_id, label) in enumerate(options):
-            mark = "✅ " if option_id in chosen else ""
-            rows.append([InlineKeyboardButton(mark + label, callback_data=f"elig:support:{index}")])
-        rows.append([InlineKeyboardButton(texts.ELIG_BTN_DONE, callback_data="elig:support:done")])
-    elif step == "province":
-        buttons = [
-            InlineKeyboardButton(label, callback_data=f"elig:province:{index}")
-            for index, (_, label) in enumerate(options)
-        ]
-        rows.extend(buttons[i : i + 2] for i in range(0, len(buttons), 2))
-    else:
-        rows.extend(
-            [InlineKeyboardButton(label, callback_data=f"elig:{step}:{index}")]
-            for index, (_, label) in enumerate(options)
-        )
-    rows.append([InlineKeyboardButton(texts.ELIG_BTN_UNKNOWN, callback_data=f"elig:{step}:u")])
-    position = STEPS.index(step)
-    nav = []
-    if position > 0:
-        nav.append(
-            InlineKeyboardButton(
-                texts.ELIG_BTN_BACK, callback_data=f"elig:back:{STEPS[position - 1]}"
-            )
-        )
-    nav.append(InlineKeyboardButton(texts.ELIG_BTN_CANCEL, callback_data="elig:cancel"))
-    rows.append(nav)
-    return InlineKeyboardMarkup(rows)
 
 
 def _answers(context: BotContext) -> dict[str, Any]:
@@ -130,7 +74,7 @@ def _answers(context: BotContext) -> dict[str, Any]:
 async def _show_step(update: Update, context: BotContext, step: str) -> int:
     """Shows a step, editing the check's message when a button was pressed."""
     criteria = criteria_for(context)
-    markup = _keyboard(criteria, step, _answers(context))
+    markup = step_keyboard(criteria, step, _answers(context))
     query = update.callback_query
     if query is not None and query.data and query.data.startswith("elig:"):
         await query.edit_message_text(_PROMPTS[step], reply_markup=markup)
@@ -161,7 +105,7 @@ async def choose_option(update: Update, context: BotContext) -> int | None:
     assert query is not None and query.data is not None  # the pattern guarantees both
     _, step, raw = query.data.split(":", 2)
     criteria = criteria_for(context)
-    options = _options(criteria, step)
+    options = step_options(criteria, step)
     if raw == "u":
         value = UNKNOWN
     elif raw.isdigit() and int(raw) < len(options):
@@ -191,7 +135,7 @@ async def toggle_support(update: Update, context: BotContext) -> int | None:
         await query.answer()
         answers["support_items"] = [UNKNOWN]
         return await _show_step(update, context, "province")
-    options = _options(criteria_for(context), "support")
+    options = step_options(criteria_for(context), "support")
     if not raw.isdigit() or int(raw) >= len(options):
         await query.answer(texts.ELIG_OLD_BUTTON)
         return None
@@ -236,107 +180,6 @@ async def old_button(update: Update, context: BotContext) -> None:  # noqa: ARG0
         await update.callback_query.answer(texts.ELIG_OLD_BUTTON)
 
 
-def describe_result(
-    criteria: Criteria, result: EligibilityResult, docs: Sequence[DocumentMeta] = ()
-) -> str:
-    """Renders the result as escaped HTML that fits one Telegram message.
-
-    `docs` are the indexed documents: a legal basis naming one that is amended or no longer
-    in force gets its status notice, as a cited passage would.
-    """
-    esc = html.escape
-    answers = result.answers
-    labels = _answer_labels(criteria, answers)
-    head = [texts.ELIG_RESULT_TITLE, ""]
-    verdict_text = {
-        "likely_eligible": texts.ELIG_VERDICT_LIKELY,
-        "not_eligible": texts.ELIG_VERDICT_NOT,
-        "needs_verification": texts.ELIG_VERDICT_VERIFY,
-    }[result.verdict]
-    head.append(verdict_text)
-    head.extend(f"• {esc(reason)}" for reason in result.reasons)
-    head.extend(f"ℹ️ {esc(note)}" for note in result.notes)
-    head.append("")
-    head.append(texts.ELIG_ANSWERS.format(answers=esc(" · ".join(labels))))
-    province = criteria.province(answers.get("province"))
-    tail = []
-    if province is not None and province.note and not province.is_other:
-        tail += ["", f"📍 <b>{esc(province.label)}:</b> {esc(province.note)}"]
-    notices = list(
-        dict.fromkeys(
-            notice
-            for notice in map(status_notice, basis_citations(criteria, result, docs))
-            if notice
-        )
-    )
-    if notices:
-        tail += ["", texts.ELIG_BASIS_STATUS, *(esc(notice) for notice in notices)]
-    tail += [
-        "",
-        texts.ELIG_NEXT_STEP.format(text=esc(result.next_step)),
-        "",
-        texts.ELIG_NOTICE.format(text=esc(result.legal_notice)),
-    ]
-    if result.verdict != "not_eligible":
-        tail += ["", texts.ELIG_REGISTER_HINT]
-    budget = _RESULT_BUDGET - len("\n".join(head + tail))
-    blocks: list[str] = []
-    shown_documents: list[list[str]] = []
-    for position, item in enumerate(result.support_items):
-        # Neighbouring items often share a document list; repeating it crowds out other items.
-        repeated = bool(shown_documents) and item.required_documents == shown_documents[-1]
-        shown_documents.append(item.required_documents)
-        block = _item_block(item, documents_as_above=repeated)
-        if len("\n\n".join([*blocks, block])) > budget - 120:
-            blocks.append(texts.ELIG_ITEMS_MORE.format(count=len(result.support_items) - position))
-            break
-        blocks.append(block)
-    middle = ["", texts.ELIG_ITEMS_TITLE, "\n\n".join(blocks)] if blocks else []
-    return "\n".join(head + middle + tail)
-
-
-def _item_block(item: Any, *, documents_as_above: bool = False) -> str:
-    esc = html.escape
-    lines = [f"▪️ <b>{esc(item.label)}</b>"]
-    if item.level:
-        lines.append(texts.ELIG_ITEM_LEVEL.format(level=esc(item.level)))
-    if item.cap:
-        lines.append(texts.ELIG_ITEM_CAP.format(cap=esc(item.cap)))
-    if item.legal_basis:
-        lines.append(texts.ELIG_ITEM_BASIS.format(basis=esc(item.legal_basis)))
-    if item.required_documents:
-        documents = (
-            texts.ELIG_DOCS_AS_ABOVE
-            if documents_as_above
-            else esc("; ".join(item.required_documents))
-        )
-        lines.append(texts.ELIG_ITEM_DOCS.format(documents=documents))
-    if item.note:
-        lines.append(texts.ELIG_ITEM_NOTE.format(note=esc(item.note)))
-    if item.confidence and str(item.confidence).strip().upper() in {"L", "LOW", "M", "MEDIUM"}:
-        lines.append(texts.ELIG_ITEM_UNCONFIRMED)
-    return "\n".join(lines)
-
-
-def _label(options: list[tuple[str, str]], option_id: str | None) -> str:
-    if option_id is None or option_id == UNKNOWN:
-        return texts.ELIG_BTN_UNKNOWN
-    return next((label for oid, label in options if oid == option_id), option_id)
-
-
-def _answer_labels(criteria: Criteria, answers: dict[str, Any]) -> list[str]:
-    support = [
-        _label(_options(criteria, "support"), item) for item in answers.get("support_items", [])
-    ]
-    return [
-        _label(_options(criteria, "type"), answers.get("establishment_type")),
-        _label(_options(criteria, "area"), answers.get("area")),
-        _label(_options(criteria, "sector"), answers.get("sector")),
-        ", ".join(support) if support else "Tất cả nội dung",
-        _label(_options(criteria, "province"), answers.get("province")),
-    ]
-
-
 async def show_result(update: Update, context: BotContext) -> int:
     """Evaluates the answers, shows the verdict and offers registration."""
     criteria = criteria_for(context)
@@ -349,23 +192,7 @@ async def show_result(update: Update, context: BotContext) -> int:
         support_items=answers.get("support_items", []),
         province=answers.get("province"),
     )
-    stored = result.to_dict()
-    support_options = _options(criteria, "support")
-    stored.update(
-        {
-            "establishment_type_label": _known_label(
-                _options(criteria, "type"), answers.get("establishment_type")
-            ),
-            "sector_label": _known_label(_options(criteria, "sector"), answers.get("sector")),
-            "area_label": _known_label(_options(criteria, "area"), answers.get("area")),
-            "province_label": _province_label(criteria, answers.get("province")),
-            "support_item_labels": [
-                _label(support_options, item)
-                for item in answers.get("support_items", [])
-                if item != UNKNOWN
-            ],
-        }
-    )
+    stored = {**result.to_dict(), **answer_label_fields(criteria, answers)}
     if context.user_data is not None:
         context.user_data[RESULT_KEY] = stored
         context.user_data.pop(ANSWERS_KEY, None)
@@ -380,18 +207,6 @@ async def show_result(update: Update, context: BotContext) -> int:
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text, reply_markup=markup)
     return ConversationHandler.END
-
-
-def _province_label(criteria: Criteria, province_id: str | None) -> str | None:
-    """Returns the province's name, or None when unknown or "Tỉnh khác"."""
-    province = criteria.province(province_id)
-    return None if province is None or province.is_other else province.label
-
-
-def _known_label(options: list[tuple[str, str]], option_id: str | None) -> str | None:
-    if option_id is None or option_id == UNKNOWN:
-        return None
-    return _label(options, option_id)
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -23,7 +23,7 @@ from bot import texts
 from bot.context import BotContext, user_state
 from bot.handlers.eligibility import criteria_for
 from bot.lead_views import inline_buttons, phone_keyboard, registration_summary, support_keyboard
-from index.eligibility import CriteriaError
+from index.criteria import CriteriaError
 from index.leads.draft import DraftField, LeadDraft
 from index.leads.models import (
     SUPPORT_ITEM_MAX,

@@ -1,7 +1,8 @@
 """Staff tools in Telegram: lead lists and cards, status changes, notes, exports, statistics.
 
 Parsing (statuses, provinces, dates) is the leads store's, so `python -m scripts leads …`
-reads the same words the same way; rendering is `bot.lead_views`.
+reads the same words the same way; rendering is `bot.lead_views`, the database work
+`bot.staff_store`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from telegram import InputFile, Message, Update
 from telegram.error import BadRequest
@@ -28,34 +27,23 @@ from bot.conversations import (
     conversation_step,
     forget_on_timeout,
 )
-from bot.lead_views import (
-    DEFAULT_PAGE,
-    Rendered,
-    card_markup,
-    esc,
-    lead_card_text,
-    lead_page,
-    page_callback,
-    province_choices,
-    stats_text,
+from bot.lead_views import DEFAULT_PAGE, Rendered, page_callback
+from bot.staff_store import (
+    ExportQuery,
+    add_lead_note,
+    change_lead_status,
+    export_leads,
+    render_lead_card,
+    render_lead_page,
+    render_stats,
 )
-from index.dates import parse_vn_date, vn_date_range
-from index.leads import crud, lead_queries
-from index.leads.db import session_scope
-from index.leads.export import leads_to_csv, leads_to_xlsx
-from index.leads.models import NOTE_MAX, LeadStatus
-from index.leads.provinces import resolve_province
-from index.leads.stats import compute_stats
+from index.dates import parse_vn_date
+from index.leads import lead_queries
+from index.leads.models import NOTE_MAX
 from index.leads.status import parse_status, split_status_prefix, status_label
 from index.textnorm import fold_words
 
-if TYPE_CHECKING:
-    import sqlalchemy
-
 logger = logging.getLogger(__name__)
-
-PAGE_SIZE = 8
-STATS_DAYS = 14
 
 # Conversation state of "add a note".
 NOTE_TEXT = 0
@@ -72,15 +60,6 @@ COMMANDS = [
 
 _UNTIL_WORDS = {"to", "den", "toi", "until"}
 _SINCE_WORDS = {"from", "tu", "since"}
-
-
-@dataclass(frozen=True, slots=True)
-class ExportQuery:
-    """Filters of an /export request: Vietnam calendar days, both ends included."""
-
-    status: LeadStatus | None = None
-    since: date | None = None
-    until: date | None = None
 
 
 def parse_export_args(args: Sequence[str]) -> ExportQuery:
@@ -122,83 +101,6 @@ def _actor(update: Update) -> str:
     if user is None:
         return "tg:unknown"
     return f"tg:{user.id} @{user.username}" if user.username else f"tg:{user.id}"
-
-
-# --- database work (runs in a thread; renders inside the session) -----------------------------
-
-
-def render_lead_page(
-    db: sqlalchemy.Engine,
-    *,
-    offset: int,
-    status: LeadStatus | None,
-    province_query: str | None,
-) -> Rendered:
-    """Renders one page of the lead list, or asks which province an ambiguous name meant."""
-    match = resolve_province(province_query) if province_query else None
-    if match is not None and match.ambiguous:
-        return province_choices(match, status)
-    province = province_query if match is not None else None
-    with session_scope(db) as session:
-        total = lead_queries.count_leads(session=session, status=status, province=province)
-        if total == 0:
-            if match is None:
-                return Rendered(texts.STAFF_NO_LEADS)
-            template = texts.STAFF_UNKNOWN_PROVINCE if match.found else texts.STAFF_NOT_A_PROVINCE
-            return Rendered(template.format(province=esc(match.label)))
-        offset = max(0, min(offset, (total - 1) // PAGE_SIZE * PAGE_SIZE))
-        leads = lead_queries.list_leads(
-            session=session, status=status, province=province, offset=offset, limit=PAGE_SIZE
-        )
-        return lead_page(
-            leads, offset=offset, total=total, page_size=PAGE_SIZE, status=status, province=match
-        )
-
-
-def render_lead_card(db: sqlalchemy.Engine, lead_id: int, *, back: str = DEFAULT_PAGE) -> Rendered:
-    """Renders the card of one lead with its status, note and back buttons."""
-    with session_scope(db) as session:
-        lead = lead_queries.get_lead(session=session, lead_id=lead_id)
-        if lead is None:
-            return Rendered(texts.STAFF_LEAD_NOT_FOUND.format(lead_id=lead_id))
-        events = lead_queries.list_events(session=session, lead_id=lead_id)
-        return Rendered(lead_card_text(lead, events), card_markup(lead_id, lead.status, back))
-
-
-def _change_status(db: sqlalchemy.Engine, lead_id: int, status: LeadStatus, actor: str) -> bool:
-    """Changes the status; False when the lead is gone or already has it."""
-    with session_scope(db) as session:
-        lead = lead_queries.get_lead(session=session, lead_id=lead_id)
-        if lead is None or lead.status == status:
-            return False
-        crud.change_status(session=session, lead_id=lead_id, status=status, actor=actor)
-        return True
-
-
-def _add_note(db: sqlalchemy.Engine, lead_id: int, note: str, actor: str) -> bool:
-    with session_scope(db) as session:
-        if lead_queries.get_lead(session=session, lead_id=lead_id) is None:
-            return False
-        crud.add_note(session=session, lead_id=lead_id, note=note, actor=actor)
-        return True
-
-
-def _export(db: sqlalchemy.Engine, query: ExportQuery) -> tuple[int, bytes, bytes]:
-    """Returns the number of leads and their CSV and XLSX bytes."""
-    since, until = vn_date_range(query.since, query.until)
-    with session_scope(db) as session:
-        leads = lead_queries.list_leads(
-            session=session, status=query.status, since=since, until=until, limit=None
-        )
-        if not leads:
-            return 0, b"", b""
-        return len(leads), leads_to_csv(leads), leads_to_xlsx(leads)
-
-
-def render_stats(db: sqlalchemy.Engine, *, days: int = STATS_DAYS) -> str:
-    """Renders the /thongke statistics as compact HTML."""
-    with session_scope(db) as session:
-        return stats_text(compute_stats(session=session, days=days))
 
 
 # --- sending helpers ------------------------------------------------------------------------
@@ -315,7 +217,7 @@ async def status_callback(update: Update, context: BotContext) -> None:
         await _not_found(update)
         return
     db = get_db(context)
-    changed = await asyncio.to_thread(_change_status, db, lead_id, status, _actor(update))
+    changed = await asyncio.to_thread(change_lead_status, db, lead_id, status, _actor(update))
     await query.answer(
         texts.STAFF_STATUS_CHANGED.format(status=status_label(status))
         if changed
@@ -362,7 +264,7 @@ async def note_text(update: Update, context: BotContext) -> int:
     if lead_id is None:
         return ConversationHandler.END
     db = get_db(context)
-    saved = await asyncio.to_thread(_add_note, db, int(lead_id), note, _actor(update))
+    saved = await asyncio.to_thread(add_lead_note, db, int(lead_id), note, _actor(update))
     if not saved:
         await message.reply_text(texts.STAFF_LEAD_NOT_FOUND.format(lead_id=lead_id))
         return ConversationHandler.END
@@ -405,7 +307,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     except ValueError:
         await message.reply_text(texts.STAFF_EXPORT_BAD_ARGS)
         return
-    count, csv_bytes, xlsx_bytes = await asyncio.to_thread(_export, get_db(context), query)
+    count, csv_bytes, xlsx_bytes = await asyncio.to_thread(export_leads, get_db(context), query)
     if count == 0:
         await message.reply_text(texts.STAFF_EXPORT_EMPTY)
         return

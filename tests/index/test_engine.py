@@ -57,7 +57,7 @@ NEW_QUESTION = "Làng nghề gốm Bàu Trúc được hỗ trợ lò nung gốm
 def test_unusable_questions_never_raise(engine: Engine, question: str, reason: str) -> None:
     answer = engine.answer(question)
     assert isinstance(answer, Answer)
-    # The core returns a code; bot/texts.py words it for every adapter.
+    # The core returns a code; bot/texts/ words it for every adapter.
     assert (answer.outcome, answer.reason, answer.text, answer.confident) == (
         "invalid", reason, "", False,
     )  # fmt: skip

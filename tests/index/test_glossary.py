@@ -16,8 +16,7 @@ from index.glossary import (
     shipped_glossary,
 )
 from index.lexicon import load_lexicon
-from index.question import analyse
-from index.retrieval import lexical_query
+from index.question import analyse, lexical_query
 
 REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 GLOSSARY = shipped_glossary()

@@ -9,14 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.intent_fit import BaseCache
+from index.intent_fit import BaseCache, example_queries, fit_classifier
 from index.intents import (
     ACTIONS,
     Example,
     IntentClassifier,
     IntentModelError,
-    example_queries,
-    fit_classifier,
     question_coverage,
     read_examples,
 )
@@ -211,8 +209,7 @@ def test_the_fit_is_scikit_learns_temperature_calibration(cached_fits: dict) -> 
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from index.intent_fit import fit_calibrated
-    from index.intents import CALIBRATION_FOLDS, _estimator
+    from index.intent_fit import CALIBRATION_FOLDS, _estimator, fit_calibrated
 
     examples = cached_fits["examples"]
     rows = np.random.default_rng(0).normal(size=(len(examples), 16))
@@ -234,7 +231,7 @@ def test_the_base_is_refitted_for_other_examples_or_another_model(
     lexicon = load_lexicon(KNOWLEDGE)
     # Reuse or refit is decided by the base key, before the calibrated fit, which runs either
     # way (the other tests check it): skipped here, it cost 2 x 5 CPU-s.
-    monkeypatch.setattr("index.intents.fit_calibrated", lambda *_a, **_k: (None, None))
+    monkeypatch.setattr("index.intent_fit.fit_calibrated", lambda *_a, **_k: (None, None))
     edited = fit_classifier(examples[1:], fake_embed, lexicon, stats, cache=cache)
     assert edited.info["base_cached"] is False
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from index.fusion import ScoredId
 from index.passage_features import HeadFeatures
 from index.passage_ranker import FEATURES
-from index.retrieval import ScoredId
 from index.schema import Chunk, DocumentMeta
 
 DOCS = {

@@ -8,7 +8,7 @@ import pytest
 
 from index.lexicon import load_lexicon
 from index.question import analyse
-from index.unit_scorer import count_pattern, counted_nouns
+from index.value_mentions import count_pattern, counted_nouns
 
 LEXICON = load_lexicon(Path(__file__).resolve().parents[2] / "knowledge")
 

@@ -116,7 +116,7 @@ def test_province_key_joins_old_and_new_names_and_keeps_the_rest_folded() -> Non
 def test_the_eligibility_provinces_are_names_of_the_list() -> None:
     from pathlib import Path
 
-    from index.eligibility import load_criteria
+    from index.criteria import load_criteria
 
     criteria = load_criteria(Path(__file__).resolve().parents[2] / "knowledge" / "criteria.yaml")
     labels = [p.label for p in criteria.provinces if not p.is_other]

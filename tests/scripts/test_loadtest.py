@@ -15,18 +15,11 @@ import pytest
 
 from bot import texts
 from index.settings import Settings
-from scripts.fake_bot_api import FakeBotApi, FakeUser, serve
-from scripts.load_scenarios import (
-    announced_leads,
-    ask_question,
-    is_answer,
-    lead_counts,
-    lead_report,
-    run_ask,
-    run_register,
-    wait_for_announcements,
-)
-from scripts.loadtest import BOT_USER, STAFF_CHAT_ID, bot_env, bot_under_test, crash_midway
+from scripts.fake_bot_api import FakeBotApi, FakeUser
+from scripts.fake_bot_server import serve
+from scripts.load_bot import BOT_USER, STAFF_CHAT_ID, bot_env, bot_under_test, crash_midway
+from scripts.load_leads import announced_leads, lead_counts, lead_report, wait_for_announcements
+from scripts.load_scenarios import ask_question, is_answer, run_ask, run_register
 from tests.bot.live_bot import live_bot
 
 #: Seconds a simulated user waits for a reply before the test fails (a hang guard).
