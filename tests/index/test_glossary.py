@@ -227,3 +227,18 @@ def test_a_malformed_file_is_a_clear_error(tmp_path: Path, content: str, problem
 def test_the_shipped_file_is_the_repository_one() -> None:
     assert SHIPPED_GLOSSARY == REPO_KNOWLEDGE / GLOSSARY_FILE
     assert load_glossary(REPO_KNOWLEDGE).english == GLOSSARY.english
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("Can the money pay for television and radio programmes?", {"chi", "truyền hình"}),
+        ("Who keeps the invoices for the treasury?", {"hóa đơn", "Kho bạc"}),
+        ("Does the centre keep an electronic database?", {"điện tử", "cơ sở dữ liệu"}),
+    ],
+)
+def test_everyday_administrative_english_is_rendered(question: str, terms: set[str]) -> None:
+    rendering = GLOSSARY.render_english(question)
+    assert rendering is not None and terms <= set(rendering.terms)
+    # Everyday words are generic: alone they never make a question on topic.
+    assert not (set(rendering.keys) & {"invoice", "treasury", "database"}) - GLOSSARY.generic
