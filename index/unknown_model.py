@@ -19,7 +19,7 @@ from index.intents import IntentPrediction
 from index.lexicon import Lexicon
 from index.question import Query
 from index.unit_scorer import Candidate, has_amount, has_value
-from index.unknowns import MAX_UNITS, current_for, distinct, is_about, wanted_keys
+from index.unknowns import MAX_UNITS, current_for, distinct, is_about, tiers, wanted_keys
 
 #: The model's file in the knowledge directory.
 UNKNOWN_FILE = "unknown_model.json"
@@ -47,6 +47,25 @@ FEATURES = (
     "joint_level",
     "top_amount",
     "top_value",
+    "top_score",
+    "tier_asked",
+    "tier_value",
+)
+
+#: The features the fit weighs (`scripts.fit_unknowns --select fixed`, the default): the set
+#: backward elimination chose on 2026-12-03 (547 tuning rows, held-out log-loss 0.289, legal
+#: held-out unknown_honesty 0.625 → 0.688). Fixed, so that a refit on a changed tree moves
+#: weights, not the set: the same elimination rerun on the merged tree kept 7 of them and
+#: measured worse (legal_dev answer_hit 0.815 → 0.778).
+FIT_FEATURES = (
+    "asks_level",
+    "item_unknown",
+    "province_asked",
+    "province_value",
+    "province_level",
+    "doc_asked",
+    "doc_amount",
+    "joint_level",
     "top_score",
 )
 
@@ -148,6 +167,13 @@ def unknown_features(
         features["doc_amount"] = float(_states(local, query, has_amount))
         # The corpus banner of a source that was cut ("PARTIAL TEXT — only the beginning …").
         features["doc_partial"] = float(any("PARTIAL TEXT" in c.passage.chunk.text for c in local))
+    # A tier asked ("cấp huyện") and a unit naming it that states a value: the caps of
+    # "cấp khu vực" and "cấp quốc gia" answer no question about "cấp huyện".
+    asked = tiers(query.lexical_text)
+    if asked:
+        features["tier_asked"] = 1.0
+        local = [c for c in singles if tiers(c.unit.embed_text) & asked]
+        features["tier_value"] = float(_states(local, query, has_value))
     kinds = [k for k in ("item", "province", "doc") if wanted_keys(query, k)]
     joint = [c for c in singles if all(is_about(c, query, k) for k in kinds)]
     features["joint_value"] = float(_states(joint, query, has_value))

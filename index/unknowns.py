@@ -9,16 +9,44 @@ figure (`index.answering` words nothing: the adapters render the outcome).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 
 from index.lexicon import Lexicon
 from index.question import Query
-from index.schema import NOT_IN_FORCE
-from index.textnorm import legal_number_tokens
+from index.schema import NOT_IN_FORCE, Chunk
+from index.textnorm import fold_words, legal_number_tokens
 from index.unit_scorer import Candidate, has_amount, has_value
 
 #: Units in one answer (shown by `index.answering`, and weighed here).
 MAX_UNITS = 3
+#: The banner the corpus puts at the start of a text it has only the beginning of
+#: (`complete: false` with the body cut; /work/shared/corpus/README.md).
+PARTIAL_BANNER = "PARTIAL TEXT"
+
+
+#: The administrative tiers a support level is set for ("bình chọn cấp khu vực", "hiệp hội
+#: cấp vùng"): a figure of one tier is not the answer for another.
+_TIER = re.compile(r"\bcap (xa|huyen|tinh|khu vuc|vung|quoc gia)\b")
+
+
+def tiers(text: str) -> frozenset[str]:
+    """The tiers a text names ("cấp huyện" → "huyen"), accents folded."""
+    return frozenset(m.group(1) for m in _TIER.finditer(fold_words(text)))
+
+
+def partial_documents(chunks: Iterable[Chunk]) -> frozenset[str]:
+    """The ids of the documents whose text carries the partial-text banner."""
+    return frozenset(c.doc_id for c in chunks if PARTIAL_BANNER in c.text[:200])
+
+
+def partial_asked(query: Query, ranked: Sequence[Candidate], partial: frozenset[str]) -> bool:
+    """A document the question names (or, naming none, one of the province asked) is partial."""
+    for kind in ("doc", "province"):
+        if wanted_keys(query, kind):
+            near = distinct(ranked)[: MAX_UNITS * 3]  # the units the decision weighed
+            return any(c.passage.doc.doc_id in partial and is_about(c, query, kind) for c in near)
+    return False
 
 
 def _names(candidate: Candidate, kind: str) -> frozenset[str]:
