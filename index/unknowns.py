@@ -35,6 +35,11 @@ def tiers(text: str) -> frozenset[str]:
     return frozenset(m.group(1) for m in _TIER.finditer(fold_words(text)))
 
 
+def _of_tier(candidate: Candidate, asked: frozenset[str]) -> bool:
+    named = tiers(candidate.unit.embed_text)
+    return not named or bool(named & asked)
+
+
 def partial_documents(chunks: Iterable[Chunk]) -> frozenset[str]:
     """The ids of the documents whose text carries the partial-text banner."""
     return frozenset(c.doc_id for c in chunks if PARTIAL_BANNER in c.text[:200])
@@ -137,5 +142,9 @@ def known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> 
             # A figure of another place, time or document (the national cap, the 2016-2020 result)
             # shown under "what is known" would still read as the answer.
             about = [c for c in about if is_about(c, query, kind) or not has_value(c.unit.embed_text)]
+    asked = tiers(query.lexical_text)
+    if asked:
+        # Nor the figure of another tier ("cấp vùng" for a question about "cấp huyện").
+        about = [c for c in about if _of_tier(c, asked) or not has_value(c.unit.embed_text)]
     about.sort(key=lambda c: not _marked(c, lexicon))
     return about[:MAX_UNITS]

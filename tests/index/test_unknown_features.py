@@ -11,7 +11,7 @@ from index.schema import Chunk, DocumentMeta, Passage
 from index.unit_scorer import Candidate
 from index.units import AnswerUnit
 from index.unknown_model import unknown_features
-from index.unknowns import partial_asked, partial_documents, tiers
+from index.unknowns import known_units, partial_asked, partial_documents, tiers
 
 _PHU_THO = Entities((Mention("province", "Phú Thọ", 0, 6, "Phú Thọ"),))
 
@@ -74,3 +74,11 @@ def test_partial_texts_are_found_by_their_banner() -> None:
     header = [_candidate("Số: 23/2025/NQ-HĐND Phú Thọ, ngày 28 tháng 10 năm 2025")]
     assert partial_asked(_query(), header, frozenset({"corpus/nq-23.md"}))
     assert not partial_asked(_query(), header, partial)
+
+
+def test_what_is_known_leaves_out_another_tiers_figure() -> None:
+    text = "Phú Thọ: thành lập hiệp hội ngành nghề cấp huyện được hỗ trợ tối đa bao nhiêu?"
+    query = Query(text, text, text, text, (), _PHU_THO)
+    other = _candidate("Không quá 70 triệu đồng/hội, hiệp hội cấp vùng.")
+    plain = _candidate("Hồ sơ gồm quyết định thành lập và điều lệ của hiệp hội.")
+    assert known_units(query, [other, plain], Lexicon()) == [plain]
