@@ -15,7 +15,9 @@ selection / backward elimination on grouped 5-fold held-out log-loss (`--select 
 not what ships). The folds are deterministic (a question, its unaccented copy and its asking
 of the other index stay in one fold); the regularisation is chosen on them, and the threshold
 on the same held-out probabilities; the operating point is stored beside the weights. Rerun
-on the same tree, the stored command writes the same file (only `fitted` differs).
+on the same rows, the fit writes the same file; rerun on a fresh build of the same tree's
+indexes, the same features, C, threshold and operating point, with weights within 0.0002
+(the builds' scores differ in float noise; no tuning row's decision moved).
 """
 
 from __future__ import annotations
