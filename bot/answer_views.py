@@ -129,7 +129,8 @@ def render_answer(answer: Answer, *, as_html: bool = False, notes: Sequence[str]
     paragraphs = [plain(n) for n in notes]
     if answer.outcome in ("answered", "unknown"):
         if answer.outcome == "unknown":
-            paragraphs.append(plain(texts.ANSWER_UNKNOWN))
+            partial = answer.reason == "partial_text"
+            paragraphs.append(plain(texts.ANSWER_UNKNOWN_PARTIAL if partial else texts.ANSWER_UNKNOWN))
         body = _paragraphs(answer.text, as_html=as_html)
         if answer.outcome == "unknown" and body:
             paragraphs.append(plain(texts.ANSWER_UNKNOWN_KNOWN))

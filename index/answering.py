@@ -36,7 +36,7 @@ from index.unit_scorer import (
 )
 from index.units import AnswerUnit, UnitStore
 from index.unknown_model import UnknownModel, shipped_model, value_unknown
-from index.unknowns import MAX_UNITS, conflicts, known_units
+from index.unknowns import MAX_UNITS, conflicts, known_units, partial_asked
 
 #: Upper bound of the answer body, in characters: about what a phone shows without scrolling
 #: (the old selector's budget; answer_chars_p50 of the dev set is well below it).
@@ -73,6 +73,8 @@ class AnswerModels:
     selection: Selection = field(default_factory=Selection)
     #: The fitted "value unknown" decision (`knowledge/unknown_model.json`).
     unknown: UnknownModel = field(default_factory=shipped_model)
+    #: The documents only partly in the index (`index.unknowns.partial_documents`).
+    partial_docs: frozenset[str] = frozenset()
     #: Guesses the diacritics of unaccented questions (pyvi's ViDiac when None).
     restorer: AccentRestorer | None = None
     #: The units' entities saved with the index (`index.unit_entities`), by row; empty for
@@ -342,6 +344,7 @@ def compose_answer(
         )  # fmt: skip
     chosen: list[Candidate] | None = None
     unknown = False
+    reason: str | None = None
     if prediction is not None and prediction.asks_value >= 0.5:
         # Never another province's or item's figure as the answer to a value question.
         ranked = [c for c in ranked if not conflicts(c, query)]
@@ -349,6 +352,8 @@ def compose_answer(
         if unknown:
             # Nothing known about the item: the honest line and who to ask, no other figure.
             chosen = known_units(query, ranked, models.lexicon)
+            if partial_asked(query, ranked, models.partial_docs):
+                reason = "partial_text"  # said first: the text in the library is cut
     if chosen is None:
         if not ranked:
             return Answer(
@@ -365,6 +370,7 @@ def compose_answer(
         confident=True,
         citations=_citations(chosen, passages),
         outcome="unknown" if unknown else "answered",
+        reason=reason,
         intent=prediction.label if prediction is not None else None,
         confidence=in_scope * (ranked[0].score if ranked else 0.0),
     )

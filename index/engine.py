@@ -34,6 +34,7 @@ from index.store import LoadedIndex
 from index.unit_entities import usable_entities
 from index.unit_scorer import SCORER_FILE, UnitScorer
 from index.unknown_model import UNKNOWN_FILE, UnknownModel
+from index.unknowns import partial_documents
 
 if TYPE_CHECKING:
     from index.accents import AccentRestorer
@@ -122,6 +123,7 @@ class Engine:
                 classifier=index.intents,
                 selection=Selection.from_info(scorer.info),
                 unknown=UnknownModel.load(self.settings.knowledge_dir / UNKNOWN_FILE),
+                partial_docs=partial_documents(getattr(index, "chunks", {}).values()),
                 restorer=_restorer(index, self.settings),
             )
         path = self.settings.lifecycle_path

@@ -135,7 +135,8 @@ class Answer:
     confident: bool
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
-    #: Why the answer abstained or was refused: "empty", "too_long", "no_match", or None.
+    #: Why the answer abstained or was refused: "empty", "too_long", "no_match", or None;
+    #: of an unknown, "partial_text" when the document asked is only partly in the library.
     reason: str | None = None
     latency_ms: float = 0.0
     #: The explicit outcome adapters and the evaluation read (see `Outcome`).

@@ -19,7 +19,7 @@ from index.intents import IntentPrediction
 from index.lexicon import Lexicon
 from index.question import Query
 from index.unit_scorer import Candidate
-from index.unknowns import MAX_UNITS, current_for, distinct, is_about, wanted_keys
+from index.unknowns import MAX_UNITS, current_for, distinct, is_about, tiers, wanted_keys
 from index.value_mentions import has_amount, has_value
 
 #: The model's file in the knowledge directory.
@@ -49,6 +49,30 @@ FEATURES = (
     "top_amount",
     "top_value",
     "top_score",
+    "tier_asked",
+    "tier_value",
+    "tier_other",
+)
+
+#: The features the fit weighs (`scripts.fit_unknowns --select fixed`, the default): the set
+#: backward elimination chose on 2026-12-03 (547 tuning rows, held-out log-loss 0.289, legal
+#: held-out unknown_honesty 0.625 → 0.688), and `tier_other` (the best unit stating a value
+#: names only other tiers than the one asked: "cấp vùng và cấp quốc gia" for "cấp huyện"):
+#: 567 rows with tuning_legal_unknowns2.jsonl, held-out log-loss 0.291 → 0.234, cost 73 → 50;
+#: `tier_asked` alone reached 0.266, both 0.237, `tier_value` 0.283. Fixed, so that a refit
+#: on a changed tree moves weights, not the set: the elimination rerun on the merged tree
+#: kept 7 of the 9 and measured worse (legal_dev answer_hit 0.815 → 0.778).
+FIT_FEATURES = (
+    "asks_level",
+    "item_unknown",
+    "province_asked",
+    "province_value",
+    "province_level",
+    "doc_asked",
+    "doc_amount",
+    "joint_level",
+    "top_score",
+    "tier_other",
 )
 
 
@@ -149,6 +173,17 @@ def unknown_features(
         features["doc_amount"] = float(_states(local, query, has_amount))
         # The corpus banner of a source that was cut ("PARTIAL TEXT — only the beginning …").
         features["doc_partial"] = float(any("PARTIAL TEXT" in c.passage.chunk.text for c in local))
+    # A tier asked ("cấp huyện") and a unit naming it that states a value: the caps of
+    # "cấp khu vực" and "cấp quốc gia" answer no question about "cấp huyện".
+    asked = tiers(query.lexical_text)
+    if asked:
+        features["tier_asked"] = 1.0
+        local = [c for c in singles if tiers(c.unit.embed_text) & asked]
+        features["tier_value"] = float(_states(local, query, has_value))
+        # The best unit stating a value names other tiers only ("cấp vùng và cấp quốc gia").
+        stating = [c for c in singles[:MAX_UNITS] if has_value(c.unit.embed_text)]
+        named = tiers(stating[0].unit.embed_text) if stating else frozenset()
+        features["tier_other"] = float(bool(named) and not named & asked)
     kinds = [k for k in ("item", "province", "doc") if wanted_keys(query, k)]
     joint = [c for c in singles if all(is_about(c, query, k) for k in kinds)]
     features["joint_value"] = float(_states(joint, query, has_value))

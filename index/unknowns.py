@@ -9,17 +9,50 @@ figure (`index.answering` words nothing: the adapters render the outcome).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 
 from index.lexicon import Lexicon
 from index.question import Query
-from index.schema import NOT_IN_FORCE
-from index.textnorm import legal_number_tokens
+from index.schema import NOT_IN_FORCE, Chunk
+from index.textnorm import fold_words, legal_number_tokens
 from index.unit_scorer import Candidate
 from index.value_mentions import has_amount, has_value
 
 #: Units in one answer (shown by `index.answering`, and weighed here).
 MAX_UNITS = 3
+#: The banner the corpus puts at the start of a text it has only the beginning of
+#: (`complete: false` with the body cut; /work/shared/corpus/README.md).
+PARTIAL_BANNER = "PARTIAL TEXT"
+
+
+#: The administrative tiers a support level is set for ("bình chọn cấp khu vực", "hiệp hội
+#: cấp vùng"): a figure of one tier is not the answer for another.
+_TIER = re.compile(r"\bcap (xa|huyen|tinh|khu vuc|vung|quoc gia)\b")
+
+
+def tiers(text: str) -> frozenset[str]:
+    """The tiers a text names ("cấp huyện" → "huyen"), accents folded."""
+    return frozenset(m.group(1) for m in _TIER.finditer(fold_words(text)))
+
+
+def _of_tier(candidate: Candidate, asked: frozenset[str]) -> bool:
+    named = tiers(candidate.unit.embed_text)
+    return not named or bool(named & asked)
+
+
+def partial_documents(chunks: Iterable[Chunk]) -> frozenset[str]:
+    """The ids of the documents whose text carries the partial-text banner."""
+    return frozenset(c.doc_id for c in chunks if PARTIAL_BANNER in c.text[:200])
+
+
+def partial_asked(query: Query, ranked: Sequence[Candidate], partial: frozenset[str]) -> bool:
+    """A document the question names (or, naming none, one of the province asked) is partial."""
+    for kind in ("doc", "province"):
+        if wanted_keys(query, kind):
+            near = distinct(ranked)[: MAX_UNITS * 3]  # the units the decision weighed
+            return any(c.passage.doc.doc_id in partial and is_about(c, query, kind) for c in near)
+    return False
 
 
 def _names(candidate: Candidate, kind: str) -> frozenset[str]:
@@ -110,5 +143,9 @@ def known_units(query: Query, ranked: Sequence[Candidate], lexicon: Lexicon) -> 
             # A figure of another place, time or document (the national cap, the 2016-2020 result)
             # shown under "what is known" would still read as the answer.
             about = [c for c in about if is_about(c, query, kind) or not has_value(c.unit.embed_text)]
+    asked = tiers(query.lexical_text)
+    if asked:
+        # Nor the figure of another tier ("cấp vùng" for a question about "cấp huyện").
+        about = [c for c in about if _of_tier(c, asked) or not has_value(c.unit.embed_text)]
     about.sort(key=lambda c: not _marked(c, lexicon))
     return about[:MAX_UNITS]

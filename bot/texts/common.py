@@ -185,6 +185,11 @@ ANSWER_UNKNOWN = (
     "Tài liệu hiện có chưa nêu thông tin chính xác cho nội dung bạn hỏi, "
     "nên tôi chưa thể xác nhận."
 )
+#: The value asked is unknown, and the document it belongs to is only partly in the library.
+ANSWER_UNKNOWN_PARTIAL = (
+    "Văn bản liên quan trong thư viện của chúng tôi hiện chỉ có phần đầu, chưa đầy đủ "
+    "nội dung, nên tôi chưa thể xác nhận con số bạn hỏi."
+)
 ANSWER_UNKNOWN_KNOWN = "Những gì tài liệu có nêu:"
 ANSWER_UNKNOWN_ASK = (
     "Để biết chính xác, bạn vui lòng liên hệ Trung tâm Khuyến công (Sở Công Thương) tỉnh, "

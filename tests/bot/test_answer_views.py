@@ -73,3 +73,16 @@ def test_status_notice_in_the_rendered_answer() -> None:
     shown = render_answer(answer)
     assert "⚠️ Quyết định 29/2014/QĐ-UBND đã hết hiệu lực." in shown
     assert texts.NOT_CONFIDENT not in shown
+
+
+def test_an_unknown_from_a_partial_text_says_so_first() -> None:
+    answer = Answer(
+        question="Theo Quyết định 29/2014 Đồng Tháp, hỗ trợ thương hiệu tối đa bao nhiêu?",
+        text="Quyết định này có hiệu lực thi hành sau 10 ngày kể từ ngày ký.", confident=True,
+        outcome="unknown", reason="partial_text",
+    )  # fmt: skip
+    paragraphs = render_answer(answer).split("\n\n")
+    assert paragraphs[0] == texts.ANSWER_UNKNOWN_PARTIAL
+    assert texts.ANSWER_UNKNOWN not in paragraphs
+    plain = render_answer(Answer(question="q", text="x", confident=True, outcome="unknown"))
+    assert plain.split("\n\n")[0] == texts.ANSWER_UNKNOWN
