@@ -55,19 +55,15 @@ class Button:
     message: dict[str, Any]
 
 
-class ConsoleBotApi(BaseRequest):
-    """A BaseRequest with no connection: prints what the bot sends, returns plausible JSON."""
+class OfflineRequest(BaseRequest):
+    """A BaseRequest with no connection: `respond(url, request_data)` answers every call.
 
-    def __init__(self, output: Callable[[str], None], *, chat_id: int) -> None:
-        self._output = output
-        self._chat_id = chat_id
-        self._message_ids = itertools.count(1)
-        #: The buttons of the newest message, in the order they are numbered.
-        self.buttons: list[Button] = []
+    The console's Bot API, and the tests' recording one (tests/bot/conftest.py), build on it.
+    """
 
     @property
     def read_timeout(self) -> float | None:
-        return None
+        return 1.0
 
     async def initialize(self) -> None:
         return None
@@ -86,6 +82,24 @@ class ConsoleBotApi(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         del method, read_timeout, write_timeout, connect_timeout, pool_timeout  # no connection
+        return self.respond(url, request_data)
+
+    def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
+        """The HTTP status and body the Bot API would send back."""
+        raise NotImplementedError
+
+
+class ConsoleBotApi(OfflineRequest):
+    """Prints what the bot sends to the console's chat and returns plausible JSON."""
+
+    def __init__(self, output: Callable[[str], None], *, chat_id: int) -> None:
+        self._output = output
+        self._chat_id = chat_id
+        self._message_ids = itertools.count(1)
+        #: The buttons of the newest message, in the order they are numbered.
+        self.buttons: list[Button] = []
+
+    def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         ok, result = self._result_for(api_method, params)

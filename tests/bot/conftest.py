@@ -59,8 +59,9 @@ from telegram import (
 )
 from telegram.error import TimedOut
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
+from bot.console_request import OfflineRequest
 from index.schema import Answer
 from index.settings import Settings
 
@@ -194,36 +195,6 @@ def _bot_user() -> dict[str, Any]:
         "can_read_all_group_messages": False,
         "supports_inline_queries": False,
     }
-
-
-class OfflineRequest(BaseRequest):
-    """A BaseRequest with no connection: `respond(url, request_data)` answers every call."""
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        return self.respond(url, request_data)
-
-    def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
-        """The HTTP status and body the Bot API would send back."""
-        raise NotImplementedError
 
 
 class RecordingRequest(OfflineRequest):

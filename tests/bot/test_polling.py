@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from telegram.request import RequestData
 
+from bot.console_request import OfflineRequest
 from bot.polling import JournaledUpdateQueue, PollingRequest, sanitize_updates
 from bot.update_journal import UpdateJournal
 from index.settings import Settings
 from scripts.fake_bot_api import FakeUser
 from scripts.load_scenarios import is_answer
 
-from .conftest import OfflineRequest
 from .live_bot import live_bot
 
 #: A message whose date is not a timestamp: PTB's parser raises on the whole batch.
