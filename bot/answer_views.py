@@ -100,12 +100,19 @@ def _sources_block(citations: Sequence[Citation], *, as_html: bool) -> str:
             if citation.url and citation.url.startswith(("http://", "https://")):
                 line = f'<a href="{html.escape(citation.url, quote=True)}">{line}</a>'
         lines.append(f"• {line}")
-        notice = status_notice(citation)
         key = citation.doc_id or citation.title
-        if notice and key not in noticed:
-            noticed.add(key)
-            lines.append(f"  {html.escape(notice) if as_html else notice}")
+        if key in noticed:
+            continue
+        noticed.add(key)
+        for notice in (status_notice(citation), partial_notice(citation)):
+            if notice:
+                lines.append(f"  {html.escape(notice) if as_html else notice}")
     return "\n".join(lines)
+
+
+def partial_notice(citation: Citation) -> str:
+    """The notice for a document the library holds only part of; "" for a whole one."""
+    return "" if citation.complete else texts.NOTICE_PARTIAL
 
 
 def _paragraphs(text: str, *, as_html: bool) -> list[str]:
@@ -130,7 +137,9 @@ def render_answer(answer: Answer, *, as_html: bool = False, notes: Sequence[str]
     if answer.outcome in ("answered", "unknown"):
         if answer.outcome == "unknown":
             partial = answer.reason == "partial_text"
-            paragraphs.append(plain(texts.ANSWER_UNKNOWN_PARTIAL if partial else texts.ANSWER_UNKNOWN))
+            paragraphs.append(
+                plain(texts.ANSWER_UNKNOWN_PARTIAL if partial else texts.ANSWER_UNKNOWN)
+            )
         body = _paragraphs(answer.text, as_html=as_html)
         if answer.outcome == "unknown" and body:
             paragraphs.append(plain(texts.ANSWER_UNKNOWN_KNOWN))
@@ -147,7 +156,9 @@ def render_answer(answer: Answer, *, as_html: bool = False, notes: Sequence[str]
 def outcome_text(answer: Answer) -> str:
     """The text of an outcome that shows no passage: refused, routed or invalid (HTML)."""
     if answer.outcome == "refused":
-        return texts.REFUSED_OUT_OF_SCOPE if answer.reason == "out_of_scope" else texts.NOT_CONFIDENT
+        return (
+            texts.REFUSED_OUT_OF_SCOPE if answer.reason == "out_of_scope" else texts.NOT_CONFIDENT
+        )
     if answer.outcome == "routed":
         if answer.intent == "help":
             return texts.HELP
@@ -226,7 +237,7 @@ def passage_record(passage: Passage) -> dict[str, Any]:
     return {
         "chunk_id": passage.chunk.chunk_id,
         "citation": citation_line(citation),
-        "notice": status_notice(citation),
+        "notice": "\n".join(n for n in (status_notice(citation), partial_notice(citation)) if n),
         "url": citation.url,
         "text": text,
         "title": citation.title,

@@ -132,6 +132,7 @@ def document_citation(doc: DocumentMeta, *, article: str | None = None) -> Citat
         amended_by=doc.amended_by,
         superseded_by=doc.superseded_by,
         expired_on=doc.expired_on,
+        complete=doc.complete,
     )
 
 

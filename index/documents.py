@@ -38,6 +38,8 @@ MIN_LETTERS = 20
 
 _META_FIELDS = frozenset(f.name for f in dataclasses.fields(DocumentMeta)) - {"doc_id", "path"}
 _DATE_FIELDS = frozenset({"issued", "effective", "expired_on"})
+#: How a hand-written `complete:` value says no.
+_FALSE_WORDS = frozenset({"false", "no", "0", "không", "khong"})
 _SKIPPED_NAMES = frozenset({"criteria.yaml", "readme.md"})
 #: Types whose metadata is never read from a legal header (news, our own guides).
 _NO_HEADER_TYPES = frozenset({"news", "guide"})
@@ -128,6 +130,11 @@ def _clean_meta(raw: dict[str, Any], path: Path) -> dict[str, Any]:
             iso = to_iso_date(value)
             if iso is not None:
                 values[key] = iso
+            continue
+        if key == "complete":
+            # YAML gives a bool; a sidecar typed by hand may say "false" / "không".
+            text = str(value).strip().lower()
+            values[key] = value if isinstance(value, bool) else text not in _FALSE_WORDS
             continue
         if key in RELATION_FIELDS:
             # A relation may name one document or a list of them.

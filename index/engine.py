@@ -123,7 +123,9 @@ class Engine:
                 classifier=index.intents,
                 selection=Selection.from_info(scorer.info),
                 unknown=UnknownModel.load(self.settings.knowledge_dir / UNKNOWN_FILE),
-                partial_docs=partial_documents(getattr(index, "chunks", {}).values()),
+                partial_docs=partial_documents(
+                    getattr(index, "chunks", {}).values(), getattr(index, "docs", {}).values()
+                ),
                 restorer=_restorer(index, self.settings),
             )
         path = self.settings.lifecycle_path

@@ -55,6 +55,8 @@ class DocumentMeta:
     superseded_by: tuple[str, ...] = ()
     replaces: tuple[str, ...] = ()
     based_on: tuple[str, ...] = ()
+    #: False when the library holds only part of the text (front matter `complete: false`).
+    complete: bool = True
     path: str = ""
 
     @classmethod
@@ -111,6 +113,8 @@ class Citation:
     amended_by: tuple[str, ...] = ()
     superseded_by: tuple[str, ...] = ()
     expired_on: str | None = None
+    #: False when the library holds only part of the document's text.
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)

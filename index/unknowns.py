@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from index.lexicon import Lexicon
 from index.question import Query
-from index.schema import NOT_IN_FORCE, Chunk
+from index.schema import NOT_IN_FORCE, Chunk, DocumentMeta
 from index.textnorm import fold_words, legal_number_tokens
 from index.unit_scorer import Candidate
 from index.value_mentions import has_amount, has_value
@@ -41,9 +41,14 @@ def _of_tier(candidate: Candidate, asked: frozenset[str]) -> bool:
     return not named or bool(named & asked)
 
 
-def partial_documents(chunks: Iterable[Chunk]) -> frozenset[str]:
-    """The ids of the documents whose text carries the partial-text banner."""
-    return frozenset(c.doc_id for c in chunks if PARTIAL_BANNER in c.text[:200])
+def partial_documents(
+    chunks: Iterable[Chunk], docs: Iterable[DocumentMeta] = ()
+) -> frozenset[str]:
+    """The ids of the documents only partly in the library: `complete: false` in their
+    metadata (the same flag the citation notice reads), or the partial-text banner in a text
+    imported without metadata."""
+    flagged = {doc.doc_id for doc in docs if not doc.complete}
+    return frozenset(flagged | {c.doc_id for c in chunks if PARTIAL_BANNER in c.text[:200]})
 
 
 def partial_asked(query: Query, ranked: Sequence[Candidate], partial: frozenset[str]) -> bool:

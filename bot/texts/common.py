@@ -152,6 +152,9 @@ NOTICE_AMENDED = (
 NOTICE_AMENDED_UNNAMED = (
     "ℹ️ {doc} đã được sửa đổi, bổ sung; nội dung trích dẫn là bản gốc, có thể đã thay đổi."
 )
+NOTICE_PARTIAL = (
+    "ℹ️ Thư viện hiện chỉ có một phần văn bản này; nội dung còn thiếu chưa tra cứu được."
+)
 THIS_DOCUMENT = "Văn bản này"
 #: Document status -> how the source lists (/sources, `khuyencong sources`) name it.
 DOC_STATUS_LABELS = {

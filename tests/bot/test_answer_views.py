@@ -86,3 +86,20 @@ def test_an_unknown_from_a_partial_text_says_so_first() -> None:
     assert texts.ANSWER_UNKNOWN not in paragraphs
     plain = render_answer(Answer(question="q", text="x", confident=True, outcome="unknown"))
     assert plain.split("\n\n")[0] == texts.ANSWER_UNKNOWN
+
+
+def test_a_source_only_partly_in_the_library_says_so() -> None:
+    partial = Citation(title="Quy chế", number="29/2014/QĐ-UBND", doc_type="decision",
+                       status="superseded", doc_id="qd29", complete=False)  # fmt: skip
+    whole = Citation(title="Nghị định", number="45/2012/NĐ-CP", doc_type="decree", doc_id="nd45")
+    shown = render_answer(
+        Answer(question="q", text="x", confident=True, citations=[partial, whole])
+    )
+    assert shown.count(texts.NOTICE_PARTIAL) == 1  # under the partial text only
+    assert "⚠️ Quyết định 29/2014/QĐ-UBND đã hết hiệu lực." in shown
+    header = "Số: 29/2014/QĐ-UBND | Đồng Tháp, ngày 02 tháng 12 năm 2014"
+    doc = DocumentMeta(doc_id="qd29", title="Quy chế", doc_type="decision",
+                       number="29/2014/QĐ-UBND", complete=False)  # fmt: skip
+    record = passage_record(_passage(doc, header, ()))
+    assert texts.NOTICE_PARTIAL in record["notice"]
+    assert passage_record(_passage(ND45, header, ()))["notice"].count("ℹ️") == 1  # amended only

@@ -189,3 +189,18 @@ def test_content_hash_covers_sidecar(tmp_path: Path) -> None:
     assert with_sidecar != before
     path.write_text(BODY + " thêm", encoding="utf-8")
     assert content_hash(path) != with_sidecar
+
+
+@pytest.mark.parametrize(
+    ("written", "complete"),
+    [("complete: false", False), ("complete: không", False), ("complete: true", True), ("", True)],
+)
+def test_complete_flag_from_front_matter(tmp_path: Path, written: str, complete: bool) -> None:
+    path = tmp_path / "qd.md"
+    path.write_text(
+        f"---\ntitle: Quyết định 29\ndoc_type: decision\n{written}\n---\n# Quyết định 29\n\n"
+        + BODY,
+        encoding="utf-8",
+    )
+    meta, _ = load_document(path, root=tmp_path)
+    assert meta.complete is complete

@@ -56,7 +56,11 @@ def test_a_tier_asked_is_answered_only_by_a_unit_about_that_tier() -> None:
         "khu vuc", "quoc gia",
     }  # fmt: skip
     query = _tier_query("Thành lập hiệp hội ngành nghề cấp huyện được hỗ trợ tối đa bao nhiêu?")
-    other = [_candidate("Không quá 70 triệu đồng/hội, hiệp hội cấp vùng, 100 triệu đồng/hội cấp quốc gia.")]
+    other = [
+        _candidate(
+            "Không quá 70 triệu đồng/hội, hiệp hội cấp vùng, 100 triệu đồng/hội cấp quốc gia."
+        )
+    ]
     features = unknown_features(query, other, _prediction(0.9), Lexicon())
     assert features["tier_asked"] == 1.0 and features["tier_value"] == 0.0
     own = [_candidate("Hiệp hội cấp huyện: không quá 50 triệu đồng/hội.")]
@@ -65,7 +69,11 @@ def test_a_tier_asked_is_answered_only_by_a_unit_about_that_tier() -> None:
 
 def test_partial_texts_are_found_by_their_banner() -> None:
     chunks = [
-        Chunk(chunk_id=1, doc_id="corpus/qd-29.md", text="PARTIAL TEXT — only the beginning …\nSố: 29/2014"),
+        Chunk(
+            chunk_id=1,
+            doc_id="corpus/qd-29.md",
+            text="PARTIAL TEXT — only the beginning …\nSố: 29/2014",
+        ),
         Chunk(chunk_id=2, doc_id="corpus/qd-29.md", text="Điều 1. Ban hành kèm theo …"),
         Chunk(chunk_id=3, doc_id="corpus/nd-45.md", text="Điều 1. Phạm vi điều chỉnh"),
     ]
@@ -82,3 +90,19 @@ def test_what_is_known_leaves_out_another_tiers_figure() -> None:
     other = _candidate("Không quá 70 triệu đồng/hội, hiệp hội cấp vùng.")
     plain = _candidate("Hồ sơ gồm quyết định thành lập và điều lệ của hiệp hội.")
     assert known_units(query, [other, plain], Lexicon()) == [plain]
+
+
+def test_partial_documents_from_metadata_or_banner() -> None:
+    from index.schema import Chunk, DocumentMeta
+    from index.unknowns import PARTIAL_BANNER, partial_documents
+
+    chunks = [
+        Chunk(chunk_id=1, doc_id="a", text="Điều 1. Phạm vi", path=()),
+        Chunk(chunk_id=2, doc_id="b", text=f"> {PARTIAL_BANNER}: only the beginning", path=()),
+        Chunk(chunk_id=3, doc_id="c", text="Điều 1. Phạm vi", path=()),
+    ]
+    docs = [
+        DocumentMeta(doc_id="a", title="A", complete=False),
+        DocumentMeta(doc_id="c", title="C"),
+    ]
+    assert partial_documents(chunks, docs) == {"a", "b"}
