@@ -30,7 +30,7 @@ BOT_USER: dict[str, Any] = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
-#: Methods whose result is simply `true`.
+#: Bot API methods whose result is simply `true` (the tests' recording request uses it too).
 TRUE_METHODS = frozenset(
     {
         "answerCallbackQuery",
@@ -38,6 +38,7 @@ TRUE_METHODS = frozenset(
         "setMyCommands",
         "deleteMyCommands",
         "deleteWebhook",
+        "setWebhook",
         "deleteMessage",
         "setChatMenuButton",
         "close",

@@ -61,7 +61,7 @@ from telegram.error import TimedOut
 from telegram.ext import Application
 from telegram.request import RequestData
 
-from bot.console_request import OfflineRequest
+from bot.console_request import TRUE_METHODS, OfflineRequest
 from index.schema import Answer
 from index.settings import Settings
 
@@ -79,21 +79,6 @@ ADMIN_ID = 1002
 STAFF_CHAT_ID = -100500
 OWNER_ID = 111
 
-#: Bot API methods whose result is simply `true`.
-TRUE_METHODS = frozenset(
-    {
-        "answerCallbackQuery",
-        "sendChatAction",
-        "setMyCommands",
-        "deleteMyCommands",
-        "deleteWebhook",
-        "setWebhook",
-        "deleteMessage",
-        "setChatMenuButton",
-        "close",
-        "logOut",
-    }
-)
 #: Methods that return the sent/edited Message.
 MESSAGE_METHODS = frozenset(
     {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}

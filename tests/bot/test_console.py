@@ -46,18 +46,29 @@ def console_db(tmp_path: Path, migrated_sqlite: Path) -> Iterator[sqlalchemy.Eng
     db.dispose()
 
 
-def test_console_answers_with_sources_and_ends_on_eof(
-    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
-) -> None:
-    out: list[str] = []
+ConsoleRun = Callable[..., list[str]]
 
-    run_console(
-        kb_settings,
-        input_fn=scripted(["", "   ", DECREE_QUESTION, "còn ở Quảng Nam thì sao?"], EOFError()),
-        output=out.append,
-        engine=engine,
-        db_engine=console_db,
-    )
+
+@pytest.fixture
+def chat(kb_settings: Settings, engine, console_db: sqlalchemy.Engine) -> ConsoleRun:
+    """Runs the console over typed lines (then EOF, or `end`); returns what it printed."""
+
+    def run(lines: list[str], *, end: BaseException | None = None, answers=None) -> list[str]:
+        out: list[str] = []
+        run_console(
+            kb_settings,
+            input_fn=scripted(lines, end or EOFError()),
+            output=out.append,
+            engine=answers or engine,
+            db_engine=console_db,
+        )
+        return out
+
+    return run
+
+
+def test_console_answers_with_sources_and_ends_on_eof(chat: ConsoleRun) -> None:
+    out = chat(["", "   ", DECREE_QUESTION, "còn ở Quảng Nam thì sao?"])
 
     text = "\n".join(out)
     assert out[0] == texts.CONSOLE_WELCOME
@@ -74,18 +85,8 @@ def test_console_answers_with_sources_and_ends_on_eof(
     assert out[-1] == texts.CONSOLE_BYE
 
 
-def test_console_abstains_and_survives_ctrl_c(
-    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
-) -> None:
-    out: list[str] = []
-
-    run_console(
-        kb_settings,
-        input_fn=scripted(["Giá vé máy bay đi Paris là bao nhiêu?"], KeyboardInterrupt()),
-        output=out.append,
-        engine=engine,
-        db_engine=console_db,
-    )
+def test_console_abstains_and_survives_ctrl_c(chat: ConsoleRun) -> None:
+    out = chat(["Giá vé máy bay đi Paris là bao nhiêu?"], end=KeyboardInterrupt())
 
     text = "\n".join(out)
     assert to_plain(texts.SOURCES_HEADER) not in text
@@ -93,38 +94,16 @@ def test_console_abstains_and_survives_ctrl_c(
     assert out[-1] == texts.CONSOLE_BYE
 
 
-def test_console_exit_word_stops_before_later_questions(
-    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
-) -> None:
-    out: list[str] = []
-
-    run_console(
-        kb_settings,
-        input_fn=scripted(["thoát", DECREE_QUESTION], EOFError()),
-        output=out.append,
-        engine=engine,
-        db_engine=console_db,
-    )
-
-    assert out == [texts.CONSOLE_WELCOME, texts.CONSOLE_BYE]
+def test_console_exit_word_stops_before_later_questions(chat: ConsoleRun) -> None:
+    assert chat(["thoát", DECREE_QUESTION]) == [texts.CONSOLE_WELCOME, texts.CONSOLE_BYE]
 
 
-def test_console_reports_a_failing_answer_and_continues(
-    kb_settings: Settings, console_db: sqlalchemy.Engine
-) -> None:
+def test_console_reports_a_failing_answer_and_continues(chat: ConsoleRun) -> None:
     class BrokenEngine:
         def answer(self, question: str, **kwargs: object):
             raise RuntimeError("index file vanished")
 
-    out: list[str] = []
-
-    run_console(
-        kb_settings,
-        input_fn=scripted(["câu một", "câu hai"], EOFError()),
-        output=out.append,
-        engine=BrokenEngine(),  # type: ignore[arg-type]
-        db_engine=console_db,
-    )
+    out = chat(["câu một", "câu hai"], answers=BrokenEngine())
 
     # The bot's own error reply, as on Telegram, once per failed question; no trace shown.
     assert out.count(to_plain(texts.ERROR_REPLY)) == 2
@@ -133,10 +112,9 @@ def test_console_reports_a_failing_answer_and_continues(
 
 
 def test_console_registers_a_lead_through_the_real_flow(
-    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
+    chat: ConsoleRun, console_db: sqlalchemy.Engine
 ) -> None:
     """/dangky runs Telegram's registration; buttons are pressed by typing their number."""
-    out: list[str] = []
     typed = [
         "/dangky",
         "Nguyễn Văn An",
@@ -147,27 +125,15 @@ def test_console_registers_a_lead_through_the_real_flow(
         "Duy Xuyên",
         "Muốn được hỗ trợ máy dệt",
     ]
-    inputs = scripted(typed, EOFError())
-    run_console(
-        kb_settings, input_fn=inputs, output=out.append, engine=engine, db_engine=console_db
-    )
-    text = "\n".join(out)
+    text = "\n".join(chat(typed))
     assert to_plain(texts.LEAD_ASK_NAME) in text
+    assert to_plain(texts.LEAD_ASK_CONSENT) in text
     # Nothing is stored before consent and confirmation.
     with Session(console_db) as session:
         assert list_leads_for_user(session=session, telegram_user_id=CONSOLE_USER.id) == []
 
-    assert to_plain(texts.LEAD_ASK_CONSENT) in text
-
-    out.clear()
     # Again, then "1" gives consent and "1" confirms the summary.
-    run_console(
-        kb_settings,
-        input_fn=scripted([*typed, "1", "1"], EOFError()),
-        output=out.append,
-        engine=engine,
-        db_engine=console_db,
-    )
+    out = chat([*typed, "1", "1"])
 
     with Session(console_db) as session:
         leads = list_leads_for_user(session=session, telegram_user_id=CONSOLE_USER.id)
@@ -176,20 +142,9 @@ def test_console_registers_a_lead_through_the_real_flow(
     assert saved in "\n".join(out)
 
 
-def test_console_starts_the_eligibility_check_and_presses_buttons(
-    kb_settings: Settings, engine, console_db: sqlalchemy.Engine
-) -> None:
-    out: list[str] = []
+def test_console_starts_the_eligibility_check_and_presses_buttons(chat: ConsoleRun) -> None:
+    text = "\n".join(chat(["kiểm tra giúp tôi có đủ điều kiện không", "1", "99"]))
 
-    run_console(
-        kb_settings,
-        input_fn=scripted(["kiểm tra giúp tôi có đủ điều kiện không", "1", "99"], EOFError()),
-        output=out.append,
-        engine=engine,
-        db_engine=console_db,
-    )
-
-    text = "\n".join(out)
     assert to_plain(texts.ELIG_STEP_TYPE) in text
     # "1" pressed the first type button, so the check moved on to step 2.
     assert to_plain(texts.ELIG_STEP_AREA) in text
