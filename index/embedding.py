@@ -83,7 +83,7 @@ def load_embedding_model(
     Args:
         settings: The settings; `Settings()` from the environment when omitted.
         threads: Intra-op threads of the ONNX/OpenVINO runtime (the serving process asks
-            for 1, see `index.engine.limit_search_threads`); None uses every core, as a
+            for 1, see `index.search_threads.limit_search_threads`); None uses every core, as a
             build should. torch's thread count is process-wide and set separately.
 
     Returns:

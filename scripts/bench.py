@@ -149,7 +149,8 @@ def run_benchmark(
         (the serving process) and more.
     """
     from index.embedding import load_embedding_model
-    from index.engine import limit_search_threads, load_engine
+    from index.engine import load_engine
+    from index.search_threads import limit_search_threads
     from scripts.bench_build import measure_child_build, measure_cold_start, synthetic_knowledge
 
     results: dict[str, Any] = {"encode_backend": backend_name(settings)}
