@@ -72,6 +72,12 @@ def _names(candidate: Candidate, kind: str) -> frozenset[str]:
     return keys
 
 
+def years_of(candidate: Candidate) -> frozenset[str]:
+    """The years a unit is about: named by it or its headings, or its document's issue year."""
+    issued = (candidate.passage.doc.issued or "")[:4]
+    return _names(candidate, "year") | ({issued} if issued.isdigit() else set())
+
+
 def wanted_keys(query: Query, kind: str) -> frozenset[str]:
     """What the question asks about, of one kind (a province with its parents)."""
     keys = query.entities.keys(kind)

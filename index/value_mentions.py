@@ -13,13 +13,13 @@ from index.question import Query
 from index.textnorm import compare_key, fold_key
 
 _VALUE_RE = re.compile(
-    r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng|lần|năm|ngày|tháng|điểm|thành viên"
+    r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|tỉ|nghìn|ngàn|đồng|lần|năm|ngày|tháng|điểm|thành viên"
     r"|lao động|cơ sở|sản phẩm|mô hình|hội chợ|đề án)|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,3}(?:\.\d{3})+",
     re.IGNORECASE,
 )
 
 
-_AMOUNT_RE = re.compile(r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|nghìn|ngàn|đồng)", re.IGNORECASE)
+_AMOUNT_RE = re.compile(r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|tỉ|nghìn|ngàn|đồng)", re.IGNORECASE)
 
 
 # What a count question counts: "bao nhiêu đề án", "mấy bộ hồ sơ", "mấy lần". Matched with
