@@ -12,14 +12,18 @@ from collections.abc import Sequence
 from index.question import Query
 from index.textnorm import compare_key, fold_key
 
+#: Units that make a number an amount of money or a share ("2,52 tỉ đồng", "50%"); every
+#: value pattern below starts from them, so a spelling added here counts for both.
+_AMOUNT_UNITS = r"%|phần trăm|triệu|tỷ|tỉ|nghìn|ngàn|đồng"
+
 _VALUE_RE = re.compile(
-    r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|tỉ|nghìn|ngàn|đồng|lần|năm|ngày|tháng|điểm|thành viên"
+    rf"\d[\d.,]*\s*(?:{_AMOUNT_UNITS}|lần|năm|ngày|tháng|điểm|thành viên"
     r"|lao động|cơ sở|sản phẩm|mô hình|hội chợ|đề án)|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,3}(?:\.\d{3})+",
     re.IGNORECASE,
 )
 
 
-_AMOUNT_RE = re.compile(r"\d[\d.,]*\s*(?:%|phần trăm|triệu|tỷ|tỉ|nghìn|ngàn|đồng)", re.IGNORECASE)
+_AMOUNT_RE = re.compile(rf"\d[\d.,]*\s*(?:{_AMOUNT_UNITS})", re.IGNORECASE)
 
 
 # What a count question counts: "bao nhiêu đề án", "mấy bộ hồ sơ", "mấy lần". Matched with
